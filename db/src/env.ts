@@ -1,0 +1,17 @@
+import { parseEnv } from "@trainer2/shared/config";
+import { z } from "zod";
+
+const schema = z.object({
+  DATABASE_URL: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+      .optional(),
+  ),
+});
+
+/** The database the db tools and test helpers use; undefined means "use the embedded one". */
+export function readDbEnv(source: Record<string, string | undefined> = process.env) {
+  return parseEnv(schema, source);
+}

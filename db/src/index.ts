@@ -1,0 +1,8 @@
+export {
+  createSql,
+  isEmbedded,
+  ping,
+  type Sql,
+  type SqlOptions,
+  type TransactionSql,
+} from "./client.ts";

@@ -1,0 +1,124 @@
+/**
+ * Throwaway databases for tests. With DATABASE_URL (CI): a fresh database on that server
+ * per call, created from a migrated template. Without it: a fresh in-memory PGlite on a
+ * loopback socket, copied from a migrated snapshot.
+ */
+import { createSql, type Sql } from "./client.ts";
+import { snapshotEmbedded, startEmbeddedPostgres } from "./embedded.ts";
+import { readDbEnv } from "./env.ts";
+import { checksumOf, migrate, readMigrations } from "./migrate.ts";
+
+export type TestDatabase = {
+  url: string;
+  sql: Sql;
+  embedded: boolean;
+  close: () => Promise<void>;
+};
+
+export type TestDatabaseOptions = {
+  /** Apply the repo's migrations (default true). False gives an empty database. */
+  migrated?: boolean;
+  /** Pool size of the returned `sql`. */
+  max?: number;
+};
+
+const migrationsFingerprint = () =>
+  checksumOf(
+    readMigrations()
+      .map((file) => file.checksum)
+      .join(","),
+  ).slice(0, 12);
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+let templateReady: Promise<string> | undefined;
+
+async function ensureTemplate(serverUrl: string): Promise<string> {
+  const name = `trainer2_tpl_${migrationsFingerprint()}`;
+  const admin = createSql(serverUrl, { max: 1 });
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (!exists) {
+      const building = `${name}_${process.pid}_${Date.now()}`;
+      await admin.unsafe(`create database "${building}"`);
+      const sql = createSql(withDatabase(serverUrl, building), { max: 2 });
+      try {
+        await migrate(sql);
+      } finally {
+        await sql.end();
+      }
+      // Rename into place: another process may have won the race, which is fine.
+      await admin.unsafe(`alter database "${building}" rename to "${name}"`).catch(async () => {
+        await admin.unsafe(`drop database if exists "${building}"`);
+      });
+    }
+  } finally {
+    await admin.end();
+  }
+  return name;
+}
+
+async function createOnServer(
+  serverUrl: string,
+  options: TestDatabaseOptions,
+): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true;
+  let template = "template1";
+  if (migrated) {
+    templateReady ??= ensureTemplate(serverUrl);
+    template = await templateReady;
+  }
+  const name = `trainer2_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = createSql(serverUrl, { max: 1 });
+  await admin.unsafe(`create database "${name}" template "${template}"`);
+  await admin.end();
+  const url = withDatabase(serverUrl, name);
+  const sql = createSql(url, { max: options.max ?? 10 });
+  return {
+    url,
+    sql,
+    embedded: false,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      const cleanup = createSql(serverUrl, { max: 1 });
+      await cleanup.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+      await cleanup.end();
+    },
+  };
+}
+
+let snapshot: Promise<Blob | File> | undefined;
+
+async function createEmbedded(options: TestDatabaseOptions): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true;
+  if (migrated) {
+    snapshot ??= snapshotEmbedded(async (url) => {
+      const sql = createSql(url, { max: 2 });
+      try {
+        await migrate(sql);
+      } finally {
+        await sql.end();
+      }
+    });
+  }
+  const server = await startEmbeddedPostgres(migrated ? { loadDataDir: await snapshot! } : {});
+  const sql = createSql(server.url, { max: options.max ?? 10 });
+  return {
+    url: server.url,
+    sql,
+    embedded: true,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await server.stop();
+    },
+  };
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const { DATABASE_URL } = readDbEnv();
+  return DATABASE_URL ? createOnServer(DATABASE_URL, options) : createEmbedded(options);
+}

@@ -1,0 +1,82 @@
+/**
+ * Environment parsing shared by every service's env.ts: zod at the edge, every bad field
+ * named, exit 1. Values are never echoed (they may be secrets).
+ */
+import { z } from "zod";
+
+export class EnvError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+    this.problems = problems;
+  }
+}
+
+/** Parse `source` with `schema`; throws EnvError naming each bad variable. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(environment)";
+    return `${name}: ${issue.message}`;
+  });
+  throw new EnvError(problems);
+}
+
+/** For entry points: parse or print every problem and exit 1. */
+export function loadEnvOrExit<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  source: Record<string, string | undefined>,
+): z.infer<S> {
+  try {
+    return parseEnv(schema, source);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(`[${service}] cannot start. ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Empty strings count as unset, as in most .env files. */
+const blankToUndefined = (value: unknown) =>
+  typeof value === "string" && value.trim() === "" ? undefined : value;
+
+export const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+export const port = (fallback: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+
+export const boolFlag = (fallback: boolean) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+      .default(fallback ? "true" : "false")
+      .transform((value) => value === "true" || value === "1" || value === "yes"),
+  );
+
+export const url = z.preprocess(blankToUndefined, z.url({ message: "expected a URL" }));
+
+/**
+ * A PEM key from the environment. `.env` files often carry it on one line with `\n`
+ * escapes; both forms are accepted. The value is never part of an error message.
+ */
+export const pem = (kind: "PRIVATE" | "PUBLIC") =>
+  z.preprocess(
+    (value) => (typeof value === "string" ? value.replace(/\\n/g, "\n").trim() : value),
+    z
+      .string({ message: `expected a PEM ${kind.toLowerCase()} key` })
+      .refine((value) => value.includes(`-----BEGIN ${kind} KEY-----`), {
+        message: `expected a PEM ${kind.toLowerCase()} key (-----BEGIN ${kind} KEY-----)`,
+      }),
+  );
+
+export const optionalPem = (kind: "PRIVATE" | "PUBLIC") =>
+  z.preprocess(blankToUndefined, pem(kind).optional());

@@ -1,0 +1,160 @@
+/**
+ * Service-to-service tokens. Both sides import these helpers so issuer, audience,
+ * algorithm and lifetime are agreed in one place. Every verification pins RS256.
+ */
+import {
+  CompactSign,
+  type CryptoKey,
+  compactVerify,
+  errors,
+  importPKCS8,
+  importSPKI,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+
+export const alg = "RS256";
+
+export const issuers = {
+  agent: "trainer2-agent",
+  api: "trainer2-api",
+  devLogin: "trainer2-dev-login",
+} as const;
+
+export const audiences = {
+  /** Agent JWT: the agent calling the api (GET /capabilities, POST /tools/:name). */
+  api: "trainer2-api",
+  /** Run token: issued by the api for one run; presented to the agent and back to the api. */
+  run: "trainer2-run",
+  /** id_tokens minted by the web app's dev login. */
+  devLogin: "trainer2-dev",
+} as const;
+
+export const agentJwtTtlSeconds = 60;
+/** The api refuses agent JWTs that claim to live longer than this. */
+export const agentJwtMaxTtlSeconds = 300;
+export const runTokenTtlSeconds = 15 * 60;
+
+export type KeyLike = CryptoKey;
+
+export const importPrivateKey = (pem: string): Promise<KeyLike> => importPKCS8(pem, alg);
+export const importPublicKey = (pem: string): Promise<KeyLike> => importSPKI(pem, alg);
+
+export class TokenError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = "TokenError";
+  }
+}
+
+function tokenError(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof errors.JWTExpired) return new TokenError("token expired", "expired");
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return new TokenError(`token claim "${error.claim}" is invalid`, `claim:${error.claim}`);
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new TokenError("token algorithm not allowed", "alg");
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new TokenError("token signature is invalid", "signature");
+  return new TokenError("token is malformed or invalid", "invalid");
+}
+
+// ---------- agent JWT ----------
+
+export async function signAgentJwt(privateKey: KeyLike, ttlSeconds = agentJwtTtlSeconds) {
+  return new SignJWT({})
+    .setProtectedHeader({ alg, typ: "JWT" })
+    .setIssuer(issuers.agent)
+    .setAudience(audiences.api)
+    .setSubject("agent")
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(privateKey);
+}
+
+export async function verifyAgentJwt(token: string, publicKey: KeyLike): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, publicKey, {
+      algorithms: [alg],
+      issuer: issuers.agent,
+      audience: audiences.api,
+      requiredClaims: ["exp", "iat"],
+    });
+    const now = Math.floor(Date.now() / 1000);
+    if ((payload.exp ?? 0) - now > agentJwtMaxTtlSeconds)
+      throw new TokenError("token lives longer than allowed", "ttl");
+    return payload;
+  } catch (error) {
+    throw tokenError(error);
+  }
+}
+
+// ---------- run token ----------
+
+export type RunClaims = { userId: string; sessionId: string; runId: string };
+
+export async function signRunToken(
+  claims: RunClaims,
+  privateKey: KeyLike,
+  ttlSeconds = runTokenTtlSeconds,
+) {
+  return new SignJWT({ sid: claims.sessionId, rid: claims.runId })
+    .setProtectedHeader({ alg, typ: "JWT" })
+    .setIssuer(issuers.api)
+    .setAudience(audiences.run)
+    .setSubject(claims.userId)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(privateKey);
+}
+
+export async function verifyRunToken(token: string, publicKey: KeyLike): Promise<RunClaims> {
+  try {
+    const { payload } = await jwtVerify(token, publicKey, {
+      algorithms: [alg],
+      issuer: issuers.api,
+      audience: audiences.run,
+      requiredClaims: ["exp", "sub", "sid", "rid"],
+    });
+    const { sub, sid, rid } = payload;
+    if (typeof sub !== "string" || typeof sid !== "string" || typeof rid !== "string")
+      throw new TokenError("run token claims are malformed", "claims");
+    return { userId: sub, sessionId: sid, runId: rid };
+  } catch (error) {
+    throw tokenError(error);
+  }
+}
+
+// ---------- detached signatures over response bodies ----------
+
+const encoder = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** Compact JWS with the payload part left empty (RFC 7515 appendix F). */
+export async function signDetached(body: string, privateKey: KeyLike): Promise<string> {
+  const jws = await new CompactSign(encoder.encode(body))
+    .setProtectedHeader({ alg })
+    .sign(privateKey);
+  const [header, , signature] = jws.split(".");
+  return `${header}..${signature}`;
+}
+
+export async function verifyDetached(body: string, detached: string, publicKey: KeyLike) {
+  const [header, payload, signature, ...rest] = detached.split(".");
+  if (!header || payload !== "" || !signature || rest.length > 0)
+    throw new TokenError("signature is not a detached compact JWS", "format");
+  try {
+    await compactVerify(`${header}.${base64url(encoder.encode(body))}.${signature}`, publicKey, {
+      algorithms: [alg],
+    });
+  } catch (error) {
+    throw tokenError(error);
+  }
+}

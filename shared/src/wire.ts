@@ -1,0 +1,308 @@
+/**
+ * Wire contracts between browser, api and agent. These zod schemas are the single source
+ * of truth: every service parses what it receives with them and types what it sends.
+ */
+import { z } from "zod";
+
+export const uuid = z.uuid();
+const isoDateTime = z.string();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY-MM-DD");
+
+// ---------- domain records as they travel ----------
+
+export const experienceLevel = z.enum(["beginner", "intermediate", "advanced"]);
+export const units = z.enum(["metric", "imperial"]);
+export const messageRole = z.enum(["user", "assistant"]);
+/** `streaming` exists only while a run is in flight; a crash leaves it to be marked interrupted. */
+export const messageStatus = z.enum(["complete", "streaming", "interrupted", "failed"]);
+
+export const userDto = z.object({
+  id: uuid,
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  picture: z.string().nullable(),
+});
+
+export const profileDto = z.object({
+  displayName: z.string().nullable(),
+  goals: z.string().nullable(),
+  experienceLevel: experienceLevel.nullable(),
+  equipment: z.array(z.string()),
+  limitations: z.string().nullable(),
+  units,
+  updatedAt: isoDateTime,
+});
+
+export const exerciseDto = z.object({
+  name: z.string(),
+  sets: z.number().int().nullable(),
+  reps: z.number().int().nullable(),
+  weightKg: z.number().nullable(),
+  distanceKm: z.number().nullable(),
+  durationMin: z.number().nullable(),
+});
+
+export const workoutDto = z.object({
+  id: uuid,
+  performedOn: isoDate,
+  kind: z.string(),
+  durationMin: z.number().int().nullable(),
+  exercises: z.array(exerciseDto),
+  notes: z.string().nullable(),
+  createdAt: isoDateTime,
+});
+
+export const messageDto = z.object({
+  id: uuid,
+  seq: z.number().int().positive(),
+  role: messageRole,
+  content: z.string(),
+  status: messageStatus,
+  runId: uuid.nullable(),
+  clientMsgId: z.string().nullable(),
+  createdAt: isoDateTime,
+});
+
+export const sessionSummaryDto = z.object({
+  id: uuid,
+  title: z.string().nullable(),
+  updatedAt: isoDateTime,
+});
+
+export const sessionDto = z.object({
+  id: uuid,
+  title: z.string().nullable(),
+  /** Oldest first; the most recent 200 at most. */
+  messages: z.array(messageDto),
+});
+
+/** `GET /state?sessionId=` and the `state` event. */
+export const stateDto = z.object({
+  user: userDto,
+  profile: profileDto,
+  session: sessionDto.nullable(),
+  /** The user's sessions, most recently active first (at most 50). */
+  sessions: z.array(sessionSummaryDto),
+  /** The user's most recent workouts, newest first (at most 10). */
+  workouts: z.array(workoutDto),
+  /** True when the agent answers with the offline dev model rather than a real one. */
+  offlineModel: z.boolean().optional(),
+});
+
+// ---------- WebSocket /realtime: client → server ----------
+
+export const maxChatTextLength = 8000;
+
+export const authFrame = z.object({ type: z.literal("auth"), token: z.string().min(1) });
+export const chatFrame = z.object({
+  type: z.literal("chat"),
+  sessionId: uuid.optional(),
+  text: z.string().trim().min(1, "text must not be empty").max(maxChatTextLength),
+  clientMsgId: z.string().min(1).max(100),
+});
+export const cancelFrame = z.object({ type: z.literal("cancel"), runId: uuid });
+export const pingFrame = z.object({ type: z.literal("ping") });
+export const resumeFrame = z.object({
+  type: z.literal("resume"),
+  sessionId: uuid,
+  afterSeq: z.number().int().min(0),
+});
+
+export const clientFrame = z.discriminatedUnion("type", [
+  authFrame,
+  chatFrame,
+  cancelFrame,
+  pingFrame,
+  resumeFrame,
+]);
+
+// ---------- WebSocket /realtime: server → client ----------
+
+export const toolStatus = z.enum(["started", "ok", "error"]);
+
+export const readyEvent = z.object({
+  type: z.literal("ready"),
+  user: userDto,
+  sessionId: uuid.nullable(),
+});
+/** A stored message the client may not have: the user's own (echoed to every socket) or a replay. */
+export const messageEvent = z.object({
+  type: z.literal("message"),
+  sessionId: uuid,
+  message: messageDto,
+});
+export const runStartedEvent = z.object({
+  type: z.literal("run.started"),
+  runId: uuid,
+  sessionId: uuid,
+  clientMsgId: z.string(),
+  /** seq of the assistant message this run writes. */
+  seq: z.number().int(),
+});
+export const deltaEvent = z.object({
+  type: z.literal("delta"),
+  runId: uuid,
+  sessionId: uuid,
+  seq: z.number().int(),
+  /** Character offset of `text` in the answer: lets a resumed client drop what it already has. */
+  offset: z.number().int().min(0),
+  text: z.string(),
+});
+export const toolEvent = z.object({
+  type: z.literal("tool"),
+  runId: uuid,
+  sessionId: uuid,
+  seq: z.number().int(),
+  name: z.string(),
+  status: toolStatus,
+  summary: z.string().optional(),
+});
+export const runCompletedEvent = z.object({
+  type: z.literal("run.completed"),
+  runId: uuid,
+  sessionId: uuid,
+  seq: z.number().int(),
+  messageId: uuid,
+});
+export const runFailedEvent = z.object({
+  type: z.literal("run.failed"),
+  runId: uuid,
+  sessionId: uuid,
+  seq: z.number().int(),
+  code: z.string(),
+  message: z.string(),
+});
+export const stateEvent = z.object({ type: z.literal("state"), state: stateDto });
+export const errorEvent = z.object({
+  type: z.literal("error"),
+  code: z.string(),
+  message: z.string(),
+});
+export const pongEvent = z.object({ type: z.literal("pong") });
+
+export const serverEvent = z.discriminatedUnion("type", [
+  readyEvent,
+  messageEvent,
+  runStartedEvent,
+  deltaEvent,
+  toolEvent,
+  runCompletedEvent,
+  runFailedEvent,
+  stateEvent,
+  errorEvent,
+  pongEvent,
+]);
+
+/** WebSocket close codes of /realtime. */
+export const closeCodes = {
+  unauthorized: 4401,
+  protocol: 4400,
+  rateLimited: 4429,
+} as const;
+
+// ---------- api → agent: POST /run ----------
+
+/** The agent's history items, provider ids stripped; opaque to the api. */
+export const agentItem = z.record(z.string(), z.unknown());
+
+export const runRequest = z.object({
+  runId: uuid,
+  userId: uuid,
+  sessionId: uuid,
+  input: z.string().min(1),
+  history: z.array(agentItem),
+});
+
+export const runFailureCode = z.enum([
+  "model_auth",
+  "model_rate_limited",
+  "model_unavailable",
+  "model_timeout",
+  "model_bad_request",
+  "agent_error",
+]);
+
+export const usageDto = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
+
+/** One NDJSON line of the `/run` response stream. */
+export const runStreamEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("delta"), text: z.string() }),
+  z.object({
+    type: z.literal("tool"),
+    name: z.string(),
+    status: toolStatus,
+    summary: z.string().optional(),
+    callId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("completed"),
+    output: z.string(),
+    items: z.array(agentItem),
+    usage: usageDto.optional(),
+  }),
+  z.object({ type: z.literal("failed"), code: z.string(), message: z.string() }),
+]);
+
+// ---------- agent → api: capabilities and tools ----------
+
+export const tableColumnDto = z.object({
+  name: z.string(),
+  type: z.string(),
+  nullable: z.boolean(),
+  description: z.string(),
+});
+export const tableCardDto = z.object({
+  name: z.string(),
+  description: z.string(),
+  columns: z.array(tableColumnDto),
+});
+export const toolSpecDto = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+  description: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+});
+export const capabilitiesDto = z.object({
+  version: z.string(),
+  tools: z.array(toolSpecDto),
+  tables: z.array(tableCardDto),
+});
+
+export const toolIssueDto = z.object({ path: z.string(), message: z.string() });
+export const toolResponse = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(toolIssueDto).optional(),
+    }),
+  }),
+]);
+
+/** Headers of agent → api calls besides `Authorization: Bearer <agent JWT>`. */
+export const headers = {
+  runToken: "x-run-token",
+  toolCallId: "x-tool-call-id",
+  /** Detached compact JWS (RS256, api key) over the exact bytes of the /capabilities body. */
+  capabilitiesSignature: "x-capabilities-signature",
+} as const;
+
+export type User = z.infer<typeof userDto>;
+export type Profile = z.infer<typeof profileDto>;
+export type Exercise = z.infer<typeof exerciseDto>;
+export type Workout = z.infer<typeof workoutDto>;
+export type Message = z.infer<typeof messageDto>;
+export type SessionSummary = z.infer<typeof sessionSummaryDto>;
+export type Session = z.infer<typeof sessionDto>;
+export type State = z.infer<typeof stateDto>;
+export type ClientFrame = z.infer<typeof clientFrame>;
+export type ServerEvent = z.infer<typeof serverEvent>;
+export type RunRequest = z.infer<typeof runRequest>;
+export type RunStreamEvent = z.infer<typeof runStreamEvent>;
+export type RunFailureCode = z.infer<typeof runFailureCode>;
+export type AgentItem = z.infer<typeof agentItem>;
+export type TableCard = z.infer<typeof tableCardDto>;
+export type ToolSpec = z.infer<typeof toolSpecDto>;
+export type Capabilities = z.infer<typeof capabilitiesDto>;
+export type ToolResponse = z.infer<typeof toolResponse>;
