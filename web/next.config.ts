@@ -1,0 +1,17 @@
+import path from "node:path";
+import type { NextConfig } from "next";
+
+// The repo is a Bun workspace with one hoisted node_modules at its root: Turbopack and
+// output tracing must look there, not only inside web/.
+const workspaceRoot = path.resolve(process.cwd(), "..");
+
+const nextConfig: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  // @trainer2/shared ships TypeScript sources, not built JavaScript.
+  transpilePackages: ["@trainer2/shared"],
+  turbopack: { root: workspaceRoot },
+  outputFileTracingRoot: workspaceRoot,
+};
+
+export default nextConfig;
