@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { readMigrations } from "./migrate.ts";
+import { createTestDatabase, type TestDatabase } from "./testing.ts";
+
+const cli = resolve(import.meta.dir, "cli.ts");
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrated: false });
+});
+afterAll(async () => {
+  await db.close();
+});
+
+async function run(...args: string[]) {
+  const child = Bun.spawn(["bun", cli, ...args], {
+    env: { ...process.env, DATABASE_URL: db.url },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, code };
+}
+
+describe("db CLI", () => {
+  test("status, migrate, and reset that asks unless --yes", async () => {
+    const total = readMigrations().length;
+    const before = await run("status");
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain(`0 applied, ${total} pending`);
+
+    const migrated = await run("migrate");
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain("applied 0001_initial_schema.sql");
+    expect((await run("migrate")).stdout).toContain("up to date");
+
+    await db.sql`insert into users (issuer, subject) values ('iss', 'kept')`;
+    const refused = await run("reset");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("--yes");
+    expect(await db.sql`select * from users`).toHaveLength(1);
+
+    const reset = await run("reset", "--yes");
+    expect(reset.code).toBe(0);
+    expect(await db.sql`select * from users`).toHaveLength(0);
+    expect((await run("status")).stdout).toContain(`${total} applied, 0 pending`);
+  });
+
+  test("a bad DATABASE_URL or command is named, not a stack trace", async () => {
+    const unknown = await run("explode");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "explode"');
+    const child = Bun.spawn(["bun", cli, "status"], {
+      env: { ...process.env, DATABASE_URL: "mysql://nope" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const stderr = await new Response(child.stderr).text();
+    expect(await child.exited).toBe(1);
+    expect(stderr).toContain("DATABASE_URL");
+  });
+});

@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { descendantsOf, isRunning } from "./lib/process-tree.ts";
+
+const repoRoot = resolve(import.meta.dir, "..");
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => done(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const answers = (url: string) => () =>
+  fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+    () => true,
+    () => false,
+  );
+
+let output = "";
+let runner: ChildProcess | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), "trainer2-dev-"));
+
+afterAll(() => {
+  if (runner?.pid) {
+    try {
+      process.kill(-runner.pid, "SIGKILL");
+    } catch {}
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("bun dev", () => {
+  test("starts every service on the embedded database and Ctrl-C stops them all", async () => {
+    const [api, agent, web, db] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      API_PORT: String(api),
+      AGENT_PORT: String(agent),
+      WEB_PORT: String(web),
+      DEV_DB_PORT: String(db),
+      DEV_DATA_DIR: dataDir,
+    };
+    delete env.DATABASE_URL;
+    delete env.OPENAI_API_KEY;
+    // Its own process group, like a terminal's foreground job, so SIGINT goes to the group.
+    runner = spawn("bun", ["run", "dev"], { cwd: repoRoot, env, detached: true, stdio: "pipe" });
+    runner.stdout?.on("data", (chunk) => {
+      output += chunk;
+    });
+    runner.stderr?.on("data", (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((done) => runner!.on("exit", (code) => done(code)));
+
+    try {
+      for (const port of [api, agent, web]) {
+        await waitFor(answers(`http://127.0.0.1:${port}/health`), 240_000, `/health on ${port}`);
+      }
+      const api200 = await fetch(`http://127.0.0.1:${api}/health`);
+      expect([200, 503]).toContain(api200.status);
+      expect(output).toContain("embedded Postgres");
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- bun dev output ---\n${output}`);
+    }
+
+    const tree = descendantsOf(runner.pid!);
+    expect(tree.length).toBeGreaterThanOrEqual(3);
+    process.kill(-runner.pid!, "SIGINT");
+    await exited;
+    await waitFor(async () => tree.every((pid) => !isRunning(pid)), 20_000, "children to exit");
+    expect(tree.filter(isRunning)).toEqual([]);
+    expect(output).toContain("stopped");
+  }, 300_000);
+});

@@ -1,0 +1,191 @@
+/**
+ * `bun dev`: dev keys, a database (embedded PGlite unless DATABASE_URL is set), migrations,
+ * then api, agent and web with reload, until Ctrl-C stops every child.
+ */
+import type { ChildProcess } from "node:child_process";
+import { type FSWatcher, watch } from "node:fs";
+import { join } from "node:path";
+import { createSql } from "@trainer2/db";
+import type { EmbeddedPostgres } from "@trainer2/db/embedded";
+import { defaultDataDir, startLocalEmbedded } from "@trainer2/db/local";
+import { migrate } from "@trainer2/db/migrate";
+import { type DevEnv, readDevEnv } from "./lib/dev-env.ts";
+import { ensureDevKeys, repoRoot } from "./lib/keys.ts";
+import {
+  portIsFree,
+  type ServiceSpec,
+  say,
+  startChild,
+  stopChild,
+  waitForHealth,
+} from "./lib/processes.ts";
+
+const env = readDevEnv();
+const children = new Map<string, ChildProcess>();
+const watchers: FSWatcher[] = [];
+let embedded: EmbeddedPostgres | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say("stopping…");
+  for (const watcher of watchers) watcher.close();
+  await Promise.all([...children.values()].map((child) => stopChild(child)));
+  await embedded?.stop().catch(() => {});
+  say(code === 0 ? "stopped" : "stopped after an error");
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function prepareDatabase(): Promise<string> {
+  let url = env.DATABASE_URL;
+  if (!url) {
+    if (!(await portIsFree(env.DEV_DB_PORT))) {
+      throw new Error(
+        `port ${env.DEV_DB_PORT} (embedded Postgres) is taken: stop what uses it, set DEV_DB_PORT, ` +
+          "or set DATABASE_URL to use that server",
+      );
+    }
+    embedded = await startLocalEmbedded({
+      dataDir: env.DEV_DATA_DIR ?? defaultDataDir,
+      port: env.DEV_DB_PORT,
+    });
+    url = embedded.url;
+    say(`embedded Postgres (PGlite) at ${url}`);
+  }
+  const sql = createSql(url, { max: 2 });
+  try {
+    const { applied } = await migrate(sql, { log: (line) => say(line) });
+    say(applied.length ? `${applied.length} migration(s) applied` : "database is up to date");
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return url;
+}
+
+function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>): ServiceSpec[] {
+  const devLogin = devEnv.AUTH_DEV_LOGIN ?? (devEnv.GOOGLE_CLIENT_ID ? "false" : "true");
+  const apiUrl = `http://localhost:${devEnv.API_PORT}`;
+  const webUrl = `http://localhost:${devEnv.WEB_PORT}`;
+  return [
+    {
+      name: "api",
+      command: [process.execPath, "api/src/index.ts"],
+      cwd: repoRoot,
+      port: devEnv.API_PORT,
+      env: {
+        ...shared,
+        PORT: String(devEnv.API_PORT),
+        AGENT_URL: `http://127.0.0.1:${devEnv.AGENT_PORT}`,
+        WEB_ORIGIN: webUrl,
+        AUTH_DEV_LOGIN: devLogin,
+      },
+    },
+    {
+      name: "agent",
+      command: [process.execPath, "agent/src/index.ts"],
+      cwd: repoRoot,
+      port: devEnv.AGENT_PORT,
+      env: {
+        ...shared,
+        PORT: String(devEnv.AGENT_PORT),
+        API_URL: `http://127.0.0.1:${devEnv.API_PORT}`,
+      },
+    },
+    {
+      name: "web",
+      command: [join(repoRoot, "node_modules/.bin/next"), "dev", "--port", String(devEnv.WEB_PORT)],
+      cwd: join(repoRoot, "web"),
+      port: devEnv.WEB_PORT,
+      env: {
+        ...shared,
+        PORT: String(devEnv.WEB_PORT),
+        NEXT_PUBLIC_API_URL: apiUrl,
+        NEXTAUTH_URL: webUrl,
+        AUTH_DEV_LOGIN: devLogin,
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+    },
+  ];
+}
+
+/** Folders whose changes restart a service (Next reloads itself). */
+const watched: Record<string, string[]> = {
+  api: ["api/src", "shared/src", "db/src", "db/migrations"],
+  agent: ["agent/src", "agent/instructions", "shared/src"],
+};
+
+function watchAndRestart(spec: ServiceSpec) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const restart = async () => {
+    const old = children.get(spec.name);
+    if (old) await stopChild(old);
+    if (stopping) return;
+    say(`restarting ${spec.name}`);
+    track(spec, startChild(spec));
+  };
+  for (const folder of watched[spec.name] ?? []) {
+    const watcher = watch(join(repoRoot, folder), { recursive: true }, (_event, file) => {
+      if (!file || file.endsWith(".test.ts")) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void restart(), 200);
+    });
+    watchers.push(watcher);
+  }
+}
+
+function track(spec: ServiceSpec, child: ChildProcess) {
+  children.set(spec.name, child);
+  child.on("exit", (code, signal) => {
+    if (stopping || children.get(spec.name) !== child) return;
+    say(`${spec.name} exited (${code ?? signal}); it restarts when you change its files`);
+  });
+}
+
+async function main() {
+  const { keys, generated } = await ensureDevKeys();
+  if (generated > 0) say(`generated ${generated} dev key value(s) into .env.dev`);
+  const databaseUrl = await prepareDatabase();
+  const shared = {
+    ...process.env,
+    ...keys,
+    NODE_ENV: "development",
+    DATABASE_URL: databaseUrl,
+  };
+  const specs = serviceSpecs(env, shared);
+  for (const spec of specs) {
+    if (!(await portIsFree(spec.port))) {
+      throw new Error(
+        `port ${spec.port} for ${spec.name} is taken: stop what uses it or set ${spec.name.toUpperCase()}_PORT`,
+      );
+    }
+  }
+  for (const spec of specs) track(spec, startChild(spec));
+  const timeoutMs = env.DEV_READY_TIMEOUT_S * 1000;
+  await Promise.all(
+    specs.map(async (spec) => {
+      try {
+        const status = await waitForHealth(
+          children.get(spec.name)!,
+          `http://127.0.0.1:${spec.port}/health`,
+          timeoutMs,
+        );
+        say(`${spec.name} answers /health (${status}) on http://localhost:${spec.port}`);
+      } catch (error) {
+        throw new Error(`${spec.name} ${(error as Error).message}; see its output above`);
+      }
+    }),
+  );
+  for (const spec of specs) watchAndRestart(spec);
+  say(
+    `ready: web http://localhost:${env.WEB_PORT} · api http://localhost:${env.API_PORT} · agent http://localhost:${env.AGENT_PORT}`,
+  );
+}
+
+main().catch(async (error) => {
+  say(`error: ${(error as Error).message}`);
+  await shutdown(1);
+});
