@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { claimToolCall, findToolCall, finishToolCall, listToolCallsOfRun } from "./tool-calls.ts";
+
+let db: TestDatabase;
+let userId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const [row] = await db.sql<{ id: string }[]>`
+    insert into users (issuer, subject) values ('test', 'a') returning id`;
+  userId = row!.id;
+});
+afterAll(() => db.close());
+
+describe("tool call audit", () => {
+  test("a (run, call id) pair is claimed once; the outcome is stored", async () => {
+    const runId = crypto.randomUUID();
+    const call = {
+      toolCallId: "call_1",
+      runId,
+      userId,
+      sessionId: null,
+      tool: "get_profile",
+      arguments: { a: 1 },
+    };
+    const id = await claimToolCall(db.sql, call);
+    expect(id).toBeString();
+    expect(await claimToolCall(db.sql, call)).toBeNull();
+    await finishToolCall(db.sql, id!, {
+      status: "ok",
+      result: { profile: { units: "metric" } },
+      errorCode: null,
+      durationMs: 3.6,
+    });
+    const stored = await findToolCall(db.sql, runId, "call_1");
+    expect(stored).toMatchObject({
+      status: "ok",
+      result: { profile: { units: "metric" } },
+      durationMs: 4,
+      userId,
+      sessionId: null,
+      arguments: { a: 1 },
+    });
+    expect(await listToolCallsOfRun(db.sql, runId)).toHaveLength(1);
+  });
+
+  test("an unknown user or session is not referenced, but the call is still recorded", async () => {
+    const runId = crypto.randomUUID();
+    const id = await claimToolCall(db.sql, {
+      toolCallId: "x",
+      runId,
+      userId: crypto.randomUUID(),
+      sessionId: crypto.randomUUID(),
+      tool: "nope",
+      arguments: undefined,
+    });
+    expect(id).toBeString();
+    const stored = await findToolCall(db.sql, runId, "x");
+    expect(stored).toMatchObject({ userId: null, sessionId: null, status: "error" });
+  });
+});

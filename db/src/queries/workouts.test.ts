@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
+
+let db: TestDatabase;
+let userId: string;
+let otherUserId: string;
+
+async function newUser(sql: TestDatabase["sql"], subject: string) {
+  const [row] = await sql<{ id: string }[]>`
+    insert into users (issuer, subject) values ('test', ${subject}) returning id`;
+  return row!.id;
+}
+
+const workout = (performedOn: string | null, durationMin: number | null, kind = "run") => ({
+  performedOn,
+  kind,
+  durationMin,
+  exercises: [],
+  notes: null,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  userId = await newUser(db.sql, "a");
+  otherUserId = await newUser(db.sql, "b");
+});
+afterAll(() => db.close());
+
+describe("workout queries", () => {
+  test("insert returns the wire shape; null date means today", async () => {
+    const [today] = await db.sql<{ d: string }[]>`select current_date::text as d`;
+    const saved = await insertWorkout(db.sql, userId, {
+      performedOn: null,
+      kind: "strength",
+      durationMin: 45,
+      exercises: [
+        { name: "squat", sets: 5, reps: 5, weightKg: 80, distanceKm: null, durationMin: null },
+      ],
+      notes: "felt strong",
+    });
+    expect(saved.performedOn).toBe(today!.d);
+    expect(saved.exercises).toEqual([
+      { name: "squat", sets: 5, reps: 5, weightKg: 80, distanceKm: null, durationMin: null },
+    ]);
+    expect(saved.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  test("list filters by user, date range and limit, newest first", async () => {
+    await insertWorkout(db.sql, userId, workout("2020-01-01", 30));
+    await insertWorkout(db.sql, userId, workout("2020-01-05", 20));
+    await insertWorkout(db.sql, userId, workout("2020-01-10", 10));
+    await insertWorkout(db.sql, otherUserId, workout("2020-01-05", 99));
+    const range = await listWorkouts(db.sql, userId, {
+      limit: 10,
+      from: "2020-01-02",
+      to: "2020-01-10",
+    });
+    expect(range.map((w) => w.performedOn)).toEqual(["2020-01-10", "2020-01-05"]);
+    const limited = await listWorkouts(db.sql, userId, { limit: 1, from: null, to: "2020-12-31" });
+    expect(limited.map((w) => w.performedOn)).toEqual(["2020-01-10"]);
+  });
+
+  test("weekly summary counts workouts and minutes per ISO week, empty weeks included", async () => {
+    const fresh = await newUser(db.sql, "c");
+    const [dates] = await db.sql<{ monday: string; lastWeek: string }[]>`
+      select date_trunc('week', current_date)::date::text as monday,
+        (date_trunc('week', current_date)::date - 7)::text as "lastWeek"`;
+    await insertWorkout(db.sql, fresh, workout(dates!.monday, 30));
+    await insertWorkout(db.sql, fresh, workout(dates!.monday, null));
+    await insertWorkout(db.sql, fresh, workout(dates!.lastWeek, 25));
+    await insertWorkout(db.sql, userId, workout(dates!.monday, 500));
+    const weeks = await weeklySummary(db.sql, fresh, 3);
+    expect(weeks).toHaveLength(3);
+    expect(weeks.map((w) => [w.workouts, w.minutes])).toEqual([
+      [0, 0],
+      [1, 25],
+      [2, 30],
+    ]);
+    expect(weeks[2]!.weekStart).toBe(dates!.monday);
+    expect(weeks[2]!.isoWeek).toMatch(/^\d{4}-W\d{2}$/);
+  });
+});
