@@ -1,0 +1,316 @@
+/**
+ * Traces and logs for api and agent. `initTelemetry` returns a handle (tracer, logger,
+ * flush, shutdown) instead of registering global providers, so two services can live in one
+ * test process with their own `service.name`. Only the context manager and the W3C
+ * propagator are global (they carry no service identity).
+ *
+ * Under Bun nothing is auto-instrumented: servers call `extractContext(headers)` for incoming
+ * requests and clients call `injectTraceparent(headers)` before `fetch` (NOTES.md).
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import type { MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { createLogger, type Logger, type LogLevel, redactString } from "./logger.ts";
+
+export type { Context, Span };
+/** ROOT_CONTEXT: pass as `parent` to start a fresh trace (the api's chat turn). */
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode };
+
+/** GenAI semantic-convention attribute names for the model-call span. */
+export const genAiAttributes = {
+  operationName: "gen_ai.operation.name",
+  system: "gen_ai.system",
+  requestModel: "gen_ai.request.model",
+  responseModel: "gen_ai.response.model",
+  inputTokens: "gen_ai.usage.input_tokens",
+  outputTokens: "gen_ai.usage.output_tokens",
+  toolName: "gen_ai.tool.name",
+  toolCallId: "gen_ai.tool.call.id",
+  /** Not in the conventions (they define only a histogram): seconds to the first text delta. */
+  timeToFirstToken: "gen_ai.response.time_to_first_token_s",
+} as const;
+
+/** Span names shared by api and agent so tests and dashboards can find them. */
+export const spanNames = {
+  /** api: one WebSocket chat turn (root of the trace). */
+  chatTurn: "chat.turn",
+  /** api: the POST /run call to the agent (client span). */
+  agentRunCall: "agent.run call",
+  /** agent: handling POST /run (server span, parent from traceparent). */
+  agentRun: "agent.run",
+  /** agent: one model call; GenAI convention is "{operation} {model}". */
+  modelCall: (model: string) => `chat ${model}`,
+  /** agent: one tool call to the api (client span). */
+  toolCall: (tool: string) => `execute_tool ${tool}`,
+  /** api: handling POST /tools/:name (server span). */
+  toolHandler: (tool: string) => `tool ${tool}`,
+  /** api: database work; `db.<entity>.<operation>` e.g. `db.workouts.insert`. */
+  db: (operation: string) => `db.${operation}`,
+} as const;
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** Base OTLP/HTTP endpoint (`http://otel-collector:4318`); absent = export nothing. */
+  otlpEndpoint?: string | undefined;
+  logLevel?: LogLevel | undefined;
+  serviceVersion?: string | undefined;
+  /** How often batches are sent (ms). */
+  exportDelayMs?: number;
+  /** Where JSON log lines go (stdout by default). */
+  writeLog?: (line: string) => void;
+}
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  /** Parent context (e.g. from `extractContext`); the active context otherwise. */
+  parent?: Context;
+}
+
+export interface Telemetry {
+  readonly serviceName: string;
+  /** True when spans and logs are exported. */
+  readonly exporting: boolean;
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+  /** Runs `fn` inside a new active span; records a thrown error and rethrows it. */
+  withSpan<T>(
+    name: string,
+    attributes: Attributes,
+    fn: (span: Span) => Promise<T> | T,
+    options?: SpanOptions,
+  ): Promise<T>;
+  /** For spans whose end is not a callback's end (a streamed turn): call `span.end()` yourself. */
+  startSpan(name: string, attributes?: Attributes, options?: SpanOptions): Span;
+  /** Sends everything buffered now (tests; before exit). */
+  flush(): Promise<void>;
+  /** Flush and stop the exporters' timers. */
+  shutdown(): Promise<void>;
+}
+
+let globalsInstalled = false;
+
+/** AsyncLocalStorage context + W3C traceparent; idempotent, safe without an endpoint. */
+function installGlobals() {
+  if (globalsInstalled) return;
+  globalsInstalled = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+export function initTelemetry(options: TelemetryOptions): Telemetry {
+  installGlobals();
+  const resource = defaultResource().merge(
+    resourceFromAttributes({
+      "service.name": options.serviceName,
+      ...(options.serviceVersion ? { "service.version": options.serviceVersion } : {}),
+    }),
+  );
+  const base = options.otlpEndpoint?.trim().replace(/\/+$/, "");
+  const scheduledDelayMillis = options.exportDelayMs ?? 2000;
+
+  // Without an endpoint the provider still makes real ids, so logs correlate and an incoming
+  // traceparent continues through this service; nothing is sent anywhere.
+  const tracerProvider = new TracerProvider({
+    resource,
+    spanProcessors: base
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }),
+            scheduledDelayMillis,
+          }),
+        ]
+      : [],
+  });
+  const loggerProvider = base
+    ? new LoggerProvider({
+        resource,
+        processors: [
+          new BatchLogRecordProcessor({
+            exporter: new OTLPLogExporter({ url: `${base}/v1/logs` }),
+            scheduledDelayMillis,
+          }),
+        ],
+      })
+    : undefined;
+
+  const tracer = tracerProvider.getTracer(`trainer2-${options.serviceName}`);
+  const logger = createLogger({
+    service: options.serviceName,
+    level: options.logLevel ?? "info",
+    ...(loggerProvider ? { otelLogger: loggerProvider.getLogger("trainer2") } : {}),
+    ...(options.writeLog ? { write: options.writeLog } : {}),
+  });
+
+  const startSpan = (name: string, attributes: Attributes = {}, opts: SpanOptions = {}) =>
+    tracer.startSpan(
+      name,
+      { kind: opts.kind ?? SpanKind.INTERNAL, attributes: safeAttributes(attributes) },
+      opts.parent ?? context.active(),
+    );
+
+  return {
+    serviceName: options.serviceName,
+    exporting: Boolean(base),
+    tracer,
+    logger,
+    startSpan,
+    async withSpan(name, attributes, fn, opts = {}) {
+      const span = startSpan(name, attributes, opts);
+      const ctx = trace.setSpan(opts.parent ?? context.active(), span);
+      try {
+        return await context.with(ctx, () => fn(span));
+      } catch (error) {
+        recordError(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+    async flush() {
+      await Promise.all([tracerProvider.forceFlush(), loggerProvider?.forceFlush()]);
+    },
+    async shutdown() {
+      await Promise.all([tracerProvider.shutdown(), loggerProvider?.shutdown()]);
+    },
+  };
+}
+
+/** Marks `span` failed with a redacted message (error text can quote a token). */
+export function recordError(span: Span, error: unknown): void {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const code = (error as { code?: unknown })?.code;
+  span.recordException({
+    name: err.name,
+    message: redactString(err.message),
+    ...(typeof code === "string" ? { code } : {}),
+  });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: redactString(err.message) });
+}
+
+/** Runs `fn` with `span` as the active span (for spans made with `startSpan`). */
+export function runInSpan<T>(span: Span, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+type HeaderBag = Headers | Record<string, string>;
+
+/**
+ * Adds `traceparent` (and `tracestate`) for `ctx` (the active context by default) to
+ * `headers` and returns them, for `fetch(url, { headers: injectTraceparent({...}) })`.
+ */
+export function injectTraceparent<H extends HeaderBag>(
+  headers: H,
+  ctx: Context = context.active(),
+): H {
+  propagation.inject(ctx, headers, {
+    set(carrier, key, value) {
+      if (carrier instanceof Headers) carrier.set(key, value);
+      else (carrier as Record<string, string>)[key] = value;
+    },
+  });
+  return headers;
+}
+
+const headerGetter: TextMapGetter<Headers | Record<string, string | string[] | undefined>> = {
+  keys(carrier) {
+    return carrier instanceof Headers ? [...carrier.keys()] : Object.keys(carrier);
+  },
+  get(carrier, key) {
+    if (carrier instanceof Headers) return carrier.get(key) ?? undefined;
+    const direct = carrier[key] ?? carrier[key.toLowerCase()];
+    if (direct !== undefined) return direct;
+    const match = Object.keys(carrier).find((k) => k.toLowerCase() === key.toLowerCase());
+    return match === undefined ? undefined : carrier[match];
+  },
+};
+
+/** The remote parent carried by `traceparent` in `headers` (ROOT-based when absent). */
+export function extractContext(
+  headers: Headers | Record<string, string | string[] | undefined>,
+  base: Context = context.active(),
+): Context {
+  return propagation.extract(base, headers, headerGetter);
+}
+
+/** GenAI attributes for the model span in one call; unknown values are left out. */
+export function setModelUsage(
+  span: Span,
+  usage: {
+    system?: string;
+    model?: string;
+    inputTokens?: number;
+    outputTokens?: number;
+    timeToFirstTokenSeconds?: number;
+  },
+): void {
+  const attrs: Attributes = {};
+  if (usage.system) attrs[genAiAttributes.system] = usage.system;
+  if (usage.model) attrs[genAiAttributes.requestModel] = usage.model;
+  if (usage.inputTokens !== undefined) attrs[genAiAttributes.inputTokens] = usage.inputTokens;
+  if (usage.outputTokens !== undefined) attrs[genAiAttributes.outputTokens] = usage.outputTokens;
+  if (usage.timeToFirstTokenSeconds !== undefined)
+    attrs[genAiAttributes.timeToFirstToken] = usage.timeToFirstTokenSeconds;
+  span.setAttributes(attrs);
+}
+
+function safeAttributes(attributes: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    out[key] = typeof value === "string" ? redactString(value) : value;
+  }
+  return out;
+}
+
+/**
+ * Hono middleware: one SERVER span per request, continuing an incoming `traceparent`, named
+ * `METHOD /route/:template`. `/health` and `/metrics` are skipped (scrapes are not traces).
+ */
+export function httpTracing(
+  telemetry: Telemetry,
+  skip: (path: string) => boolean = (path) => path === "/health" || path === "/metrics",
+): MiddlewareHandler {
+  return async (c, next) => {
+    if (skip(c.req.path)) return next();
+    const method = c.req.method;
+    const parent = extractContext(c.req.raw.headers);
+    const span = telemetry.startSpan(
+      method,
+      { "http.request.method": method },
+      { kind: SpanKind.SERVER, parent },
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), () => next());
+      const status = c.res.status;
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    } catch (error) {
+      recordError(span, error);
+      throw error;
+    } finally {
+      const template = routePath(c, -1);
+      const route = !template || template === "*" || template === "/*" ? "unmatched" : template;
+      span.setAttribute("http.route", route);
+      span.updateName(`${method} ${route}`);
+      span.end();
+    }
+  };
+}
