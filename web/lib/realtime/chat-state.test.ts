@@ -1,0 +1,205 @@
+import { describe, expect, test } from "bun:test";
+import type { Message, ServerEvent } from "@trainer2/shared/wire";
+import {
+  addOutgoing,
+  appendAt,
+  applyEvent,
+  type ChatView,
+  emptyChat,
+  loadSession,
+  resumeAfterSeq,
+} from "./chat-state";
+
+const sid = "11111111-1111-4111-8111-111111111111";
+const other = "44444444-4444-4444-8444-444444444444";
+const run = "22222222-2222-4222-8222-222222222222";
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+const message = (seq: number, over: Partial<Message> = {}): Message => ({
+  id: id(seq),
+  seq,
+  role: seq % 2 ? "user" : "assistant",
+  content: `m${seq}`,
+  status: "complete",
+  runId: null,
+  clientMsgId: null,
+  createdAt: "2026-01-01T00:00:00Z",
+  ...over,
+});
+
+const apply = (view: ChatView, ...events: ServerEvent[]) => events.reduce(applyEvent, view);
+const delta = (seq: number, offset: number, text: string): ServerEvent => ({
+  type: "delta",
+  runId: run,
+  sessionId: sid,
+  seq,
+  offset,
+  text,
+});
+
+describe("appendAt", () => {
+  test("drops what is already there and appends only the rest", () => {
+    expect(appendAt("Hello", 0, "Hel")).toBe("Hello");
+    expect(appendAt("Hello", 3, "lo wo")).toBe("Hello wo");
+    expect(appendAt("Hello", 5, " world")).toBe("Hello world");
+    expect(appendAt("", 0, "Hi")).toBe("Hi");
+  });
+});
+
+describe("chat view", () => {
+  test("a new chat adopts its session from the echo and streams the answer", () => {
+    let view = addOutgoing(emptyChat(), "c1", "my goal is to run a 5k");
+    expect(view.items[0]?.status).toBe("sending");
+    view = apply(
+      view,
+      {
+        type: "message",
+        sessionId: sid,
+        message: message(1, { clientMsgId: "c1", content: "my goal is to run a 5k" }),
+      },
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c1", seq: 2 },
+      delta(2, 0, "Great "),
+      {
+        type: "tool",
+        runId: run,
+        sessionId: sid,
+        seq: 2,
+        name: "update_profile",
+        status: "started",
+      },
+      delta(2, 6, "goal!"),
+      {
+        type: "tool",
+        runId: run,
+        sessionId: sid,
+        seq: 2,
+        name: "update_profile",
+        status: "ok",
+        summary: "Updated your profile",
+      },
+    );
+    expect(view.sessionId).toBe(sid);
+    expect(view.activeRun).toEqual({ runId: run, seq: 2 });
+    expect(view.items.map((i) => [i.seq, i.role, i.content, i.status])).toEqual([
+      [1, "user", "my goal is to run a 5k", "complete"],
+      [2, "assistant", "Great goal!", "streaming"],
+    ]);
+    expect(view.items[1]?.tools).toEqual([
+      { name: "update_profile", status: "ok", summary: "Updated your profile" },
+    ]);
+    view = apply(view, {
+      type: "run.completed",
+      runId: run,
+      sessionId: sid,
+      seq: 2,
+      messageId: id(2),
+    });
+    expect(view.activeRun).toBeNull();
+    expect(view.items[1]?.status).toBe("complete");
+  });
+
+  test("replayed deltas and messages after a resume leave exactly one copy", () => {
+    let view = loadSession(emptyChat(), { id: sid, title: null, messages: [message(1)] });
+    view = apply(
+      view,
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "x", seq: 2 },
+      delta(2, 0, "Once upon"),
+    );
+    expect(resumeAfterSeq(view)).toBe(1);
+    // The api replays the answer so far from offset 0, then continues.
+    view = apply(
+      view,
+      { type: "message", sessionId: sid, message: message(1) },
+      delta(2, 0, "Once upon a time"),
+      delta(2, 16, " there was"),
+      delta(2, 9, " a time"),
+    );
+    expect(view.items.map((i) => i.content)).toEqual(["m1", "Once upon a time there was"]);
+    view = apply(view, {
+      type: "message",
+      sessionId: sid,
+      message: message(2, { content: "Once upon a time there was", runId: run }),
+    });
+    expect(view.items).toHaveLength(2);
+    expect(resumeAfterSeq(view)).toBe(2);
+  });
+
+  test("a stored streaming message never shortens what has been received", () => {
+    let view = apply(emptyChat(sid), delta(2, 0, "abc"));
+    view = apply(view, {
+      type: "message",
+      sessionId: sid,
+      message: message(2, { content: "", status: "streaming", runId: run }),
+    });
+    expect(view.items[0]?.content).toBe("abc");
+  });
+
+  test("Stop ends the run as interrupted; a failure keeps its message", () => {
+    const started = apply(
+      emptyChat(sid),
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c", seq: 2 },
+      delta(2, 0, "partial"),
+    );
+    const stopped = apply(started, {
+      type: "run.failed",
+      runId: run,
+      sessionId: sid,
+      seq: 2,
+      code: "cancelled",
+      message: "Stopped",
+    });
+    expect(stopped.items[0]).toMatchObject({ status: "interrupted", content: "partial" });
+    expect(stopped.items[0]?.error).toBeUndefined();
+    expect(stopped.activeRun).toBeNull();
+    const failed = apply(started, {
+      type: "run.failed",
+      runId: run,
+      sessionId: sid,
+      seq: 2,
+      code: "model_unavailable",
+      message: "The model is unavailable",
+    });
+    expect(failed.items[0]?.error).toEqual({
+      code: "model_unavailable",
+      message: "The model is unavailable",
+    });
+  });
+
+  test("events of another session are ignored", () => {
+    const view = loadSession(emptyChat(), { id: sid, title: null, messages: [message(1)] });
+    const after = apply(view, { ...delta(2, 0, "elsewhere"), sessionId: other } as ServerEvent);
+    expect(after).toBe(view);
+  });
+
+  test("loading a session keeps messages still being sent; resume point stops at streaming", () => {
+    let view = addOutgoing(emptyChat(sid), "c9", "pending");
+    view = loadSession(view, {
+      id: sid,
+      title: "t",
+      messages: [
+        message(1),
+        message(2),
+        message(3),
+        message(4, { status: "streaming", runId: run }),
+      ],
+    });
+    expect(view.items.map((i) => i.key)).toEqual(["s:1", "s:2", "s:3", "s:4", "c:c9"]);
+    expect(view.activeRun).toEqual({ runId: run, seq: 4 });
+    expect(resumeAfterSeq(view)).toBe(3);
+  });
+
+  test("a run.started for our message settles it even if its echo was missed", () => {
+    let view = addOutgoing(emptyChat(sid), "c1", "hi");
+    view = apply(view, {
+      type: "run.started",
+      runId: run,
+      sessionId: sid,
+      clientMsgId: "c1",
+      seq: 2,
+    });
+    expect(view.items.map((i) => [i.seq, i.status])).toEqual([
+      [1, "complete"],
+      [2, "streaming"],
+    ]);
+  });
+});

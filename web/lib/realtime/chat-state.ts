@@ -1,0 +1,268 @@
+/**
+ * The chat transcript as the browser shows it, built from stored messages (GET /state) and
+ * live /realtime events. Pure functions: every event may arrive twice (replays after a
+ * resume) or out of the blue (another tab), and must still leave one copy of each message.
+ */
+import type { Message, ServerEvent, Session } from "@trainer2/shared/wire";
+
+export type ToolLine = { name: string; status: "started" | "ok" | "error"; summary?: string };
+export type ItemStatus = "sending" | "streaming" | "complete" | "interrupted" | "failed";
+
+export type ChatItem = {
+  /** Stable React key: the client id while sending, the seq once stored. */
+  key: string;
+  seq: number | null;
+  role: "user" | "assistant";
+  content: string;
+  status: ItemStatus;
+  clientMsgId: string | null;
+  runId: string | null;
+  tools: ToolLine[];
+  error?: { code: string; message: string };
+};
+
+export type ChatView = {
+  sessionId: string | null;
+  items: ChatItem[];
+  activeRun: { runId: string; seq: number } | null;
+};
+
+const finalStatuses: ReadonlySet<ItemStatus> = new Set(["complete", "interrupted", "failed"]);
+export const isFinal = (item: ChatItem) => finalStatuses.has(item.status);
+
+/** Codes the api uses when a run ends because the user pressed Stop. */
+const cancelCodes = new Set(["cancelled", "canceled", "run_cancelled", "aborted"]);
+
+export const emptyChat = (sessionId: string | null = null): ChatView => ({
+  sessionId,
+  items: [],
+  activeRun: null,
+});
+
+const fromMessage = (message: Message): ChatItem => ({
+  key: `s:${message.seq}`,
+  seq: message.seq,
+  role: message.role,
+  content: message.content,
+  status: message.status,
+  clientMsgId: message.clientMsgId,
+  runId: message.runId,
+  tools: [],
+});
+
+function sorted(items: ChatItem[]): ChatItem[] {
+  // Stored items by seq; anything still sending goes last, in the order it was typed.
+  return [...items].sort(
+    (a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER),
+  );
+}
+
+function activeRunOf(items: ChatItem[]): ChatView["activeRun"] {
+  const streaming = items.findLast((i) => i.status === "streaming" && i.runId && i.seq !== null);
+  return streaming ? { runId: streaming.runId!, seq: streaming.seq! } : null;
+}
+
+/** Replace the transcript with a stored session, keeping what the user is still sending. */
+export function loadSession(view: ChatView, session: Session | null): ChatView {
+  const sessionId = session?.id ?? view.sessionId;
+  const stored = (session?.messages ?? []).map(fromMessage);
+  const storedIds = new Set(stored.map((i) => i.clientMsgId).filter(Boolean));
+  const sending = view.items.filter((i) => i.status === "sending" && !storedIds.has(i.clientMsgId));
+  const items = sorted([...stored, ...sending]);
+  return { sessionId, items, activeRun: activeRunOf(items) };
+}
+
+export function addOutgoing(view: ChatView, clientMsgId: string, text: string): ChatView {
+  const item: ChatItem = {
+    key: `c:${clientMsgId}`,
+    seq: null,
+    role: "user",
+    content: text,
+    status: "sending",
+    clientMsgId,
+    runId: null,
+    tools: [],
+  };
+  return { ...view, items: [...view.items, item] };
+}
+
+/** The highest seq up to which this view holds every message in its final form. */
+export function resumeAfterSeq(view: ChatView): number {
+  let after = 0;
+  for (const item of view.items) {
+    if (item.seq === null) continue;
+    if (!isFinal(item)) break;
+    after = item.seq;
+  }
+  return after;
+}
+
+function update(
+  view: ChatView,
+  seq: number,
+  change: (item: ChatItem) => ChatItem,
+  seed: () => ChatItem,
+) {
+  const index = view.items.findIndex((i) => i.seq === seq);
+  const items =
+    index === -1
+      ? sorted([...view.items, change(seed())])
+      : view.items.map((item, i) => (i === index ? change(item) : item));
+  return { ...view, items };
+}
+
+const assistantSeed = (seq: number, runId: string) => (): ChatItem => ({
+  key: `s:${seq}`,
+  seq,
+  role: "assistant",
+  content: "",
+  status: "streaming",
+  clientMsgId: null,
+  runId,
+  tools: [],
+});
+
+/** Append only the part of `text` (at `offset`) this item does not have yet. */
+export function appendAt(content: string, offset: number, text: string): string {
+  const end = offset + text.length;
+  if (end <= content.length) return content;
+  // A gap (offset beyond what we have) cannot be filled here; keep the text anyway.
+  if (offset >= content.length) return content + text;
+  return content + text.slice(content.length - offset);
+}
+
+function applyMessage(view: ChatView, message: Message): ChatView {
+  const incoming = fromMessage(message);
+  const items = view.items.filter(
+    (i) =>
+      !(
+        i.status === "sending" &&
+        message.clientMsgId &&
+        i.clientMsgId === message.clientMsgId &&
+        message.role === "user"
+      ),
+  );
+  const next = update(
+    { ...view, items },
+    message.seq,
+    (item) => {
+      if (item === incoming) return item;
+      // A stored final message is the truth; a stored streaming one may lag our deltas.
+      if (finalStatuses.has(message.status))
+        return { ...incoming, tools: item.tools, key: item.key };
+      return item.content.length >= incoming.content.length
+        ? item
+        : { ...incoming, tools: item.tools, key: item.key };
+    },
+    () => incoming,
+  );
+  return { ...next, activeRun: activeRunOf(next.items) };
+}
+
+const ownsClientMsg = (view: ChatView, clientMsgId: string) =>
+  view.items.some((i) => i.clientMsgId === clientMsgId && i.status === "sending");
+
+function adoptSession(view: ChatView, event: ServerEvent): ChatView | null {
+  if (!("sessionId" in event) || !event.sessionId) return view;
+  if (event.sessionId === view.sessionId) return view;
+  // A new chat learns its session id from the echo of its first message.
+  const clientMsgId =
+    event.type === "message"
+      ? event.message.clientMsgId
+      : event.type === "run.started"
+        ? event.clientMsgId
+        : null;
+  if (view.sessionId === null && clientMsgId && ownsClientMsg(view, clientMsgId))
+    return { ...view, sessionId: event.sessionId };
+  return null;
+}
+
+/** If the echo of our message was missed, its run still proves it was stored (just before). */
+function settleSending(view: ChatView, clientMsgId: string, seq: number): ChatView {
+  if (view.items.some((i) => i.seq === seq)) return view;
+  const items = view.items.map((i) =>
+    i.status === "sending" && i.clientMsgId === clientMsgId
+      ? { ...i, seq, key: `s:${seq}`, status: "complete" as const }
+      : i,
+  );
+  return { ...view, items: sorted(items) };
+}
+
+function upsertTool(tools: ToolLine[], line: ToolLine): ToolLine[] {
+  if (line.status !== "started") {
+    const index = tools.findLastIndex((t) => t.name === line.name && t.status === "started");
+    if (index !== -1) return tools.map((t, i) => (i === index ? line : t));
+  }
+  return [...tools, line];
+}
+
+/** Apply one server event. Events of other sessions leave the view unchanged. */
+export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
+  let own = adoptSession(view, event);
+  if (own === null) return view;
+  switch (event.type) {
+    case "message":
+      return applyMessage(own, event.message);
+    case "run.started": {
+      own = settleSending(own, event.clientMsgId, event.seq - 1);
+      const next = update(
+        own,
+        event.seq,
+        (item) => (isFinal(item) ? item : { ...item, runId: event.runId }),
+        assistantSeed(event.seq, event.runId),
+      );
+      return { ...next, activeRun: activeRunOf(next.items) };
+    }
+    case "delta":
+      return update(
+        own,
+        event.seq,
+        (item) =>
+          isFinal(item)
+            ? item
+            : { ...item, content: appendAt(item.content, event.offset, event.text) },
+        assistantSeed(event.seq, event.runId),
+      );
+    case "tool": {
+      const line: ToolLine = {
+        name: event.name,
+        status: event.status,
+        ...(event.summary ? { summary: event.summary } : {}),
+      };
+      return update(
+        own,
+        event.seq,
+        (item) => ({ ...item, tools: upsertTool(item.tools, line) }),
+        assistantSeed(event.seq, event.runId),
+      );
+    }
+    case "run.completed": {
+      const next = update(
+        own,
+        event.seq,
+        (item) => ({ ...item, status: "complete" }),
+        assistantSeed(event.seq, event.runId),
+      );
+      return { ...next, activeRun: activeRunOf(next.items) };
+    }
+    case "run.failed": {
+      const stopped = cancelCodes.has(event.code);
+      const next = update(
+        own,
+        event.seq,
+        (item) =>
+          isFinal(item) && item.status !== "failed"
+            ? item
+            : {
+                ...item,
+                status: stopped ? "interrupted" : "failed",
+                ...(stopped ? {} : { error: { code: event.code, message: event.message } }),
+              },
+        assistantSeed(event.seq, event.runId),
+      );
+      return { ...next, activeRun: activeRunOf(next.items) };
+    }
+    default:
+      return own;
+  }
+}

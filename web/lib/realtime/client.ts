@@ -1,0 +1,206 @@
+/**
+ * The browser's /realtime connection, free of React so its protocol is unit-tested against a
+ * plain WebSocket server: auth as the first frame, resume after every reconnect, a fresh
+ * token after close 4401, exponential backoff with jitter, and chat frames that are re-sent
+ * until the server acknowledges them (the api de-duplicates by clientMsgId).
+ */
+import { type ClientFrame, closeCodes, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
+
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "signed-out";
+
+export type StatusDetail = { attempt: number; retryInMs?: number; closeCode?: number };
+
+export type ChatRequest = { sessionId?: string; text: string; clientMsgId: string };
+
+export type RealtimeOptions = {
+  /** ws(s)://…/realtime */
+  url: string;
+  /** The session's id_token; `fresh` asks for a refreshed one (after 4401). null = signed out. */
+  getToken: (options: { fresh: boolean }) => Promise<string | null>;
+  onEvent: (event: ServerEvent) => void;
+  onStatus?: (status: ConnectionStatus, detail: StatusDetail) => void;
+  /** Where to resume after a reconnect: the session shown and the last seq held in full. */
+  resumePoint?: () => { sessionId: string; afterSeq: number } | null;
+  backoff?: { baseMs: number; maxMs: number };
+  /** Give up on the token after this many 4401 closes in a row. */
+  maxUnauthorized?: number;
+  pingIntervalMs?: number;
+  random?: () => number;
+  WebSocket?: typeof WebSocket;
+};
+
+/** http(s)://host → ws(s)://host/realtime */
+export function realtimeUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/realtime`;
+  url.search = "";
+  return url.toString();
+}
+
+export class RealtimeClient {
+  private socket: WebSocket | null = null;
+  private status: ConnectionStatus = "connecting";
+  private ready = false;
+  private stopped = true;
+  private attempt = 0;
+  private unauthorized = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeardAt = 0;
+  /** Chats not yet acknowledged by the server (echo or run.started), in send order. */
+  private readonly outbox = new Map<string, ClientFrame>();
+
+  constructor(private readonly options: RealtimeOptions) {}
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.connect(false);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    const socket = this.socket;
+    this.socket = null;
+    this.ready = false;
+    socket?.close(1000, "client stopped");
+  }
+
+  /** Skip the backoff wait (the "Reconnect now" button, the browser coming back online). */
+  reconnectNow() {
+    if (this.stopped || this.ready) return;
+    clearTimeout(this.retryTimer);
+    this.socket?.close(1000, "reconnecting");
+    this.socket = null;
+    void this.connect(this.unauthorized > 0);
+  }
+
+  get connectionStatus() {
+    return this.status;
+  }
+
+  /** Queued while offline; re-sent after a reconnect until acknowledged. */
+  sendChat(request: ChatRequest) {
+    const frame: ClientFrame = { type: "chat", ...request };
+    this.outbox.set(request.clientMsgId, frame);
+    this.sendNow(frame);
+  }
+
+  /** Returns false when not connected: a Stop that cannot be delivered should say so. */
+  cancel(runId: string): boolean {
+    return this.sendNow({ type: "cancel", runId });
+  }
+
+  private sendNow(frame: ClientFrame): boolean {
+    if (!this.ready || !this.socket || this.socket.readyState !== 1) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  private setStatus(status: ConnectionStatus, detail: Partial<StatusDetail> = {}) {
+    this.status = status;
+    this.options.onStatus?.(status, { attempt: this.attempt, ...detail });
+  }
+
+  private async connect(fresh: boolean) {
+    if (this.stopped) return;
+    this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    let token: string | null;
+    try {
+      token = await this.options.getToken({ fresh });
+    } catch {
+      // The session endpoint is unreachable: same as a dropped socket.
+      this.scheduleRetry(undefined);
+      return;
+    }
+    if (this.stopped) return;
+    if (!token) {
+      this.setStatus("signed-out");
+      return;
+    }
+    const Impl = this.options.WebSocket ?? WebSocket;
+    const socket = new Impl(this.options.url);
+    this.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
+    socket.onmessage = (message) => {
+      if (this.socket !== socket) return;
+      this.lastHeardAt = Date.now();
+      this.receive(message.data);
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.ready = false;
+      clearInterval(this.pingTimer);
+      if (!this.stopped) this.scheduleRetry(event.code);
+    };
+  }
+
+  private receive(data: unknown) {
+    let parsed: ReturnType<typeof serverEvent.safeParse>;
+    try {
+      parsed = serverEvent.safeParse(JSON.parse(String(data)));
+    } catch {
+      return;
+    }
+    // A frame this client does not understand is skipped, not fatal: the api may be newer.
+    if (!parsed.success) return;
+    const event = parsed.data;
+    if (event.type === "ready") this.onReady();
+    if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
+      this.outbox.delete(event.message.clientMsgId);
+    if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
+    this.options.onEvent(event);
+  }
+
+  private onReady() {
+    this.ready = true;
+    this.attempt = 0;
+    this.unauthorized = 0;
+    this.setStatus("connected");
+    const point = this.options.resumePoint?.();
+    if (point)
+      this.sendNow({ type: "resume", sessionId: point.sessionId, afterSeq: point.afterSeq });
+    for (const frame of this.outbox.values()) this.sendNow(frame);
+    this.startPing();
+  }
+
+  private startPing() {
+    const every = this.options.pingIntervalMs ?? 25_000;
+    clearInterval(this.pingTimer);
+    this.lastHeardAt = Date.now();
+    this.pingTimer = setInterval(() => {
+      // Two silent intervals: the connection is dead even if the browser has not noticed.
+      if (Date.now() - this.lastHeardAt > 2 * every) {
+        this.socket?.close(4000, "no answer to ping");
+        return;
+      }
+      this.sendNow({ type: "ping" });
+    }, every);
+  }
+
+  private scheduleRetry(closeCode: number | undefined) {
+    const unauthorized = closeCode === closeCodes.unauthorized;
+    this.unauthorized = unauthorized ? this.unauthorized + 1 : 0;
+    if (this.unauthorized > (this.options.maxUnauthorized ?? 3)) {
+      this.setStatus("signed-out", { closeCode });
+      return;
+    }
+    this.attempt += 1;
+    // The first retry after 4401 is immediate: a fresh token usually fixes it.
+    const delay = unauthorized && this.unauthorized === 1 ? 0 : this.backoffMs();
+    this.setStatus("reconnecting", { retryInMs: delay, ...(closeCode ? { closeCode } : {}) });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect(unauthorized), delay);
+  }
+
+  private backoffMs() {
+    const { baseMs, maxMs } = this.options.backoff ?? { baseMs: 500, maxMs: 15_000 };
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(this.attempt - 1, 16));
+    const random = this.options.random ?? Math.random;
+    return Math.round(ceiling / 2 + (ceiling / 2) * random());
+  }
+}
