@@ -1,0 +1,100 @@
+/**
+ * The agent's environment, parsed once at start. Only this file reads `process.env`.
+ */
+import {
+  boolFlag,
+  loadEnvOrExit,
+  optionalString,
+  parseEnv,
+  pem,
+  port,
+  url,
+} from "@trainer2/shared/config";
+import { z } from "zod";
+
+export const openAIDefaultBaseUrl = "https://api.openai.com/v1";
+
+const logLevel = z.enum(["debug", "info", "warn", "error"]);
+
+export const agentEnvSchema = z
+  .object({
+    PORT: port(9000),
+    API_URL: url.default("http://localhost:8000"),
+    AGENT_PRIVATE_KEY: pem("PRIVATE"),
+    API_PUBLIC_KEY: pem("PUBLIC"),
+    OPENAI_API_KEY: optionalString,
+    OPENAI_MODEL: optionalString,
+    OPENAI_BASE_URL: url.optional(),
+    OPENAI_API: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z
+        .enum(["responses", "chat_completions"], {
+          message: "expected responses or chat_completions",
+        })
+        .optional(),
+    ),
+    /** Upload the SDK's traces to OpenAI (off by default: it sends the API key along). */
+    OPENAI_TRACING: boolFlag(false),
+    CAPABILITIES_SYNC_INTERVAL_S: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.coerce.number().int().min(1).max(86_400).default(60),
+    ),
+    OFFLINE_MODEL_DELAY_MS: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.coerce.number().int().min(0).max(10_000).default(30),
+    ),
+    /** A model call that sends nothing for this long is abandoned as `model_timeout`. */
+    MODEL_TIMEOUT_S: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.coerce.number().int().min(1).max(600).default(60),
+    ),
+    LOG_LEVEL: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      logLevel.default("info"),
+    ),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.OPENAI_API_KEY && !env.OPENAI_MODEL)
+      ctx.addIssue({
+        code: "custom",
+        path: ["OPENAI_MODEL"],
+        message: "is required when OPENAI_API_KEY is set (for example gpt-4.1-mini)",
+      });
+  });
+
+export type AgentEnv = z.infer<typeof agentEnvSchema>;
+
+/** Where model calls go: a real endpoint, or the offline model the agent starts itself. */
+export type ModelConfig =
+  | {
+      kind: "openai";
+      apiKey: string;
+      model: string;
+      baseURL: string;
+      api: "responses" | "chat_completions";
+    }
+  | { kind: "offline"; api: "responses" | "chat_completions"; delayMs: number };
+
+export function modelConfigOf(env: AgentEnv): ModelConfig {
+  const baseURL = env.OPENAI_BASE_URL ?? openAIDefaultBaseUrl;
+  if (!env.OPENAI_API_KEY)
+    return {
+      kind: "offline",
+      api: env.OPENAI_API ?? "chat_completions",
+      delayMs: env.OFFLINE_MODEL_DELAY_MS,
+    };
+  const isOpenAI = new URL(baseURL).hostname === "api.openai.com";
+  return {
+    kind: "openai",
+    apiKey: env.OPENAI_API_KEY,
+    model: env.OPENAI_MODEL!,
+    baseURL,
+    api: env.OPENAI_API ?? (isOpenAI ? "responses" : "chat_completions"),
+  };
+}
+
+export const parseAgentEnv = (source: Record<string, string | undefined>) =>
+  parseEnv(agentEnvSchema, source);
+
+export const readAgentEnv = (): AgentEnv => loadEnvOrExit("agent", agentEnvSchema, process.env);

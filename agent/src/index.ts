@@ -1,0 +1,45 @@
+/** The agent service: parse the env, start everything, stop cleanly on a signal. */
+import { setTracingDisabled } from "@openai/agents";
+import { modelConfigOf, readAgentEnv } from "./env.ts";
+import { createLogger } from "./logger.ts";
+import { startAgent } from "./start.ts";
+
+const env = readAgentEnv();
+// The SDK would otherwise upload traces (with the API key) to OpenAI.
+if (!env.OPENAI_TRACING) setTracingDisabled(true);
+const logger = createLogger(env.LOG_LEVEL);
+
+let agent: Awaited<ReturnType<typeof startAgent>>;
+try {
+  agent = await startAgent({
+    port: env.PORT,
+    hostname: "0.0.0.0",
+    apiUrl: env.API_URL,
+    agentPrivateKeyPem: env.AGENT_PRIVATE_KEY,
+    apiPublicKeyPem: env.API_PUBLIC_KEY,
+    model: modelConfigOf(env),
+    syncIntervalMs: env.CAPABILITIES_SYNC_INTERVAL_S * 1000,
+    modelTimeoutMs: env.MODEL_TIMEOUT_S * 1000,
+    tracing: env.OPENAI_TRACING,
+    logger,
+  });
+} catch (error) {
+  // Typically a key that is not a valid PEM of the right kind; never print the key itself.
+  console.error(`[agent] cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+logger.info("agent listening", {
+  port: agent.port,
+  mode: agent.model.mode,
+  model: agent.model.model,
+  api: agent.model.api,
+  ...(agent.model.offlineBaseURL ? { offlineModel: agent.model.offlineBaseURL } : {}),
+});
+
+const stop = async () => {
+  await agent.close();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

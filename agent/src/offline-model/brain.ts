@@ -1,0 +1,174 @@
+/**
+ * The offline model's deterministic decisions: from the conversation so far, either call one
+ * of the offered tools or answer in text. Same input, same output, no randomness and no
+ * clock except "today" for dates.
+ */
+import { build } from "./arguments.ts";
+import type { Conversation, OfferedTool, Turn } from "./conversation.ts";
+
+export type Decision =
+  | { type: "tool_call"; name: string; arguments: Record<string, unknown> }
+  | { type: "text"; text: string };
+
+export const offlineNotice =
+  "I'm the offline dev model, so I only understand a few plain requests: " +
+  '"my goal is …", "I\'m a beginner" (or intermediate / advanced), "log a 30 minute run" ' +
+  'and "what did I do this week". To talk to a real model, set OPENAI_API_KEY and ' +
+  "OPENAI_MODEL (and OPENAI_BASE_URL for another OpenAI-compatible endpoint) for the agent " +
+  "and restart it.";
+
+const longStoryTrigger = /\b(tell me a long story|long answer)\b/i;
+
+function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function daysAgo(days: number): string {
+  return isoDate(new Date(Date.now() - days * 86_400_000));
+}
+
+/** One paragraph repeated into a long, steady stream of words (for Stop-button tests). */
+export function longStory(): string {
+  const paragraph =
+    "Once upon a time a runner laced up her shoes before dawn, stepped into the cold air " +
+    "and promised herself one easy mile. The mile became two, the two became a habit, and " +
+    "the habit slowly became the strongest part of her week.";
+  return Array.from({ length: 12 }, (_, index) => `Chapter ${index + 1}. ${paragraph}`).join(" ");
+}
+
+type Intent = { tools: string[]; wanted: Record<string, unknown> };
+
+function profileIntent(text: string): Intent | undefined {
+  const wanted: Record<string, unknown> = {};
+  const goal = text.match(/\bmy goal is\s+(.+)/i)?.[1];
+  if (goal) wanted.goals = goal.split(/[.!?](?:\s|$)/)[0]!.trim();
+  const level = text.match(/\bI(?:'|’)?m (?:an? )?(beginner|intermediate|advanced)\b/i)?.[1];
+  const levelAlt = text.match(/\bI am (?:an? )?(beginner|intermediate|advanced)\b/i)?.[1];
+  const experience = (level ?? levelAlt)?.toLowerCase();
+  if (experience) {
+    wanted.experienceLevel = experience;
+    wanted.experience_level = experience;
+  }
+  return Object.keys(wanted).length > 0 ? { tools: ["update_profile"], wanted } : undefined;
+}
+
+function workoutIntent(text: string): Intent | undefined {
+  const match = text.match(
+    /\blog\b(?:\s+(?:a|an|my))?\s+(\d+(?:\.\d+)?)[\s-]*(minutes?|mins?|hours?|km)\b(?:\s+(?:of\s+)?([a-z]+))?/i,
+  );
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const unit = match[2]!.toLowerCase();
+  const kind = (match[3] ?? "workout").toLowerCase();
+  const wanted: Record<string, unknown> = {
+    kind,
+    performedOn: isoDate(new Date()),
+    date: isoDate(new Date()),
+  };
+  if (unit === "km") wanted.distanceKm = amount;
+  else wanted.durationMin = unit.startsWith("h") ? amount * 60 : amount;
+  return { tools: ["log_workout"], wanted };
+}
+
+function weekIntent(text: string): Intent | undefined {
+  if (!/\b(what did i do|this week|my week|weekly review)\b/i.test(text)) return undefined;
+  return {
+    tools: ["get_training_summary", "list_workouts"],
+    wanted: { days: 7, period: "week", from: daysAgo(6), to: daysAgo(0), limit: 20 },
+  };
+}
+
+function describeArgs(args: Record<string, unknown>): string {
+  return Object.entries(args)
+    .filter(([, value]) => value !== null && value !== "" && !Array.isArray(value))
+    .map(([key, value]) => `${key} ${String(value)}`)
+    .join(", ");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describeRecord(record: Record<string, unknown>): string {
+  const kind = record.kind ?? record.name ?? "workout";
+  const minutes = record.durationMin ?? record.duration_min;
+  const date = record.performedOn ?? record.performed_on ?? record.date;
+  return [kind, minutes != null ? `${minutes} min` : "", date ? `on ${date}` : ""]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** A readable sentence about a tool's result, whatever its exact shape. */
+function describeResult(result: unknown): string {
+  if (Array.isArray(result)) {
+    if (result.length === 0) return "nothing logged yet";
+    const listed = result
+      .slice(0, 5)
+      .map((entry) =>
+        typeof entry === "object" && entry ? describeRecord(entry as Record<string, unknown>) : "",
+      )
+      .filter(Boolean);
+    return `${result.length} ${result.length === 1 ? "entry" : "entries"}: ${listed.join("; ")}`;
+  }
+  if (typeof result !== "object" || result === null) return String(result);
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(result)) {
+    if (Array.isArray(value)) parts.push(`${key}: ${describeResult(value)}`);
+    else if (value !== null && typeof value !== "object") parts.push(`${key}: ${String(value)}`);
+  }
+  return parts.join(", ") || "done";
+}
+
+function answerFromTool(call: Turn & { kind: "tool_call" }, output: string): string {
+  const parsed = parseJson(output) as { ok?: boolean; result?: unknown; error?: unknown };
+  if (parsed && typeof parsed === "object" && parsed.ok === false) {
+    const error = parsed.error as { message?: string } | undefined;
+    return `Sorry, I couldn't do that: ${error?.message ?? "the tool reported an error"}.`;
+  }
+  const result =
+    parsed && typeof parsed === "object" && "result" in parsed ? parsed.result : parsed;
+  const args = parseJson(call.arguments);
+  const argsText = typeof args === "object" && args ? describeArgs(args as never) : "";
+  if (call.name === "update_profile")
+    return `Got it, I've updated your profile (${argsText}). What would you like to work on next?`;
+  if (call.name === "log_workout")
+    return `Logged your workout (${argsText}). Nice work, keep it up!`;
+  return `Here is what I found: ${describeResult(result)}.`;
+}
+
+function pick(intent: Intent, tools: OfferedTool[]): OfferedTool | undefined {
+  for (const name of intent.tools) {
+    const offered = tools.find((tool) => tool.name === name);
+    if (offered) return offered;
+  }
+  return undefined;
+}
+
+export function decide(conversation: Conversation): Decision {
+  const { turns, tools } = conversation;
+  const lastUser = turns.findLastIndex((turn) => turn.kind === "user");
+  const text = lastUser >= 0 ? (turns[lastUser] as { text: string }).text : "";
+  const thisTurn = turns.slice(lastUser + 1);
+  const result = thisTurn.findLast((turn) => turn.kind === "tool_result");
+  if (result) {
+    const call = thisTurn.find(
+      (turn): turn is Turn & { kind: "tool_call" } =>
+        turn.kind === "tool_call" && turn.callId === result.callId,
+    );
+    if (call) return { type: "text", text: answerFromTool(call, result.output) };
+  }
+  if (longStoryTrigger.test(text)) return { type: "text", text: longStory() };
+  const intent = profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
+  if (!intent) return { type: "text", text: offlineNotice };
+  const tool = pick(intent, tools);
+  if (!tool)
+    return {
+      type: "text",
+      text: `I would use the ${intent.tools[0]} tool for that, but it is not available right now.`,
+    };
+  return { type: "tool_call", name: tool.name, arguments: build(tool.parameters, intent.wanted) };
+}

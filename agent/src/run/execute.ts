@@ -1,0 +1,121 @@
+/**
+ * One run: a fresh Agent with the synced tools, streamed through the SDK's Runner, turned
+ * into `runStreamEvent`s. Every way a run can end (answer, model error, silence, client gone)
+ * ends the stream; nothing waits forever.
+ */
+import { Agent, type AgentInputItem, type Runner } from "@openai/agents";
+import type { KeyLike } from "@trainer2/shared/tokens";
+import type { AgentItem, RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
+import type { Surface } from "../capabilities/surface.ts";
+import type { Logger } from "../logger.ts";
+import { classify, ModelIdleTimeout } from "./failures.ts";
+import { stripProviderIds } from "./items.ts";
+import { buildTools } from "./tools.ts";
+
+export type RunDeps = {
+  runner: Runner;
+  model: string;
+  apiUrl: string;
+  agentPrivateKey: KeyLike;
+  /** The model may be silent this long (outside tool calls) before the run fails. */
+  modelTimeoutMs: number;
+  maxTurns?: number;
+  logger: Logger;
+};
+
+export type RunInput = {
+  request: RunRequest;
+  runToken: string;
+  surface: Surface | undefined;
+  instructions: string;
+  /** Aborted when the caller goes away. */
+  signal: AbortSignal;
+};
+
+/** Fires `onIdle` after `ms` without `touch()`, except while paused (tool calls running). */
+function watchdog(ms: number, onIdle: () => void) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let busy = 0;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = busy > 0 ? undefined : setTimeout(onIdle, ms);
+  };
+  return {
+    touch: arm,
+    busy(on: boolean) {
+      busy += on ? 1 : -1;
+      arm();
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
+export async function executeRun(
+  deps: RunDeps,
+  input: RunInput,
+  emit: (event: RunStreamEvent) => void,
+): Promise<void> {
+  const { request } = input;
+  const controller = new AbortController();
+  const abortFromCaller = () => controller.abort(input.signal.reason);
+  if (input.signal.aborted) return;
+  input.signal.addEventListener("abort", abortFromCaller, { once: true });
+  const seconds = Math.round(deps.modelTimeoutMs / 1000);
+  const idle = watchdog(deps.modelTimeoutMs, () => controller.abort(new ModelIdleTimeout(seconds)));
+  const tools = buildTools(input.surface?.tools ?? [], {
+    apiUrl: deps.apiUrl,
+    agentPrivateKey: deps.agentPrivateKey,
+    runToken: input.runToken,
+    runId: request.runId,
+    signal: controller.signal,
+    emit,
+    onBusy: idle.busy,
+    logger: deps.logger,
+  });
+  const agent = new Agent({
+    name: "trainer",
+    instructions: input.instructions,
+    model: deps.model,
+    tools,
+  });
+  const history = request.history as unknown as AgentInputItem[];
+  const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
+  let output = "";
+  try {
+    idle.touch();
+    const result = await deps.runner.run(agent, items, {
+      stream: true,
+      signal: controller.signal,
+      maxTurns: deps.maxTurns ?? 8,
+    });
+    for await (const event of result) {
+      idle.touch();
+      if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
+        output += event.data.delta;
+        emit({ type: "delta", text: event.data.delta });
+      }
+    }
+    await result.completed;
+    if (result.error) throw result.error;
+    if (controller.signal.aborted) throw controller.signal.reason;
+    const usage = result.state.usage;
+    const finalOutput = typeof result.finalOutput === "string" ? result.finalOutput : output;
+    emit({
+      type: "completed",
+      output: finalOutput,
+      items: stripProviderIds(result.history.slice(history.length)) as AgentItem[],
+      usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+    });
+  } catch (error) {
+    if (input.signal.aborted) return; // the caller left: nobody to tell
+    const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
+    deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });
+    emit({ type: "failed", ...failed });
+  } finally {
+    idle.stop();
+    input.signal.removeEventListener("abort", abortFromCaller);
+  }
+}

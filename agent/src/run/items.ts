@@ -1,0 +1,17 @@
+/**
+ * History items are stored by the api and replayed on later turns, possibly against another
+ * provider or API: provider ids and provider-specific data must not travel with them.
+ */
+
+const dropped = new Set(["id", "providerData"]);
+
+function strip(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(strip);
+  if (typeof value !== "object" || value === null) return value;
+  const entries = Object.entries(value).filter(([key]) => !dropped.has(key));
+  return Object.fromEntries(entries.map(([key, inner]) => [key, strip(inner)]));
+}
+
+export function stripProviderIds(items: unknown[]): Record<string, unknown>[] {
+  return items.map((item) => strip(item) as Record<string, unknown>);
+}

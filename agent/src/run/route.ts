@@ -1,0 +1,84 @@
+/**
+ * `POST /run`: the api's run token is the only way in, and it must name the run, user and
+ * session of the body. The answer is NDJSON `runStreamEvent` lines, written as they happen;
+ * a caller that hangs up aborts the model call.
+ */
+import { AppError } from "@trainer2/shared/errors";
+import { type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
+import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
+import type { Context } from "hono";
+import { executeRun, type RunDeps, type RunInput } from "./execute.ts";
+
+export type RunRouteDeps = RunDeps & {
+  apiPublicKey: KeyLike;
+  /** The current surface and composed instructions, read per run (they change on sync). */
+  current: () => Pick<RunInput, "surface" | "instructions">;
+  ready: () => boolean;
+};
+
+async function authorize(c: Context, publicKey: KeyLike, body: RunRequest): Promise<string> {
+  const header = c.req.header("authorization") ?? "";
+  const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) throw new AppError("unauthorized", "a run token is required (Authorization: Bearer)");
+  let claims: Awaited<ReturnType<typeof verifyRunToken>>;
+  try {
+    claims = await verifyRunToken(token, publicKey);
+  } catch (error) {
+    throw new AppError("unauthorized", "the run token is not valid", { cause: error });
+  }
+  if (
+    claims.runId !== body.runId ||
+    claims.userId !== body.userId ||
+    claims.sessionId !== body.sessionId
+  )
+    throw new AppError("forbidden", "the run token was issued for another run");
+  return token;
+}
+
+async function parseBody(c: Context): Promise<RunRequest> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new AppError("bad_request", "the body must be JSON");
+  }
+  const parsed = runRequest.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AppError("bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+}
+
+export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Response> {
+  const body = await parseBody(c);
+  const runToken = await authorize(c, deps.apiPublicKey, body);
+  if (!deps.ready() && !deps.current().surface)
+    throw new AppError("agent_unavailable", "the agent has not synced its tools with the api yet");
+  const caller = new AbortController();
+  const encoder = new TextEncoder();
+  c.req.raw.signal.addEventListener("abort", () => caller.abort(), { once: true });
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const emit = (event: RunStreamEvent) => {
+        if (caller.signal.aborted) return;
+        controller.enqueue(encoder.encode(`${JSON.stringify(event)}\n`));
+      };
+      const input: RunInput = { request: body, runToken, signal: caller.signal, ...deps.current() };
+      executeRun(deps, input, emit)
+        .catch((error) => {
+          deps.logger.error("run crashed", { runId: body.runId, cause: error });
+          emit({ type: "failed", code: "agent_error", message: "The agent ran into a problem." });
+        })
+        .finally(() => {
+          try {
+            controller.close();
+          } catch {}
+        });
+    },
+    cancel() {
+      caller.abort();
+    },
+  });
+  return new Response(stream, {
+    headers: { "content-type": "application/x-ndjson", "cache-control": "no-cache" },
+  });
+}

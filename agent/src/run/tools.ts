@@ -1,0 +1,116 @@
+/**
+ * One SDK tool per synced tool spec. Execution happens in the api (`POST /tools/:name`): the
+ * agent only forwards the model's arguments with its JWT, the run token and the call id, and
+ * hands the api's `{ok, …}` answer back to the model as the tool output.
+ */
+import { type FunctionTool, tool, UserError } from "@openai/agents";
+import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
+import { headers, type RunStreamEvent, type ToolSpec, toolResponse } from "@trainer2/shared/wire";
+import type { Logger } from "../logger.ts";
+
+export type ToolContext = {
+  apiUrl: string;
+  agentPrivateKey: KeyLike;
+  runToken: string;
+  runId: string;
+  /** Aborted when the run ends early (client gone, model timeout). */
+  signal: AbortSignal;
+  emit: (event: RunStreamEvent) => void;
+  /** Tool calls in flight pause the model-idle watchdog. */
+  onBusy: (busy: boolean) => void;
+  logger: Logger;
+  timeoutMs?: number;
+};
+
+type ToolOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: string; message: string } };
+
+async function callApi(spec: ToolSpec, args: unknown, callId: string, context: ToolContext) {
+  const token = await signAgentJwt(context.agentPrivateKey);
+  const response = await fetch(new URL(`/tools/${spec.name}`, context.apiUrl), {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      [headers.runToken]: context.runToken,
+      [headers.toolCallId]: callId,
+    },
+    body: JSON.stringify(args ?? {}),
+    signal: AbortSignal.any([context.signal, AbortSignal.timeout(context.timeoutMs ?? 30_000)]),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = toolResponse.safeParse(json);
+  if (parsed.success) return parsed.data as ToolOutcome;
+  return {
+    ok: false as const,
+    error: { code: "tool_unavailable", message: `the api answered ${response.status}` },
+  };
+}
+
+function summaryOf(spec: ToolSpec, outcome: ToolOutcome): string {
+  return outcome.ok ? `${spec.name} done` : outcome.error.message;
+}
+
+function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
+  const execute = async (
+    args: unknown,
+    _run: unknown,
+    details?: { toolCall?: { callId?: string } },
+  ) => {
+    const callId = details?.toolCall?.callId ?? crypto.randomUUID();
+    context.emit({ type: "tool", name: spec.name, status: "started", callId });
+    context.onBusy(true);
+    let outcome: ToolOutcome;
+    try {
+      outcome = await callApi(spec, args, callId, context);
+    } catch (error) {
+      // The run itself was aborted: let the SDK stop; there is nobody to tell.
+      if (context.signal.aborted) throw error;
+      context.logger.warn("tool call failed", {
+        tool: spec.name,
+        runId: context.runId,
+        cause: error,
+      });
+      outcome = {
+        ok: false,
+        error: { code: "tool_unavailable", message: "The tool could not be reached. Try again." },
+      };
+    } finally {
+      context.onBusy(false);
+    }
+    context.emit({
+      type: "tool",
+      name: spec.name,
+      status: outcome.ok ? "ok" : "error",
+      summary: summaryOf(spec, outcome),
+      callId,
+    });
+    return JSON.stringify(outcome);
+  };
+  const base = {
+    name: spec.name,
+    description: spec.description,
+    parameters: spec.parameters as never,
+    execute,
+    // Errors are already model-visible outcomes; anything else should end the run.
+    errorFunction: null,
+  };
+  try {
+    return tool({ ...base, strict: true }) as unknown as FunctionTool;
+  } catch (error) {
+    // The SDK refuses schemas strict mode cannot express (open objects, oneOf, …).
+    if (!(error instanceof UserError)) throw error;
+    return tool({ ...base, strict: false }) as unknown as FunctionTool;
+  }
+}
+
+export function buildTools(specs: ToolSpec[], context: ToolContext): FunctionTool[] {
+  return specs.map((spec) => toSdkTool(spec, context));
+}

@@ -1,0 +1,87 @@
+/**
+ * Assembles and serves a complete agent (keys, instructions, model, capability sync, app).
+ * Used by index.ts with the parsed env and by testing.ts with test values.
+ */
+import { join } from "node:path";
+import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
+import { createApp } from "./app.ts";
+import { CapabilitySync } from "./capabilities/sync.ts";
+import type { ModelConfig } from "./env.ts";
+import { defaultInstructionsDir, loadInstructions } from "./instructions/load.ts";
+import type { Logger } from "./logger.ts";
+import { createModelRuntime, type ModelRuntime } from "./model.ts";
+
+export const defaultGeneratedDir = join(import.meta.dir, "../generated");
+
+export type StartOptions = {
+  port: number;
+  hostname?: string;
+  apiUrl: string;
+  agentPrivateKeyPem: string;
+  apiPublicKeyPem: string;
+  model: ModelConfig;
+  generatedDir?: string;
+  instructionsDir?: string;
+  syncIntervalMs: number;
+  modelTimeoutMs: number;
+  tracing?: boolean;
+  logger: Logger;
+  /** First retry delay of the start-up sync (doubles up to 30 s). */
+  initialBackoffMs?: number;
+};
+
+export type RunningAgent = {
+  url: string;
+  port: number;
+  sync: CapabilitySync;
+  model: ModelRuntime;
+  close: () => Promise<void>;
+};
+
+export async function startAgent(options: StartOptions): Promise<RunningAgent> {
+  const keys = {
+    agentPrivateKey: await importPrivateKey(options.agentPrivateKeyPem),
+    apiPublicKey: await importPublicKey(options.apiPublicKeyPem),
+  };
+  const instructions = await loadInstructions(options.instructionsDir ?? defaultInstructionsDir);
+  const model = createModelRuntime(options.model, {
+    timeoutMs: options.modelTimeoutMs,
+    tracing: options.tracing ?? false,
+  });
+  const sync = new CapabilitySync({
+    apiUrl: options.apiUrl,
+    ...keys,
+    generatedDir: options.generatedDir ?? defaultGeneratedDir,
+    intervalMs: options.syncIntervalMs,
+    logger: options.logger,
+    initialBackoffMs: options.initialBackoffMs,
+  });
+  const app = createApp({
+    sync,
+    instructions,
+    model,
+    apiUrl: options.apiUrl,
+    keys,
+    modelTimeoutMs: options.modelTimeoutMs,
+    logger: options.logger,
+  });
+  const server = Bun.serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port,
+    fetch: app.fetch,
+    // /run streams for as long as the model talks; Bun's default 10 s idle cut would end it.
+    idleTimeout: 0,
+  });
+  sync.start();
+  return {
+    url: `http://${server.hostname}:${server.port}`,
+    port: server.port ?? options.port,
+    sync,
+    model,
+    close: async () => {
+      await sync.stop();
+      await server.stop(true);
+      await model.close();
+    },
+  };
+}

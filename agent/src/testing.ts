@@ -1,0 +1,62 @@
+/**
+ * A real agent for other workspaces' tests (web, benchmarks, api integration): the full app
+ * on 127.0.0.1, port 0, with the offline model unless `model` says otherwise.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTracingDisabled } from "@openai/agents";
+import type { ModelConfig } from "./env.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { type RunningAgent, startAgent } from "./start.ts";
+
+export type TestAgentOptions = {
+  apiUrl: string;
+  /** PEM of the api's public key (verifies run tokens and the capabilities signature). */
+  apiPublicKey: string;
+  /** PEM of the agent's private key (signs its JWTs to the api). */
+  agentPrivateKey: string;
+  /** Pause between the offline model's words (default 0). */
+  offlineDelayMs?: number;
+  /** Where synced files go (default: a fresh temp dir, removed on close). */
+  generatedDir?: string;
+  /** Which OpenAI API the SDK speaks to the offline model (default chat_completions). */
+  api?: "responses" | "chat_completions";
+  /** Another model endpoint instead of the offline model (e.g. a fake upstream). */
+  model?: ModelConfig;
+  modelTimeoutMs?: number;
+  syncIntervalMs?: number;
+  logger?: Logger;
+};
+
+export type TestAgent = RunningAgent;
+
+export async function startTestAgent(options: TestAgentOptions): Promise<TestAgent> {
+  setTracingDisabled(true);
+  const ownDir = options.generatedDir
+    ? undefined
+    : await mkdtemp(join(tmpdir(), "trainer2-agent-generated-"));
+  const agent = await startAgent({
+    port: 0,
+    apiUrl: options.apiUrl,
+    agentPrivateKeyPem: options.agentPrivateKey,
+    apiPublicKeyPem: options.apiPublicKey,
+    model: options.model ?? {
+      kind: "offline",
+      api: options.api ?? "chat_completions",
+      delayMs: options.offlineDelayMs ?? 0,
+    },
+    generatedDir: options.generatedDir ?? ownDir,
+    syncIntervalMs: options.syncIntervalMs ?? 60_000,
+    modelTimeoutMs: options.modelTimeoutMs ?? 30_000,
+    logger: options.logger ?? silentLogger,
+    initialBackoffMs: 100,
+  });
+  return {
+    ...agent,
+    close: async () => {
+      await agent.close();
+      if (ownDir) await rm(ownDir, { recursive: true, force: true });
+    },
+  };
+}
