@@ -1,10 +1,15 @@
 /**
  * Mount point for the tool implementations and the signed /capabilities surface
- * (GET /capabilities, POST /tools/:name). Owned by the tools feature; app.ts mounts it.
+ * (GET /capabilities, POST /tools/:name). app.ts mounts it with `app.route("/", …)`.
  */
-import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Sql } from "@trainer2/db";
+import { toAppError } from "@trainer2/shared/errors";
+import type { KeyLike } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
+import { capabilitiesHandler } from "../capabilities/route.ts";
+import type { Tool } from "./define-tool.ts";
+import { loadTools } from "./registry.ts";
+import { type ToolLogger, toolCallHandler } from "./tool-route.ts";
 
 export type ToolsDeps = {
   sql: Sql;
@@ -18,9 +23,50 @@ export type ToolsDeps = {
   };
   /** Called after a tool changed a user's data, so their open sockets get a `state` event. */
   onStateChanged: (userId: string, sessionId: string) => void;
+  /** The tools to serve; default: every `*.tool.ts` in this folder. Tests pass their own. */
+  tools?: Tool[];
+  /** Where failures' causes go; default: a JSON line on stderr. */
+  logger?: ToolLogger;
 };
 
-export function capabilitiesAndTools(_deps: ToolsDeps): Hono {
-  // Filled in by the tools/capabilities work (issue 4).
-  return new Hono();
+const stderrLogger: ToolLogger = {
+  error: (message, fields) => {
+    const cause = fields?.cause instanceof Error ? fields.cause.message : undefined;
+    console.error(JSON.stringify({ level: "error", service: "api", message, ...fields, cause }));
+  },
+};
+
+export function capabilitiesAndTools(deps: ToolsDeps): Hono {
+  const tools = deps.tools ? () => Promise.resolve(deps.tools!) : loadTools;
+  const logger = deps.logger ?? stderrLogger;
+  const app = new Hono();
+
+  // Routes answer their own expected failures; this is for the unexpected (db down, …).
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.code === "internal") logger.error("request failed", { cause: error });
+    return c.json(appError.toJSON(), appError.status as 500);
+  });
+
+  app.get(
+    "/capabilities",
+    capabilitiesHandler({
+      sql: deps.sql,
+      tools,
+      apiPrivateKey: deps.keys.apiPrivateKey,
+      agentPublicKey: deps.keys.agentPublicKey,
+    }),
+  );
+  app.post(
+    "/tools/:name",
+    toolCallHandler({
+      sql: deps.sql,
+      tools,
+      apiPublicKey: deps.keys.apiPublicKey,
+      agentPublicKey: deps.keys.agentPublicKey,
+      onStateChanged: deps.onStateChanged,
+      logger,
+    }),
+  );
+  return app;
 }

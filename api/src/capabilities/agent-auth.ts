@@ -1,0 +1,24 @@
+/**
+ * Agent authentication for /capabilities and /tools: `Authorization: Bearer <JWT>` signed
+ * RS256 with the agent's key (verifyAgentJwt pins the algorithm, issuer, audience and a
+ * lifetime of at most 5 minutes). The token itself is never echoed or logged.
+ */
+import { AppError } from "@trainer2/shared/errors";
+import { type KeyLike, TokenError, verifyAgentJwt } from "@trainer2/shared/tokens";
+
+export function bearerToken(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}
+
+/** Resolves when the header carries a valid agent JWT; throws an `unauthorized` AppError. */
+export async function requireAgent(header: string | undefined, publicKey: KeyLike): Promise<void> {
+  const token = bearerToken(header);
+  if (!token) throw new AppError("unauthorized", "Missing agent token (Authorization: Bearer).");
+  try {
+    await verifyAgentJwt(token, publicKey);
+  } catch (error) {
+    const reason = error instanceof TokenError ? error.message : "token is invalid";
+    throw new AppError("unauthorized", `Agent token refused: ${reason}.`, { cause: error });
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * One tool call, in ONE transaction with its audit row. The row is claimed first
+ * (insert … on conflict do nothing on (run_id, tool_call_id)), so a retry or a concurrent
+ * twin finds it and answers with the stored outcome instead of running the tool again.
+ * The tool runs inside a savepoint: when it fails, its writes are undone but the audit row
+ * (status error) still commits.
+ */
+import type { Sql, TransactionSql } from "@trainer2/db";
+import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import {
+  claimToolCall,
+  findToolCall,
+  finishToolCall,
+  type ToolCallRecord,
+  type ToolCallStatus,
+} from "@trainer2/db/queries/tool-calls";
+import { AppError, errorCodes, toAppError } from "@trainer2/shared/errors";
+import type { RunClaims } from "@trainer2/shared/tokens";
+import type { ToolResponse } from "@trainer2/shared/wire";
+import type { Tool } from "./define-tool.ts";
+
+export type ToolError = {
+  code: string;
+  message: string;
+  issues?: { path: string; message: string }[];
+};
+
+export type CallRequest = {
+  run: RunClaims;
+  toolCallId: string;
+  toolName: string;
+  /** The parsed JSON body, or undefined when it was not JSON (`bodyError` says why). */
+  args: unknown;
+  bodyError?: string;
+  /** performance.now() when the request arrived, for duration_ms. */
+  startedAt: number;
+};
+
+export type CallResult = {
+  httpStatus: number;
+  response: ToolResponse;
+  /** True when the stored outcome of an earlier identical call was returned. */
+  replayed: boolean;
+  /** The tool ran, succeeded and may have changed data: the caller notifies after commit. */
+  changedData: boolean;
+  /** The failure's cause, for the log (never sent to the client). */
+  cause?: unknown;
+};
+
+type Outcome = {
+  status: ToolCallStatus;
+  result?: unknown;
+  error?: ToolError;
+  changedData: boolean;
+  cause?: unknown;
+};
+
+const statusOfCode = (code: string): number =>
+  code in errorCodes ? errorCodes[code as keyof typeof errorCodes].status : 500;
+
+function toResult(outcome: Outcome, replayed: boolean): CallResult {
+  if (outcome.status === "ok") {
+    return {
+      httpStatus: 200,
+      response: { ok: true, result: outcome.result ?? null },
+      replayed,
+      changedData: outcome.changedData,
+    };
+  }
+  const error = outcome.error ?? { code: "internal", message: "The tool failed." };
+  return {
+    httpStatus: statusOfCode(error.code),
+    response: { ok: false, error },
+    replayed,
+    changedData: false,
+    cause: outcome.cause,
+  };
+}
+
+function fromRecord(record: ToolCallRecord): Outcome {
+  if (record.status === "ok") return { status: "ok", result: record.result, changedData: false };
+  return { status: record.status, error: record.result as ToolError, changedData: false };
+}
+
+const issuePath = (path: PropertyKey[]) => path.map(String).join(".");
+
+async function evaluate(
+  tx: TransactionSql,
+  tools: Tool[],
+  request: CallRequest,
+  owned: boolean,
+): Promise<Outcome> {
+  if (!owned) {
+    return {
+      status: "refused",
+      error: { code: "forbidden", message: "This run may not act on that session." },
+      changedData: false,
+    };
+  }
+  const tool = tools.find((candidate) => candidate.name === request.toolName);
+  if (!tool) {
+    return {
+      status: "error",
+      error: { code: "not_found", message: `There is no tool named "${request.toolName}".` },
+      changedData: false,
+    };
+  }
+  if (request.bodyError) {
+    return {
+      status: "invalid",
+      error: { code: "invalid_arguments", message: request.bodyError, issues: [] },
+      changedData: false,
+    };
+  }
+  const parsed = tool.input.safeParse(request.args);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issuePath(issue.path),
+      message: issue.message,
+    }));
+    const named = issues.map((issue) => `${issue.path || "(arguments)"}: ${issue.message}`);
+    return {
+      status: "invalid",
+      error: {
+        code: "invalid_arguments",
+        message: `Invalid arguments: ${named.join("; ")}`,
+        issues,
+      },
+      changedData: false,
+    };
+  }
+  const { userId, sessionId, runId } = request.run;
+  try {
+    const result = await tx.savepoint((sp) =>
+      tool.handler({ tx: sp, userId, sessionId, runId }, parsed.data),
+    );
+    // Results travel as JSON: normalise now so the stored and the returned value agree.
+    return {
+      status: "ok",
+      result: JSON.parse(JSON.stringify(result ?? null)),
+      changedData: tool.mutates,
+    };
+  } catch (error) {
+    const appError = toAppError(error);
+    return {
+      status: "error",
+      error: { code: appError.code, message: appError.message },
+      changedData: false,
+      cause: error,
+    };
+  }
+}
+
+export async function callTool(sql: Sql, tools: Tool[], request: CallRequest): Promise<CallResult> {
+  const { run, toolCallId, toolName } = request;
+  return sql.begin(async (tx) => {
+    const owned = (await getOwnedSession(tx, run.userId, run.sessionId)) !== null;
+    const claimed = await claimToolCall(tx, {
+      toolCallId,
+      runId: run.runId,
+      userId: run.userId,
+      // A refused call is recorded against its user only: it must not touch another's rows.
+      sessionId: owned ? run.sessionId : null,
+      tool: toolName,
+      arguments: request.args,
+    });
+    if (!claimed) {
+      const stored = await findToolCall(tx, run.runId, toolCallId);
+      if (!stored) throw new AppError("internal", "The tool call record vanished.");
+      if (stored.tool !== toolName) {
+        throw new AppError("conflict", "This tool call id was already used for another tool.");
+      }
+      return toResult(fromRecord(stored), true);
+    }
+    const outcome = await evaluate(tx, tools, request, owned);
+    await finishToolCall(tx, claimed, {
+      status: outcome.status,
+      result: outcome.status === "ok" ? outcome.result : outcome.error,
+      errorCode: outcome.status === "ok" ? null : (outcome.error?.code ?? "internal"),
+      durationMs: performance.now() - request.startedAt,
+    });
+    return toResult(outcome, false);
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The shape of one tool. Each `*.tool.ts` file in this folder default-exports
+ * `defineTool({...})`; the registry finds them, so adding a tool means adding one file.
+ */
+import type { TransactionSql } from "@trainer2/db";
+import type { z } from "zod";
+
+/** Who the call acts for: taken from the run token, never from the arguments. */
+export type ToolContext = {
+  /** The call's transaction (a savepoint of it): every write of the tool goes through it. */
+  tx: TransactionSql;
+  userId: string;
+  sessionId: string;
+  runId: string;
+};
+
+/** What a tool tells the agent about a table it works on (merged into the table cards). */
+export type TableMeaning = {
+  name: string;
+  /** The table's purpose, one or two sentences. */
+  description: string;
+  /** Column name → one-line meaning. Columns not listed still appear in the card. */
+  columns: Record<string, string>;
+};
+
+export type ToolDefinition<Input extends z.ZodObject> = {
+  /** snake_case, as the model sees it. */
+  name: string;
+  /** Written for the model: when to call it and what it returns. */
+  description: string;
+  /**
+   * Arguments. Strict-mode friendly: every field present (`.nullable()`, never
+   * `.optional()`), strict objects, no unions but nullable ones.
+   */
+  input: Input;
+  /** True when a success may change the user's data: their open sockets get a `state` event. */
+  mutates: boolean;
+  tables?: TableMeaning[];
+  handler: (ctx: ToolContext, args: z.output<Input>) => Promise<unknown>;
+};
+
+/** A tool with its argument type erased, as the registry and the routes hold it. */
+export type Tool = Omit<ToolDefinition<z.ZodObject>, "handler"> & {
+  /** Call only with arguments that `input` parsed. */
+  handler: (ctx: ToolContext, args: unknown) => Promise<unknown>;
+};
+
+export function defineTool<Input extends z.ZodObject>(definition: ToolDefinition<Input>): Tool {
+  const { handler, ...rest } = definition;
+  return { ...rest, handler: (ctx, args) => handler(ctx, args as z.output<Input>) };
+}

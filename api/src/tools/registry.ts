@@ -1,0 +1,44 @@
+/**
+ * Tool discovery: every `*.tool.ts` file in a folder, default-exporting a `Tool`
+ * (see define-tool.ts), sorted by name. No list to keep in sync by hand.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import type { Tool } from "./define-tool.ts";
+
+export const toolNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+const toolShape = z.object({
+  name: z.string().regex(toolNamePattern, "tool names are snake_case, at most 64 characters"),
+  description: z.string().min(1),
+  input: z.custom<z.ZodObject>((value) => value instanceof z.ZodObject, "must be a zod object"),
+  mutates: z.boolean(),
+  handler: z.custom<Tool["handler"]>((value) => typeof value === "function"),
+});
+
+/** Imports every `*.tool.ts` in `dir`; a malformed module or a duplicate name fails loudly. */
+export async function discoverTools(dir: string): Promise<Tool[]> {
+  const files = [...new Bun.Glob("*.tool.ts").scanSync({ cwd: dir })].sort();
+  const tools: Tool[] = [];
+  for (const file of files) {
+    const module = (await import(join(dir, file))) as { default?: unknown };
+    const checked = toolShape.safeParse(module.default);
+    if (!checked.success) {
+      const detail = checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+      throw new Error(`${file} must default-export defineTool({...}): ${detail.join("; ")}`);
+    }
+    const tool = module.default as Tool;
+    const twin = tools.find((other) => other.name === tool.name);
+    if (twin) throw new Error(`tool name "${tool.name}" is defined twice (${file})`);
+    tools.push(tool);
+  }
+  return tools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+let builtIn: Promise<Tool[]> | undefined;
+
+/** The api's own tools (this folder), loaded once. */
+export function loadTools(): Promise<Tool[]> {
+  builtIn ??= discoverTools(import.meta.dir);
+  return builtIn;
+}

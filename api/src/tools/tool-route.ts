@@ -1,0 +1,114 @@
+/**
+ * POST /tools/:name for the agent: agent JWT + the run token the api issued for the run
+ * (`x-run-token`) + the model's tool call id (`x-tool-call-id`). The body is the
+ * arguments object. Answers `{ok:true, result}` or `{ok:false, error:{code, message}}`
+ * (the `toolResponse` wire shape, also for auth failures, so the agent parses one shape).
+ */
+import type { Sql } from "@trainer2/db";
+import { AppError, toAppError } from "@trainer2/shared/errors";
+import { type KeyLike, type RunClaims, TokenError, verifyRunToken } from "@trainer2/shared/tokens";
+import { headers, type ToolResponse } from "@trainer2/shared/wire";
+import type { Context } from "hono";
+import { z } from "zod";
+import { requireAgent } from "../capabilities/agent-auth.ts";
+import { callTool } from "./call-tool.ts";
+import type { Tool } from "./define-tool.ts";
+
+/** Tool arguments are small; anything bigger is a mistake or an attack. */
+export const maxArgumentsBytes = 64 * 1024;
+
+export type ToolLogger = { error(message: string, fields?: Record<string, unknown>): void };
+
+export type ToolRouteDeps = {
+  sql: Sql;
+  tools: () => Promise<Tool[]>;
+  apiPublicKey: KeyLike;
+  agentPublicKey: KeyLike;
+  onStateChanged: (userId: string, sessionId: string) => void;
+  logger: ToolLogger;
+};
+
+const toolCallIdHeader = z.string().trim().min(1).max(200);
+const runClaims = z.object({ userId: z.uuid(), sessionId: z.uuid(), runId: z.uuid() });
+
+function failure(c: Context, error: AppError) {
+  const body: ToolResponse = { ok: false, error: { code: error.code, message: error.message } };
+  return c.json(body, error.status as 400);
+}
+
+async function requireRun(token: string | undefined, publicKey: KeyLike): Promise<RunClaims> {
+  if (!token) throw new AppError("unauthorized", `Missing run token (${headers.runToken}).`);
+  try {
+    return runClaims.parse(await verifyRunToken(token, publicKey));
+  } catch (error) {
+    const reason = error instanceof TokenError ? error.message : "claims are malformed";
+    throw new AppError("unauthorized", `Run token refused: ${reason}.`, { cause: error });
+  }
+}
+
+async function readArguments(c: Context): Promise<{ args: unknown; bodyError?: string }> {
+  const text = await c.req.text();
+  if (new TextEncoder().encode(text).byteLength > maxArgumentsBytes) {
+    return { args: undefined, bodyError: `Arguments exceed ${maxArgumentsBytes} bytes.` };
+  }
+  try {
+    return { args: JSON.parse(text) };
+  } catch {
+    return { args: undefined, bodyError: "The body must be the arguments as a JSON object." };
+  }
+}
+
+export function toolCallHandler(deps: ToolRouteDeps) {
+  return async (c: Context) => {
+    const startedAt = performance.now();
+    let run: RunClaims;
+    let toolCallId: string;
+    try {
+      await requireAgent(c.req.header("authorization"), deps.agentPublicKey);
+      run = await requireRun(c.req.header(headers.runToken), deps.apiPublicKey);
+      const id = toolCallIdHeader.safeParse(c.req.header(headers.toolCallId));
+      if (!id.success) {
+        throw new AppError("bad_request", `Missing or invalid ${headers.toolCallId} header.`);
+      }
+      toolCallId = id.data;
+    } catch (error) {
+      return failure(c, toAppError(error));
+    }
+
+    const toolName = c.req.param("name") ?? "";
+    const { args, bodyError } = await readArguments(c);
+    try {
+      const tools = await deps.tools();
+      const result = await callTool(deps.sql, tools, {
+        run,
+        toolCallId,
+        toolName,
+        args,
+        bodyError,
+        startedAt,
+      });
+      if (result.cause !== undefined) {
+        deps.logger.error("tool failed", { tool: toolName, runId: run.runId, cause: result.cause });
+      }
+      // After commit: the state event must show what was written.
+      if (result.changedData && !result.replayed) notify(deps, run);
+      if (result.replayed) c.header("x-idempotent-replay", "true");
+      return c.json(result.response, result.httpStatus as 200);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === "internal") {
+        deps.logger.error("tool call failed", { tool: toolName, runId: run.runId, cause: error });
+      }
+      return failure(c, appError);
+    }
+  };
+}
+
+function notify(deps: ToolRouteDeps, run: RunClaims) {
+  try {
+    deps.onStateChanged(run.userId, run.sessionId);
+  } catch (error) {
+    // The write is committed; a failed notification must not turn it into an error.
+    deps.logger.error("state notification failed", { runId: run.runId, cause: error });
+  }
+}
