@@ -202,4 +202,46 @@ describe("chat view", () => {
       [2, "streaming"],
     ]);
   });
+
+  test("a snapshot that lags live events neither shortens nor drops them", () => {
+    let view = loadSession(emptyChat(), { id: sid, title: null, messages: [message(1)] });
+    view = apply(
+      view,
+      { type: "message", sessionId: sid, message: message(3, { clientMsgId: "c3" }) },
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c3", seq: 4 },
+      delta(4, 0, "live text"),
+    );
+    view = loadSession(view, {
+      id: sid,
+      title: null,
+      messages: [
+        message(1),
+        message(2),
+        message(3),
+        message(4, { content: "live", status: "streaming", runId: run }),
+      ],
+    });
+    expect(view.items.map((i) => [i.seq, i.content])).toEqual([
+      [1, "m1"],
+      [2, "m2"],
+      [3, "m3"],
+      [4, "live text"],
+    ]);
+    expect(view.activeRun).toEqual({ runId: run, seq: 4 });
+  });
+
+  test("loading another session replaces the transcript", () => {
+    const view = loadSession(emptyChat(), {
+      id: sid,
+      title: null,
+      messages: [message(1), message(2)],
+    });
+    const switched = loadSession(view, {
+      id: other,
+      title: null,
+      messages: [message(1, { content: "elsewhere" })],
+    });
+    expect(switched.sessionId).toBe(other);
+    expect(switched.items.map((i) => i.content)).toEqual(["elsewhere"]);
+  });
 });

@@ -62,14 +62,35 @@ function activeRunOf(items: ChatItem[]): ChatView["activeRun"] {
   return streaming ? { runId: streaming.runId!, seq: streaming.seq! } : null;
 }
 
-/** Replace the transcript with a stored session, keeping what the user is still sending. */
+/**
+ * Merge a stored session (GET /state) into the view. Live events may have arrived while it
+ * loaded, so a stored message replaces ours only when it is final or longer; messages the
+ * snapshot does not have yet, and what the user is still sending, are kept.
+ */
 export function loadSession(view: ChatView, session: Session | null): ChatView {
-  const sessionId = session?.id ?? view.sessionId;
-  const stored = (session?.messages ?? []).map(fromMessage);
-  const storedIds = new Set(stored.map((i) => i.clientMsgId).filter(Boolean));
-  const sending = view.items.filter((i) => i.status === "sending" && !storedIds.has(i.clientMsgId));
-  const items = sorted([...stored, ...sending]);
-  return { sessionId, items, activeRun: activeRunOf(items) };
+  if (!session) return view;
+  const base =
+    session.id === view.sessionId
+      ? view
+      : { ...emptyChat(session.id), items: view.items.filter((i) => i.status === "sending") };
+  const bySeq = new Map(base.items.filter((i) => i.seq !== null).map((i) => [i.seq, i]));
+  const storedIds = new Set(session.messages.map((m) => m.clientMsgId).filter(Boolean));
+  const merged = session.messages.map((message) => {
+    const stored = fromMessage(message);
+    const mine = bySeq.get(message.seq);
+    bySeq.delete(message.seq);
+    if (!mine) return stored;
+    if (!finalStatuses.has(message.status) && mine.content.length > stored.content.length)
+      return mine;
+    return { ...stored, key: mine.key, tools: mine.tools };
+  });
+  const rest = base.items.filter(
+    (i) =>
+      (i.seq !== null && bySeq.has(i.seq)) ||
+      (i.status === "sending" && !storedIds.has(i.clientMsgId)),
+  );
+  const items = sorted([...merged, ...rest]);
+  return { sessionId: session.id, items, activeRun: activeRunOf(items) };
 }
 
 export function addOutgoing(view: ChatView, clientMsgId: string, text: string): ChatView {

@@ -164,13 +164,37 @@ describe("RealtimeClient", () => {
     send(first, { type: "run.started", runId, sessionId, clientMsgId: "a", seq: 6 });
     await t.until(() => t.events.length === 2, "run.started");
 
+    t.client.sendChat({ sessionId, text: "stored, echo lost", clientMsgId: "c" });
+    await t.until(() => first.frames.length === 5, "third chat");
+
     afterSeq = 5;
     first.ws.terminate();
     const second = await t.until(() => t.conns[1], "reconnection");
     ready(second);
-    await t.until(() => second.frames.length === 3, "auth, resume, re-sent chat");
+    await t.until(() => second.frames.length === 3, "auth, resume, ping");
     expect(second.frames.slice(1)).toEqual([
       { type: "resume", sessionId, afterSeq: 5 },
+      { type: "ping" },
+    ]);
+    // The replay shows "c" was stored before the drop; only "b" is sent again.
+    send(second, {
+      type: "message",
+      sessionId,
+      message: {
+        id: "55555555-5555-4555-8555-555555555555",
+        seq: 8,
+        role: "user",
+        content: "stored, echo lost",
+        status: "complete",
+        runId: null,
+        clientMsgId: "c",
+        createdAt: "2026-01-01T00:00:00Z",
+      },
+    });
+    send(second, { type: "pong" });
+    await t.until(() => second.frames.length === 4, "the re-sent chat");
+    await Bun.sleep(50);
+    expect(second.frames.slice(3)).toEqual([
       { type: "chat", sessionId, text: "lost", clientMsgId: "b" },
     ]);
     expect(t.statuses).toContain("reconnecting");

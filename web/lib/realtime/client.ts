@@ -48,6 +48,7 @@ export class RealtimeClient {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private lastHeardAt = 0;
+  private flushOnPong = false;
   /** Chats not yet acknowledged by the server (echo or run.started), in send order. */
   private readonly outbox = new Map<string, ClientFrame>();
 
@@ -66,6 +67,7 @@ export class RealtimeClient {
     const socket = this.socket;
     this.socket = null;
     this.ready = false;
+    this.flushOnPong = false;
     socket?.close(1000, "client stopped");
   }
 
@@ -87,6 +89,11 @@ export class RealtimeClient {
     const frame: ClientFrame = { type: "chat", ...request };
     this.outbox.set(request.clientMsgId, frame);
     this.sendNow(frame);
+  }
+
+  /** Follow another session on this socket: its missed messages, then its live events. */
+  follow(sessionId: string, afterSeq: number): boolean {
+    return this.sendNow({ type: "resume", sessionId, afterSeq });
   }
 
   /** Returns false when not connected: a Stop that cannot be delivered should say so. */
@@ -134,6 +141,7 @@ export class RealtimeClient {
       if (this.socket !== socket) return;
       this.socket = null;
       this.ready = false;
+      this.flushOnPong = false;
       clearInterval(this.pingTimer);
       if (!this.stopped) this.scheduleRetry(event.code);
     };
@@ -153,6 +161,10 @@ export class RealtimeClient {
     if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
       this.outbox.delete(event.message.clientMsgId);
     if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
+    if (event.type === "pong" && this.flushOnPong) {
+      this.flushOnPong = false;
+      this.flushOutbox();
+    }
     this.options.onEvent(event);
   }
 
@@ -162,10 +174,21 @@ export class RealtimeClient {
     this.unauthorized = 0;
     this.setStatus("connected");
     const point = this.options.resumePoint?.();
-    if (point)
+    if (point && this.outbox.size > 0) {
+      // The api answers frames in order: when the pong arrives, the replay has too, and
+      // every chat it stored before the drop has been acknowledged. Only the rest is re-sent.
       this.sendNow({ type: "resume", sessionId: point.sessionId, afterSeq: point.afterSeq });
-    for (const frame of this.outbox.values()) this.sendNow(frame);
+      this.sendNow({ type: "ping" });
+      this.flushOnPong = true;
+    } else {
+      if (point) this.sendNow({ type: "resume", ...point });
+      this.flushOutbox();
+    }
     this.startPing();
+  }
+
+  private flushOutbox() {
+    for (const frame of this.outbox.values()) this.sendNow(frame);
   }
 
   private startPing() {
