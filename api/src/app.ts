@@ -1,0 +1,131 @@
+/**
+ * The api's app factory: everything it needs comes in as `deps`, so tests run the real app
+ * against real databases and servers with short timeouts. `index.ts` wires the environment.
+ */
+import type { Sql } from "@trainer2/db";
+import { markStreamingInterrupted } from "@trainer2/db/queries/messages";
+import { toAppError } from "@trainer2/shared/errors";
+import type { KeyLike } from "@trainer2/shared/tokens";
+import { Hono } from "hono";
+import { type BunWebSocketData, websocket } from "hono/bun";
+import { cors } from "hono/cors";
+import { createAuthenticate } from "./auth/authenticate.ts";
+import type { IdentityVerifier } from "./auth/identity.ts";
+import { createAgentStatus } from "./health/agent-status.ts";
+import { healthRoutes } from "./health/routes.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { RunStop } from "./realtime/chat-turn.ts";
+import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
+import { Hub } from "./realtime/hub.ts";
+import { realtimeRoutes } from "./realtime/routes.ts";
+import { loadState } from "./state/load-state.ts";
+import { stateRoutes } from "./state/routes.ts";
+import { capabilitiesAndTools } from "./tools/index.ts";
+
+export type ApiDeps = {
+  sql: Sql;
+  keys: { apiPrivateKey: KeyLike; apiPublicKey: KeyLike; agentPublicKey: KeyLike };
+  verifyIdentity: IdentityVerifier;
+  /** Resolved per run, so tests (and a future discovery) can point at another agent. */
+  agentUrl: () => string;
+  /** CORS origin of the web app. */
+  webOrigin: string;
+  logger?: Logger;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  realtime?: Partial<RealtimeOptions>;
+  /** How long an agent /health probe may take (ms). */
+  agentProbeTimeoutMs?: number;
+};
+
+export type ApiApp = {
+  app: Hono;
+  fetch: (request: Request, server: Bun.Server<BunWebSocketData>) => Response | Promise<Response>;
+  /** Pass to Bun.serve as `websocket`. */
+  websocket: Bun.WebSocketHandler<BunWebSocketData>;
+  hub: Hub;
+  publishState: (userId: string, sessionId?: string) => void;
+  /** Stops runs in flight (they are stored as interrupted). */
+  close: () => Promise<void>;
+};
+
+export function createApp(deps: ApiDeps): ApiApp {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const options = { ...defaultRealtimeOptions, ...deps.realtime };
+  const agentStatus = createAgentStatus({
+    agentUrl: deps.agentUrl,
+    timeoutMs: deps.agentProbeTimeoutMs ?? 1000,
+    now,
+  });
+  const authenticate = createAuthenticate({
+    sql: deps.sql,
+    verifyIdentity: deps.verifyIdentity,
+    logger,
+  });
+  const stateOf = async (userId: string, sessionId: string | undefined) => {
+    const [agent, state] = await Promise.all([
+      agentStatus(),
+      loadState(deps.sql, userId, sessionId),
+    ]);
+    if (agent.reachable && agent.mode) state.offlineModel = agent.mode === "offline";
+    return state;
+  };
+  const hub = new Hub(stateOf, logger);
+  const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
+
+  const app = new Hono();
+  app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) logger.error("request failed", { path: c.req.path, error });
+    return c.json({ error: appError.toJSON() }, appError.status as 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not_found", message: "Not found." } }, 404));
+
+  app.route("/", healthRoutes({ sql: deps.sql, agentStatus }));
+  app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
+  app.route(
+    "/",
+    realtimeRoutes({
+      sql: deps.sql,
+      hub,
+      logger,
+      authenticate,
+      apiPrivateKey: deps.keys.apiPrivateKey,
+      agentUrl: deps.agentUrl,
+      options,
+      now,
+    }),
+  );
+  app.route(
+    "/",
+    capabilitiesAndTools({ sql: deps.sql, keys: deps.keys, onStateChanged: publishState }),
+  );
+
+  return {
+    app,
+    fetch: (request, server) => app.fetch(request, server),
+    websocket: {
+      ...websocket,
+      // Protocol pings from our side keep the connection alive; idle means truly dead.
+      idleTimeout: 120,
+      sendPings: true,
+      maxPayloadLength: Math.max(options.maxFrameBytes * 2, 128 * 1024),
+    },
+    hub,
+    publishState,
+    close: async () => {
+      for (const run of hub.activeRuns()) run.controller.abort(new RunStop("shutdown"));
+      // Let the aborted runs store their partial answers before the pool goes away.
+      for (let waited = 0; hub.activeRuns().length > 0 && waited < 3000; waited += 20)
+        await Bun.sleep(20);
+    },
+  };
+}
+
+/** At start-up: answers that were streaming when the last process died will never finish. */
+export async function recoverInterruptedRuns(sql: Sql, logger: Logger): Promise<void> {
+  const count = await markStreamingInterrupted(sql);
+  if (count > 0) logger.warn("marked interrupted runs", { count });
+}

@@ -1,0 +1,157 @@
+/**
+ * Verifies sign-in id_tokens: Google, one generic OIDC issuer, and (only when enabled) the
+ * web app's dev login. The issuer picks the provider; the provider pins its algorithms,
+ * audience and keys, so `alg: none`, HS/RS confusion and foreign audiences are refused.
+ */
+
+import type { IdentityClaims } from "@trainer2/db/queries/users";
+import { AppError } from "@trainer2/shared/errors";
+import { audiences, issuers, type KeyLike } from "@trainer2/shared/tokens";
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+
+export const googleJwksUrl = "https://www.googleapis.com/oauth2/v3/certs";
+export const googleIssuers = ["https://accounts.google.com", "accounts.google.com"];
+
+export type VerifiedIdentity = IdentityClaims & {
+  /** Seconds since the epoch: the socket closes with 4401 when this passes. */
+  expiresAt: number;
+};
+
+export type IdentityVerifier = (token: string) => Promise<VerifiedIdentity>;
+
+export type IdentityConfig = {
+  google?: { clientId: string; jwksUrl?: string };
+  oidc?: { issuer: string; jwksUrl: string; audience: string };
+  devLogin?: { publicKey: KeyLike };
+  /** How long a fetched JWKS is trusted before an unknown `kid` may trigger a refetch. */
+  jwksCooldownMs?: number;
+  clockToleranceSeconds?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+};
+
+type Provider = {
+  issuers: string[];
+  /** What `users.issuer` records, so both Google spellings are one identity. */
+  storedIssuer: string;
+  audience: string;
+  key: JWTVerifyGetKey | KeyLike;
+  algorithms: string[];
+};
+
+const remoteAlgorithms = ["RS256", "ES256"];
+
+function remoteKeys(jwksUrl: string, cooldownMs: number): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUrl), {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: 60 * 60 * 1000,
+    timeoutDuration: 5000,
+  });
+}
+
+function providersFrom(config: IdentityConfig): Provider[] {
+  const cooldown = config.jwksCooldownMs ?? 30_000;
+  const providers: Provider[] = [];
+  if (config.google)
+    providers.push({
+      issuers: googleIssuers,
+      storedIssuer: "https://accounts.google.com",
+      audience: config.google.clientId,
+      key: remoteKeys(config.google.jwksUrl ?? googleJwksUrl, cooldown),
+      algorithms: remoteAlgorithms,
+    });
+  if (config.oidc)
+    providers.push({
+      issuers: [config.oidc.issuer],
+      storedIssuer: config.oidc.issuer,
+      audience: config.oidc.audience,
+      key: remoteKeys(config.oidc.jwksUrl, cooldown),
+      algorithms: remoteAlgorithms,
+    });
+  if (config.devLogin)
+    providers.push({
+      issuers: [issuers.devLogin],
+      storedIssuer: issuers.devLogin,
+      audience: audiences.devLogin,
+      key: config.devLogin.publicKey,
+      algorithms: ["RS256"],
+    });
+  return providers;
+}
+
+const unauthorized = (message: string, cause?: unknown) =>
+  new AppError("unauthorized", message, cause === undefined ? undefined : { cause });
+
+/** A plain reason for the client; jose's own messages stay in the logs via `cause`. */
+function reasonOf(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof errors.JWTExpired) return unauthorized("The token has expired.", error);
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return unauthorized(`The token's "${error.claim}" claim is not valid.`, error);
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return unauthorized("The token's algorithm is not allowed.", error);
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return unauthorized("The token's signing key is unknown.", error);
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return unauthorized("The token's signature is invalid.", error);
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return unauthorized("The sign-in keys could not be fetched.", error);
+  return unauthorized("The token is malformed or invalid.", error);
+}
+
+const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
+
+function claimsOf(payload: JWTPayload, provider: Provider): VerifiedIdentity {
+  if (typeof payload.sub !== "string" || payload.sub === "")
+    throw unauthorized('The token\'s "sub" claim is missing.');
+  return {
+    issuer: provider.storedIssuer,
+    subject: payload.sub,
+    email: text(payload.email),
+    name: text(payload.name),
+    picture: text(payload.picture),
+    expiresAt: payload.exp ?? 0,
+  };
+}
+
+export function createIdentityVerifier(config: IdentityConfig): IdentityVerifier {
+  const providers = providersFrom(config);
+  const now = config.now ?? Date.now;
+  return async (token) => {
+    try {
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch (error) {
+        throw unauthorized("The token is malformed.", error);
+      }
+      const provider = providers.find(
+        (p) => typeof issuer === "string" && p.issuers.includes(issuer),
+      );
+      if (!provider) throw unauthorized("The token's issuer is not accepted here.");
+      const options = {
+        algorithms: provider.algorithms,
+        issuer: provider.issuers,
+        audience: provider.audience,
+        requiredClaims: ["exp", "sub"],
+        clockTolerance: config.clockToleranceSeconds ?? 5,
+        currentDate: new Date(now()),
+      };
+      // Two overloads (key set vs. one key): keep each call typed.
+      const { payload } =
+        typeof provider.key === "function"
+          ? await jwtVerify(token, provider.key, options)
+          : await jwtVerify(token, provider.key, options);
+      return claimsOf(payload, provider);
+    } catch (error) {
+      throw reasonOf(error);
+    }
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * A local stand-in for Google / an OIDC provider in tests: a JWKS endpoint on 127.0.0.1
+ * and a minting function for id_tokens it signs. `rotateKey` replaces the signing key, as a
+ * provider does, so tests can prove the api picks the new key up.
+ */
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+
+export type MintClaims = {
+  sub?: string;
+  email?: string;
+  name?: string;
+  /** Default 3600; negative for an already expired token. */
+  expiresInSeconds?: number;
+  /** Seconds from now before which the token is not valid (`nbf`). */
+  notBeforeSeconds?: number;
+};
+
+export type TestIdentity = {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  mintIdToken(claims?: MintClaims): Promise<string>;
+  rotateKey(): Promise<void>;
+  close(): Promise<void>;
+};
+
+type SigningKey = { kid: string; privateKey: CryptoKey; jwk: Record<string, unknown> };
+
+async function newKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const kid = crypto.randomUUID();
+  return {
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" },
+  };
+}
+
+export async function startTestIdentity(audience = "trainer2-test-client"): Promise<TestIdentity> {
+  let key = await newKey();
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) =>
+      new URL(request.url).pathname === "/jwks"
+        ? Response.json({ keys: [key.jwk] })
+        : new Response("not found", { status: 404 }),
+  });
+  const issuer = `http://127.0.0.1:${server.port}`;
+  return {
+    issuer,
+    audience,
+    jwksUrl: `${issuer}/jwks`,
+    async mintIdToken(claims = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const email = claims.email ?? "test.user@example.com";
+      const jwt = new SignJWT({ email, name: claims.name ?? "Test User" })
+        .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(claims.sub ?? `sub-${email}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + (claims.expiresInSeconds ?? 3600));
+      if (claims.notBeforeSeconds !== undefined) jwt.setNotBefore(now + claims.notBeforeSeconds);
+      return jwt.sign(key.privateKey);
+    },
+    async rotateKey() {
+      key = await newKey();
+    },
+    async close() {
+      await server.stop(true);
+    },
+  };
+}

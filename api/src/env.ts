@@ -1,0 +1,74 @@
+/** The api's configuration: the only module that reads process.env. */
+import {
+  boolFlag,
+  loadEnvOrExit,
+  optionalPem,
+  optionalString,
+  pem,
+  port,
+  url,
+} from "@trainer2/shared/config";
+import { z } from "zod";
+
+const logLevel = z.preprocess(
+  (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+  z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+);
+
+export const envSchema = z
+  .object({
+    PORT: port(8000),
+    DATABASE_URL: z.preprocess(
+      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+      z.string({ message: "required" }).regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL"),
+    ),
+    AGENT_URL: url.default("http://localhost:9000"),
+    API_PRIVATE_KEY: pem("PRIVATE"),
+    API_PUBLIC_KEY: pem("PUBLIC"),
+    AGENT_PUBLIC_KEY: pem("PUBLIC"),
+    GOOGLE_CLIENT_ID: optionalString,
+    OIDC_ISSUER: optionalString,
+    OIDC_JWKS_URL: url.optional(),
+    OIDC_AUDIENCE: optionalString,
+    AUTH_DEV_LOGIN: boolFlag(false),
+    DEV_LOGIN_PUBLIC_KEY: optionalPem("PUBLIC"),
+    WEB_ORIGIN: url.default("http://localhost:3000"),
+    LOG_LEVEL: logLevel,
+    OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  })
+  .superRefine((env, ctx) => {
+    const oidc = [env.OIDC_ISSUER, env.OIDC_JWKS_URL, env.OIDC_AUDIENCE];
+    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+      for (const [name, value] of [
+        ["OIDC_ISSUER", env.OIDC_ISSUER],
+        ["OIDC_JWKS_URL", env.OIDC_JWKS_URL],
+        ["OIDC_AUDIENCE", env.OIDC_AUDIENCE],
+      ] as const) {
+        if (!value)
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: "required when any OIDC_* is set",
+          });
+      }
+    }
+    if (env.AUTH_DEV_LOGIN && !env.DEV_LOGIN_PUBLIC_KEY)
+      ctx.addIssue({
+        code: "custom",
+        path: ["DEV_LOGIN_PUBLIC_KEY"],
+        message: "required when AUTH_DEV_LOGIN=true",
+      });
+    if (!env.GOOGLE_CLIENT_ID && !env.OIDC_ISSUER && !env.AUTH_DEV_LOGIN)
+      ctx.addIssue({
+        code: "custom",
+        path: ["GOOGLE_CLIENT_ID"],
+        message:
+          "no sign-in configured: set GOOGLE_CLIENT_ID, the OIDC_* trio, or AUTH_DEV_LOGIN=true",
+      });
+  });
+
+export type ApiEnv = z.infer<typeof envSchema>;
+
+export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
+  return loadEnvOrExit("api", envSchema, source);
+}

@@ -1,0 +1,21 @@
+/** GET /health: liveness plus readiness detail. 503 only when the database is down. */
+import { ping, type Sql } from "@trainer2/db";
+import { Hono } from "hono";
+import type { AgentStatusProbe } from "./agent-status.ts";
+
+export function healthRoutes(deps: { sql: Sql; agentStatus: AgentStatusProbe }) {
+  const app = new Hono();
+  app.get("/health", async (c) => {
+    const [dbOk, agent] = await Promise.all([ping(deps.sql, 2000), deps.agentStatus()]);
+    return c.json(
+      {
+        status: dbOk ? "ok" : "degraded",
+        db: dbOk ? "ok" : "down",
+        agent: agent.reachable ? "ok" : "unreachable",
+        agentMode: agent.mode,
+      },
+      dbOk ? 200 : 503,
+    );
+  });
+  return app;
+}

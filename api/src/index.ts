@@ -1,0 +1,59 @@
+/** The api process: environment → dependencies → Bun.serve. */
+import { createSql } from "@trainer2/db";
+import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
+import { createApp, recoverInterruptedRuns } from "./app.ts";
+import { createIdentityVerifier } from "./auth/identity.ts";
+import { loadEnv } from "./env.ts";
+import { createLogger } from "./logger.ts";
+
+const env = loadEnv();
+const logger = createLogger(env.LOG_LEVEL);
+const sql = createSql(env.DATABASE_URL, { max: 10 });
+
+const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
+  importPrivateKey(env.API_PRIVATE_KEY),
+  importPublicKey(env.API_PUBLIC_KEY),
+  importPublicKey(env.AGENT_PUBLIC_KEY),
+  env.AUTH_DEV_LOGIN && env.DEV_LOGIN_PUBLIC_KEY
+    ? importPublicKey(env.DEV_LOGIN_PUBLIC_KEY)
+    : Promise.resolve(undefined),
+]);
+
+const verifyIdentity = createIdentityVerifier({
+  ...(env.GOOGLE_CLIENT_ID ? { google: { clientId: env.GOOGLE_CLIENT_ID } } : {}),
+  ...(env.OIDC_ISSUER && env.OIDC_JWKS_URL && env.OIDC_AUDIENCE
+    ? { oidc: { issuer: env.OIDC_ISSUER, jwksUrl: env.OIDC_JWKS_URL, audience: env.OIDC_AUDIENCE } }
+    : {}),
+  ...(devLoginPublicKey ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
+});
+if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
+
+await recoverInterruptedRuns(sql, logger);
+
+const api = createApp({
+  sql,
+  keys: { apiPrivateKey, apiPublicKey, agentPublicKey },
+  verifyIdentity,
+  agentUrl: () => env.AGENT_URL,
+  webOrigin: env.WEB_ORIGIN,
+  logger,
+});
+
+const server = Bun.serve({
+  port: env.PORT,
+  fetch: api.fetch,
+  websocket: api.websocket,
+  // HTTP requests are short; sockets have their own idle handling (see app.ts).
+  idleTimeout: 30,
+});
+logger.info("api listening", { port: server.port });
+
+async function shutdown(signal: string) {
+  logger.info("shutting down", { signal });
+  await server.stop();
+  await api.close();
+  await sql.end({ timeout: 5 });
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

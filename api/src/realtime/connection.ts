@@ -1,0 +1,185 @@
+/**
+ * One /realtime socket: authentication (query token checked before the upgrade, or a first
+ * `auth` frame), token expiry, protocol pings, rate limiting, and frame dispatch. Frames are
+ * handled one after another so a frame sent right after connecting waits for `ready`.
+ */
+import { mostRecentSession } from "@trainer2/db/queries/sessions";
+import { type AppError, toAppError } from "@trainer2/shared/errors";
+import { type ClientFrame, clientFrame, closeCodes, type ServerEvent } from "@trainer2/shared/wire";
+import type { ServerWebSocket } from "bun";
+import type { WSEvents } from "hono/ws";
+import type { z } from "zod";
+import { type Authenticated, toUserDto } from "../auth/authenticate.ts";
+import { cancelRun, startTurn } from "./chat-turn.ts";
+import type { RealtimeContext } from "./context.ts";
+import type { Client } from "./hub.ts";
+import { tokenBucket } from "./rate-limit.ts";
+import { resumeSession } from "./resume.ts";
+
+/** The outcome of checking `?token=` before the upgrade; null when none was given. */
+export type PreAuth = { ok: Authenticated } | { error: AppError } | null;
+
+const maxTimer = 2 ** 31 - 1;
+/** Close reasons are limited to 123 bytes and must not carry anything secret. */
+const reason = (text: string) => text.slice(0, 120);
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) =>
+      issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message,
+    )
+    .join("; ");
+}
+
+type Raw = ServerWebSocket<unknown>;
+
+export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEvents<Raw> {
+  const { options, logger } = ctx;
+  let ws: Raw | undefined;
+  let client: Client | undefined;
+  let closed = false;
+  let queue: Promise<void> = Promise.resolve();
+  let badFrames = 0;
+  let authTimer: ReturnType<typeof setTimeout> | undefined;
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  const take = tokenBucket(options.framesPerSecond, options.frameBurst, ctx.now);
+
+  const send = (event: ServerEvent) => {
+    if (!closed && ws?.readyState === 1) ws.send(JSON.stringify(event));
+  };
+
+  const cleanup = () => {
+    clearTimeout(authTimer);
+    clearTimeout(expiryTimer);
+    clearInterval(pingTimer);
+    if (client) ctx.hub.remove(client);
+  };
+
+  const close = (code: number, text: string) => {
+    if (closed) return;
+    closed = true;
+    cleanup();
+    ws?.close(code, reason(text));
+  };
+
+  const armExpiry = (expiresAt: number) => {
+    clearTimeout(expiryTimer);
+    const ms = expiresAt * 1000 - ctx.now();
+    if (ms <= 0) return close(closeCodes.unauthorized, "The token has expired.");
+    expiryTimer = setTimeout(
+      () => close(closeCodes.unauthorized, "The token has expired."),
+      Math.min(ms, maxTimer),
+    );
+  };
+
+  const becomeReady = async (auth: Authenticated) => {
+    armExpiry(auth.expiresAt);
+    const recent = await mostRecentSession(ctx.sql, auth.user.id);
+    if (closed) return;
+    client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
+    ctx.hub.add(client);
+    send({ type: "ready", user: toUserDto(auth.user), sessionId: recent?.id ?? null });
+  };
+
+  const authenticateWith = async (token: string) => {
+    let auth: Authenticated;
+    try {
+      auth = await ctx.authenticate(token);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code !== "unauthorized") logger.error("socket auth failed", { error });
+      return close(closeCodes.unauthorized, appError.message);
+    }
+    if (client && auth.user.id !== client.userId)
+      return close(closeCodes.unauthorized, "The token belongs to another user.");
+    clearTimeout(authTimer);
+    if (client) armExpiry(auth.expiresAt);
+    else await becomeReady(auth);
+  };
+
+  const badFrame = (code: AppError["code"], message: string) => {
+    badFrames += 1;
+    if (badFrames >= options.maxBadFrames)
+      return close(closeCodes.protocol, "Too many invalid frames.");
+    send({ type: "error", code, message });
+  };
+
+  const dispatch = async (frame: ClientFrame, current: Client) => {
+    switch (frame.type) {
+      case "auth":
+        return authenticateWith(frame.token);
+      case "ping":
+        return send({ type: "pong" });
+      case "chat":
+        return startTurn(ctx, current, frame);
+      case "cancel":
+        return cancelRun(ctx, current, frame.runId);
+      case "resume":
+        return resumeSession(ctx, current, frame);
+    }
+  };
+
+  const handle = async (data: unknown) => {
+    if (closed) return;
+    if (typeof data !== "string") return badFrame("bad_request", "Frames must be JSON text.");
+    if (data.length > options.maxFrameBytes)
+      return badFrame("payload_too_large", "The frame is too large.");
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      json = undefined;
+    }
+    const parsed = clientFrame.safeParse(json);
+    if (!client) {
+      if (parsed.success && parsed.data.type === "auth") return authenticateWith(parsed.data.token);
+      return close(closeCodes.unauthorized, "Send an auth frame first.");
+    }
+    if (json === undefined) return badFrame("bad_request", "The frame is not valid JSON.");
+    if (!parsed.success) return badFrame("bad_request", describeIssues(parsed.error));
+    badFrames = 0;
+    try {
+      await dispatch(parsed.data, client);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === "internal")
+        logger.error("frame failed", { type: parsed.data.type, error });
+      send({ type: "error", code: appError.code, message: appError.message });
+    }
+  };
+
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue.then(work).catch((error) => logger.error("socket handler crashed", { error }));
+  };
+
+  return {
+    onOpen(_event, context) {
+      ws = context.raw;
+      pingTimer = setInterval(() => {
+        if (ws?.readyState === 1) ws.ping();
+      }, options.pingIntervalMs);
+      if (preAuth && "error" in preAuth)
+        return close(closeCodes.unauthorized, preAuth.error.message);
+      if (preAuth) return enqueue(() => becomeReady(preAuth.ok));
+      authTimer = setTimeout(
+        () => close(closeCodes.unauthorized, "Authenticate within a few seconds of connecting."),
+        options.authTimeoutMs,
+      );
+    },
+    onMessage(event) {
+      if (closed) return;
+      if (!take()) return close(closeCodes.rateLimited, "Too many messages; slow down.");
+      const data = event.data;
+      enqueue(() => handle(data));
+    },
+    onClose() {
+      closed = true;
+      cleanup();
+    },
+    onError(event) {
+      logger.warn("socket error", { error: (event as ErrorEvent).error });
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** What the realtime feature needs from the app, and its tunables (tests shorten them). */
+import type { Sql } from "@trainer2/db";
+import type { KeyLike } from "@trainer2/shared/tokens";
+import type { Authenticate } from "../auth/authenticate.ts";
+import type { Logger } from "../logger.ts";
+import type { Hub } from "./hub.ts";
+
+export type RealtimeOptions = {
+  /** A socket without a query token must send `auth` within this time. */
+  authTimeoutMs: number;
+  /** Protocol pings keep idle proxies (typically 60 s) from cutting a quiet socket. */
+  pingIntervalMs: number;
+  /** The agent may be silent this long between events before the run fails with `timeout`. */
+  agentIdleTimeoutMs: number;
+  /** A whole run may take this long. */
+  runTimeoutMs: number;
+  /** This many bad frames in a row close the socket with 4400. */
+  maxBadFrames: number;
+  /** Token bucket per socket: sustained frames per second and burst; beyond it, 4429. */
+  framesPerSecond: number;
+  frameBurst: number;
+  maxFrameBytes: number;
+};
+
+export const defaultRealtimeOptions: RealtimeOptions = {
+  authTimeoutMs: 5000,
+  pingIntervalMs: 25_000,
+  agentIdleTimeoutMs: 90_000,
+  runTimeoutMs: 10 * 60_000,
+  maxBadFrames: 5,
+  framesPerSecond: 10,
+  frameBurst: 40,
+  maxFrameBytes: 64 * 1024,
+};
+
+export type RealtimeContext = {
+  sql: Sql;
+  hub: Hub;
+  logger: Logger;
+  authenticate: Authenticate;
+  apiPrivateKey: KeyLike;
+  agentUrl: () => string;
+  options: RealtimeOptions;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+};

@@ -1,0 +1,119 @@
+/**
+ * In-process fan-out of realtime events. Sockets are indexed by user; each socket follows
+ * the sessions it was ready on, chatted in or resumed. Runs in flight are indexed by
+ * session (one at a time) so a resuming socket can catch up on the text so far.
+ */
+import type { ServerEvent, State } from "@trainer2/shared/wire";
+import type { Logger } from "../logger.ts";
+
+export type Client = {
+  readonly userId: string;
+  /** Sessions whose turn events this socket receives. */
+  readonly sessions: Set<string>;
+  send(event: ServerEvent): void;
+};
+
+export type ActiveRun = {
+  runId: string;
+  userId: string;
+  sessionId: string;
+  clientMsgId: string;
+  /** seq of the assistant message the run writes. */
+  seq: number;
+  /** The answer so far (what a resuming socket gets as one delta at offset 0). */
+  text: string;
+  controller: AbortController;
+};
+
+type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
+
+export class Hub {
+  private readonly clients = new Map<string, Set<Client>>();
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly reserved = new Set<string>();
+  /** Bumped on every stored-message change of a session (not on deltas): see `version`. */
+  private readonly versions = new Map<string, number>();
+
+  constructor(
+    private readonly loadState: StateLoader,
+    private readonly logger: Logger,
+  ) {}
+
+  add(client: Client): void {
+    const set = this.clients.get(client.userId) ?? new Set();
+    set.add(client);
+    this.clients.set(client.userId, set);
+  }
+
+  remove(client: Client): void {
+    const set = this.clients.get(client.userId);
+    set?.delete(client);
+    if (set?.size === 0) this.clients.delete(client.userId);
+  }
+
+  socketsOf(userId: string): number {
+    return this.clients.get(userId)?.size ?? 0;
+  }
+
+  /** Every socket of `userId` following `sessionId` gets `event`. */
+  toSession(userId: string, sessionId: string, event: ServerEvent): void {
+    if (event.type !== "delta" && event.type !== "tool")
+      this.versions.set(sessionId, this.version(sessionId) + 1);
+    for (const client of this.clients.get(userId) ?? [])
+      if (client.sessions.has(sessionId)) client.send(event);
+  }
+
+  toUser(userId: string, event: ServerEvent): void {
+    for (const client of this.clients.get(userId) ?? []) client.send(event);
+  }
+
+  /** Changes whenever a session's stored messages may have changed; deltas excluded. */
+  version(sessionId: string): number {
+    return this.versions.get(sessionId) ?? 0;
+  }
+
+  /**
+   * Claims the session for a new run; false when one is running or being set up. Synchronous
+   * on purpose: two chat frames racing for one session cannot both pass.
+   */
+  reserve(sessionId: string): boolean {
+    if (this.runs.has(sessionId) || this.reserved.has(sessionId)) return false;
+    this.reserved.add(sessionId);
+    return true;
+  }
+
+  release(sessionId: string): void {
+    this.reserved.delete(sessionId);
+  }
+
+  startRun(run: ActiveRun): void {
+    this.reserved.delete(run.sessionId);
+    this.runs.set(run.sessionId, run);
+  }
+
+  endRun(run: ActiveRun): void {
+    if (this.runs.get(run.sessionId) === run) this.runs.delete(run.sessionId);
+  }
+
+  runOf(sessionId: string): ActiveRun | undefined {
+    return this.runs.get(sessionId);
+  }
+
+  findRun(runId: string): ActiveRun | undefined {
+    for (const run of this.runs.values()) if (run.runId === runId) return run;
+    return undefined;
+  }
+
+  activeRuns(): ActiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  /** Loads the user's state and sends it to all their sockets (after a tool changed data). */
+  publishState(userId: string, sessionId?: string): void {
+    if (!this.clients.has(userId)) return;
+    this.loadState(userId, sessionId).then(
+      (state) => this.toUser(userId, { type: "state", state }),
+      (error) => this.logger.warn("state publish failed", { userId, error }),
+    );
+  }
+}

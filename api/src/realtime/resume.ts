@@ -1,0 +1,44 @@
+/**
+ * `resume {sessionId, afterSeq}`: the stored messages the socket missed, then (if a run is
+ * streaming) its text so far as one delta at offset 0; live deltas follow because the socket
+ * now follows the session. The read is retried if the session changed while it ran, so the
+ * replay and the live events neither overlap in gaps nor skip anything.
+ */
+import { messagesAfter } from "@trainer2/db/queries/messages";
+import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import { AppError } from "@trainer2/shared/errors";
+import type { ClientFrame, Message } from "@trainer2/shared/wire";
+import type { RealtimeContext } from "./context.ts";
+import type { Client } from "./hub.ts";
+
+type ResumeFrame = Extract<ClientFrame, { type: "resume" }>;
+
+const maxReadAttempts = 5;
+
+export async function resumeSession(ctx: RealtimeContext, client: Client, frame: ResumeFrame) {
+  const { hub, sql } = ctx;
+  const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
+  if (!owned) throw new AppError("not_found", "Session not found.");
+  let messages: Message[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const version = hub.version(frame.sessionId);
+    messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
+    if (hub.version(frame.sessionId) === version || attempt >= maxReadAttempts) break;
+  }
+  // From here to the end nothing awaits: no event of the session can slip in between.
+  client.sessions.add(frame.sessionId);
+  for (const message of messages)
+    client.send({ type: "message", sessionId: frame.sessionId, message });
+  const run = hub.runOf(frame.sessionId);
+  // Already stored as finished (its run.completed is about to follow): nothing to catch up.
+  const finished = messages.some((m) => m.seq === run?.seq && m.status !== "streaming");
+  if (run && !finished)
+    client.send({
+      type: "delta",
+      runId: run.runId,
+      sessionId: run.sessionId,
+      seq: run.seq,
+      offset: 0,
+      text: run.text,
+    });
+}

@@ -1,0 +1,42 @@
+/** GET /realtime: the chat WebSocket. */
+import { AppError, toAppError } from "@trainer2/shared/errors";
+import { Hono } from "hono";
+import { upgradeWebSocket } from "hono/bun";
+import { connectionEvents, type PreAuth } from "./connection.ts";
+import type { RealtimeContext } from "./context.ts";
+
+export function realtimeRoutes(ctx: RealtimeContext) {
+  const app = new Hono<{ Variables: { preAuth: PreAuth } }>();
+  app.get(
+    "/realtime",
+    async (c, next) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+        return c.json(
+          { error: { code: "bad_request", message: "This endpoint speaks WebSocket only." } },
+          426,
+        );
+      // Verified before the upgrade (an await in the open handler would drop the first
+      // frame) but reported after it as close 4401, which a browser can actually see.
+      const token = c.req.query("token");
+      let preAuth: PreAuth = null;
+      if (token) {
+        try {
+          preAuth = { ok: await ctx.authenticate(token) };
+        } catch (error) {
+          const appError = toAppError(error);
+          if (appError.code !== "unauthorized") ctx.logger.error("socket auth failed", { error });
+          preAuth = {
+            error:
+              appError.code === "unauthorized"
+                ? appError
+                : new AppError("unauthorized", "Sign-in could not be checked; try again."),
+          };
+        }
+      }
+      c.set("preAuth", preAuth);
+      await next();
+    },
+    upgradeWebSocket((c) => connectionEvents(ctx, c.get("preAuth"))),
+  );
+  return app;
+}

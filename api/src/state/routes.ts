@@ -1,0 +1,23 @@
+/** GET /state?sessionId=: the signed-in user's snapshot. */
+import { AppError } from "@trainer2/shared/errors";
+import type { State } from "@trainer2/shared/wire";
+import { Hono } from "hono";
+import { z } from "zod";
+import { type Authenticate, type AuthVariables, requireUser } from "../auth/authenticate.ts";
+
+const query = z.object({
+  sessionId: z.uuid({ message: "sessionId: expected a UUID" }).optional(),
+});
+
+export type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
+
+export function stateRoutes(deps: { authenticate: Authenticate; loadState: StateLoader }) {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.get("/state", requireUser(deps.authenticate), async (c) => {
+    const parsed = query.safeParse({ sessionId: c.req.query("sessionId") });
+    if (!parsed.success)
+      throw new AppError("bad_request", parsed.error.issues[0]?.message ?? "Invalid query.");
+    return c.json(await deps.loadState(c.var.auth.user.id, parsed.data.sessionId));
+  });
+  return app;
+}

@@ -1,0 +1,117 @@
+/**
+ * `@trainer2/api/testing`: the real api on 127.0.0.1, a fresh database, fresh keys and a
+ * local identity provider, for any workspace's tests. Keep this signature stable: the agent
+ * and web tests build on it.
+ */
+import type { Sql } from "@trainer2/db";
+import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
+import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
+import { type ApiApp, createApp } from "./app.ts";
+import { createIdentityVerifier } from "./auth/identity.ts";
+import { startTestIdentity, type TestIdentity } from "./auth/test-identity.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import type { RealtimeOptions } from "./realtime/context.ts";
+
+export type { MintClaims, TestIdentity } from "./auth/test-identity.ts";
+
+export type TestApiKeys = {
+  apiPrivateKey: string;
+  apiPublicKey: string;
+  agentPrivateKey: string;
+  agentPublicKey: string;
+  devLoginPrivateKey: string;
+  devLoginPublicKey: string;
+};
+
+export type TestApi = {
+  url: string;
+  wsUrl: string;
+  sql: Sql;
+  db: TestDatabase;
+  /** PEM text. */
+  keys: TestApiKeys;
+  identity: TestIdentity;
+  setAgentUrl(url: string): void;
+  /** The running app (hub, publishState) for tests that need to look inside. */
+  app: ApiApp;
+  close(): Promise<void>;
+};
+
+export type TestApiOptions = {
+  /** Where the agent is; `setAgentUrl` overrides it. Default: a closed port. */
+  agentUrl?: () => string;
+  /** Accept dev-login tokens signed with `keys.devLoginPrivateKey` (default true). */
+  devLogin?: boolean;
+  /** Shorter socket/run timeouts for tests. */
+  realtime?: Partial<RealtimeOptions>;
+  logger?: Logger;
+};
+
+/** Nothing listens on the discard port: an unset agent is simply unreachable. */
+const noAgent = "http://127.0.0.1:9";
+
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  const [db, api, agent, devLogin, identity] = await Promise.all([
+    createTestDatabase(),
+    generatePemKeyPair(),
+    generatePemKeyPair(),
+    generatePemKeyPair(),
+    startTestIdentity(),
+  ]);
+  const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
+    importPrivateKey(api.privateKey),
+    importPublicKey(api.publicKey),
+    importPublicKey(agent.publicKey),
+    importPublicKey(devLogin.publicKey),
+  ]);
+  let agentUrlOverride: string | undefined;
+  const app = createApp({
+    sql: db.sql,
+    keys: { apiPrivateKey, apiPublicKey, agentPublicKey },
+    verifyIdentity: createIdentityVerifier({
+      oidc: { issuer: identity.issuer, jwksUrl: identity.jwksUrl, audience: identity.audience },
+      ...((options.devLogin ?? true) ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
+      // Refetch at once on an unknown kid, so a rotation is visible without waiting.
+      jwksCooldownMs: 0,
+    }),
+    agentUrl: () => agentUrlOverride ?? options.agentUrl?.() ?? noAgent,
+    webOrigin: "http://localhost:3000",
+    logger: options.logger ?? silentLogger,
+    agentProbeTimeoutMs: 500,
+    ...(options.realtime ? { realtime: options.realtime } : {}),
+  });
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: app.fetch,
+    websocket: app.websocket,
+    idleTimeout: 0,
+  });
+  const url = `http://127.0.0.1:${server.port}`;
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${server.port}/realtime`,
+    sql: db.sql,
+    db,
+    keys: {
+      apiPrivateKey: api.privateKey,
+      apiPublicKey: api.publicKey,
+      agentPrivateKey: agent.privateKey,
+      agentPublicKey: agent.publicKey,
+      devLoginPrivateKey: devLogin.privateKey,
+      devLoginPublicKey: devLogin.publicKey,
+    },
+    identity,
+    setAgentUrl(next) {
+      agentUrlOverride = next;
+    },
+    app,
+    async close() {
+      await server.stop(true);
+      await app.close();
+      await identity.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Chat messages. Each has a per-session `seq` handed out from chat_sessions.last_seq in the
+ * same transaction as the insert, so replay ("everything after seq N") is exact.
+ */
+import type { AgentItem, Message } from "@trainer2/shared/wire";
+import { reserveSeqs } from "./sessions.ts";
+import { type Queryable, toIso } from "./users.ts";
+
+type MessageRow = {
+  id: string;
+  session_id: string;
+  seq: number;
+  role: Message["role"];
+  content: string;
+  status: Message["status"];
+  run_id: string | null;
+  client_msg_id: string | null;
+  created_at: Date | string;
+};
+
+const columns = "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at";
+
+export const toMessage = (row: MessageRow): Message => ({
+  id: row.id,
+  seq: row.seq,
+  role: row.role,
+  content: row.content,
+  status: row.status,
+  runId: row.run_id,
+  clientMsgId: row.client_msg_id,
+  createdAt: toIso(row.created_at),
+});
+
+export const maxMessagesInState = 200;
+export const maxMessagesReplayed = 500;
+
+export type StoredTurn = { user: Message; assistant: Message };
+
+/**
+ * Stores the user's message and the assistant's placeholder (status `streaming`, so it has
+ * its seq before the first delta). Call inside a transaction. Returns `duplicate` when this
+ * clientMsgId was already stored in the session (a client retrying the same frame).
+ */
+export async function insertTurn(
+  tx: Queryable,
+  turn: { sessionId: string; text: string; clientMsgId: string; runId: string },
+): Promise<StoredTurn | { duplicate: Message }> {
+  const [existing] = await tx.unsafe<MessageRow[]>(
+    `select ${columns} from messages where session_id = $1 and client_msg_id = $2`,
+    [turn.sessionId, turn.clientMsgId],
+  );
+  if (existing) return { duplicate: toMessage(existing) };
+  const seq = await reserveSeqs(tx, turn.sessionId, 2);
+  const rows = await tx.unsafe<MessageRow[]>(
+    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id)
+     values ($1, $2, 'user', $3, 'complete', $4, $5),
+            ($1, $6, 'assistant', '', 'streaming', $4, null)
+     returning ${columns}`,
+    [turn.sessionId, seq, turn.text, turn.runId, turn.clientMsgId, seq + 1],
+  );
+  const user = rows.find((row) => row.role === "user");
+  const assistant = rows.find((row) => row.role === "assistant");
+  if (!user || !assistant) throw new Error("insert returned fewer rows than expected");
+  return { user: toMessage(user), assistant: toMessage(assistant) };
+}
+
+/** Ends the assistant message of a run: its text, final status and (when complete) items. */
+export async function finishAssistantMessage(
+  sql: Queryable,
+  id: string,
+  end: {
+    content: string;
+    status: Exclude<Message["status"], "streaming">;
+    items?: AgentItem[];
+    errorCode?: string;
+  },
+): Promise<Message> {
+  const [row] = await sql.unsafe<MessageRow[]>(
+    `update messages
+     set content = $2, status = $3, items = $4::jsonb, error_code = $5, updated_at = now()
+     where id = $1 returning ${columns}`,
+    [
+      id,
+      end.content,
+      end.status,
+      end.items ? JSON.stringify(end.items) : null,
+      end.errorCode ?? null,
+    ],
+  );
+  if (!row) throw new Error("assistant message vanished");
+  await sql`update chat_sessions set updated_at = now() where id = ${row.session_id}`;
+  return toMessage(row);
+}
+
+/** Stored messages after `afterSeq`, oldest first (what a resuming client missed). */
+export async function messagesAfter(
+  sql: Queryable,
+  sessionId: string,
+  afterSeq: number,
+  limit = maxMessagesReplayed,
+): Promise<Message[]> {
+  const rows = await sql.unsafe<MessageRow[]>(
+    `select ${columns} from messages where session_id = $1 and seq > $2 order by seq limit $3`,
+    [sessionId, afterSeq, limit],
+  );
+  return rows.map(toMessage);
+}
+
+/** The most recent `limit` messages of a session, oldest first. */
+export async function latestMessages(
+  sql: Queryable,
+  sessionId: string,
+  limit = maxMessagesInState,
+): Promise<Message[]> {
+  const rows = await sql.unsafe<MessageRow[]>(
+    `select * from (
+       select ${columns} from messages where session_id = $1 order by seq desc limit $2
+     ) latest order by seq`,
+    [sessionId, limit],
+  );
+  return rows.map(toMessage);
+}
+
+/**
+ * The agent's context: the stored items of the session's completed turns before `beforeSeq`,
+ * oldest first, capped to the most recent turns and items so a long chat stays affordable.
+ */
+export async function historyItems(
+  sql: Queryable,
+  sessionId: string,
+  beforeSeq: number,
+  caps: { turns: number; items: number } = { turns: 20, items: 200 },
+): Promise<AgentItem[]> {
+  const rows = await sql<{ items: AgentItem[] | string | null }[]>`
+    select items from messages
+    where session_id = ${sessionId} and seq < ${beforeSeq} and role = 'assistant'
+      and status = 'complete' and items is not null
+    order by seq desc limit ${caps.turns}`;
+  const turns = rows
+    .map((row) => (typeof row.items === "string" ? JSON.parse(row.items) : row.items) ?? [])
+    .reverse() as AgentItem[][];
+  return turns.flat().slice(-caps.items);
+}
+
+/** At start-up: runs that were streaming when the process died will never finish. */
+export async function markStreamingInterrupted(sql: Queryable): Promise<number> {
+  const rows = await sql`
+    update messages set status = 'interrupted', error_code = 'interrupted', updated_at = now()
+    where status = 'streaming' returning id`;
+  return rows.length;
+}
