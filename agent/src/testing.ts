@@ -60,3 +60,16 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
     },
   };
 }
+
+/** Resolves once the agent has synced with the api (its /health answers 200). */
+export async function waitUntilReady(agent: { url: string }, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const response = await fetch(`${agent.url}/health`).catch(() => undefined);
+    if (response?.status === 200) return;
+    last = response ? await response.text() : "unreachable";
+    await Bun.sleep(50);
+  }
+  throw new Error(`the agent did not become ready: ${last}`);
+}

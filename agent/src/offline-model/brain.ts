@@ -60,11 +60,8 @@ function workoutIntent(text: string): Intent | undefined {
   const amount = Number(match[1]);
   const unit = match[2]!.toLowerCase();
   const kind = (match[3] ?? "workout").toLowerCase();
-  const wanted: Record<string, unknown> = {
-    kind,
-    performedOn: isoDate(new Date()),
-    date: isoDate(new Date()),
-  };
+  // No date: the tools take "today" as the default, in the api's own calendar.
+  const wanted: Record<string, unknown> = { kind };
   if (unit === "km") wanted.distanceKm = amount;
   else wanted.durationMin = unit.startsWith("h") ? amount * 60 : amount;
   return { tools: ["log_workout"], wanted };
@@ -74,7 +71,7 @@ function weekIntent(text: string): Intent | undefined {
   if (!/\b(what did i do|this week|my week|weekly review)\b/i.test(text)) return undefined;
   return {
     tools: ["get_training_summary", "list_workouts"],
-    wanted: { days: 7, period: "week", from: daysAgo(6), to: daysAgo(0), limit: 20 },
+    wanted: { weeks: 1, days: 7, from: daysAgo(6), to: daysAgo(0), limit: 20 },
   };
 }
 
@@ -131,12 +128,18 @@ function answerFromTool(call: Turn & { kind: "tool_call" }, output: string): str
   }
   const result =
     parsed && typeof parsed === "object" && "result" in parsed ? parsed.result : parsed;
+  const record = (typeof result === "object" && result ? result : {}) as Record<string, unknown>;
   const args = parseJson(call.arguments);
   const argsText = typeof args === "object" && args ? describeArgs(args as never) : "";
   if (call.name === "update_profile")
     return `Got it, I've updated your profile (${argsText}). What would you like to work on next?`;
-  if (call.name === "log_workout")
-    return `Logged your workout (${argsText}). Nice work, keep it up!`;
+  if (call.name === "log_workout") {
+    const workout = record.workout as Record<string, unknown> | undefined;
+    return `Logged your ${workout ? describeRecord(workout) : argsText}. Nice work, keep it up!`;
+  }
+  const totals = record.totals as { workouts?: number; minutes?: number } | undefined;
+  if (totals)
+    return `This week you did ${totals.workouts ?? 0} workout(s), ${totals.minutes ?? 0} minutes in total. Keep going!`;
   return `Here is what I found: ${describeResult(result)}.`;
 }
 

@@ -1,0 +1,118 @@
+/**
+ * /run against the real api and database, with the offline model over real HTTP, in both of
+ * the SDK's OpenAI APIs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
+import { postRun, readEvents, runBody } from "../test-helpers.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+
+let api: TestApi;
+const agents: Record<string, TestAgent> = {};
+
+beforeAll(async () => {
+  api = await startTestApi();
+  for (const mode of ["chat_completions", "responses"] as const) {
+    agents[mode] = await startTestAgent({
+      apiUrl: api.url,
+      apiPublicKey: api.keys.apiPublicKey,
+      agentPrivateKey: api.keys.agentPrivateKey,
+      api: mode,
+    });
+    await waitUntilReady(agents[mode]!);
+  }
+});
+
+afterAll(async () => {
+  for (const agent of Object.values(agents)) await agent.close();
+  await api?.close();
+});
+
+describe.each(["chat_completions", "responses"] as const)("/run with %s", (mode) => {
+  test("a workout request goes through the real tool and lands in the database", async () => {
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 30 minute run");
+    const response = await postRun(agents[mode]!.url, body, token);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("application/x-ndjson");
+    const events = await readEvents(response);
+    const tools = events.filter((event) => event.type === "tool");
+    expect(tools.map((event) => [event.name, event.status])).toEqual([
+      ["log_workout", "started"],
+      ["log_workout", "ok"],
+    ]);
+    const deltas = events.filter((event) => event.type === "delta");
+    expect(deltas.length).toBeGreaterThan(3);
+    const completed = events.at(-1);
+    if (completed?.type !== "completed") throw new Error(`ended with ${completed?.type}`);
+    expect(completed.output).toBe(deltas.map((event) => event.text).join(""));
+    expect(completed.output).toContain("30 min");
+    expect(completed.usage?.outputTokens).toBeGreaterThan(0);
+
+    const rows = await api.sql`
+      select kind, duration_min from workouts where user_id = ${body.userId}`;
+    expect([...rows]).toEqual([{ kind: "run", duration_min: 30 }]);
+    const audit = await api.sql`
+      select tool, status from tool_calls where run_id = ${body.runId}`;
+    expect([...audit]).toEqual([{ tool: "log_workout", status: "ok" }]);
+
+    // The items replay: user input, call, result, answer; no provider ids anywhere.
+    expect(completed.items.map((item) => item.type ?? item.role)).toEqual([
+      "user",
+      "function_call",
+      "function_call_result",
+      "message",
+    ]);
+    expect(JSON.stringify(completed.items)).not.toMatch(/"id"|providerData/);
+  });
+
+  test("history from an earlier turn is accepted and a goal updates the profile", async () => {
+    const first = await runBody(api.sql, api.keys.apiPrivateKey, "hello");
+    const earlier = await readEvents(await postRun(agents[mode]!.url, first.body, first.token));
+    const items =
+      earlier.at(-1)?.type === "completed"
+        ? (earlier.at(-1) as never as { items: Record<string, unknown>[] }).items
+        : [];
+    expect(items.length).toBe(2);
+    const { body, token } = await runBody(
+      api.sql,
+      api.keys.apiPrivateKey,
+      "My goal is to run a half marathon",
+      items,
+    );
+    const events = await readEvents(await postRun(agents[mode]!.url, body, token));
+    expect(events.at(-1)?.type).toBe("completed");
+    const [profile] = await api.sql`select goals from profiles where user_id = ${body.userId}`;
+    expect(profile).toEqual({ goals: "to run a half marathon" });
+  });
+});
+
+describe("/run refuses callers without the api's token", () => {
+  test("no token, a token from another key, a token for another run", async () => {
+    const agentUrl = agents.chat_completions!.url;
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 30 minute run");
+
+    const none = await postRun(agentUrl, body, undefined);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ code: "unauthorized" });
+
+    const stranger = await generatePemKeyPair();
+    const forged = await signRunToken(
+      { userId: body.userId, sessionId: body.sessionId, runId: body.runId },
+      await importPrivateKey(stranger.privateKey),
+    );
+    expect((await postRun(agentUrl, body, forged)).status).toBe(401);
+
+    const otherRun = { ...body, runId: crypto.randomUUID() };
+    const mismatch = await postRun(agentUrl, otherRun, token);
+    expect(mismatch.status).toBe(403);
+
+    const badBody = await postRun(agentUrl, { ...body, input: "" }, token);
+    expect(badBody.status).toBe(400);
+    expect(((await badBody.json()) as { message: string }).message).toContain("input");
+
+    const workouts = await api.sql`select 1 from workouts where user_id = ${body.userId}`;
+    expect(workouts.length).toBe(0);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Shared pieces of the agent's tests: a user and session in the real database, run tokens
+ * signed like the api signs them, and reading a /run NDJSON stream.
+ */
+import type { Sql } from "@trainer2/db";
+import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
+import { type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
+
+export async function createUserAndSession(sql: Sql) {
+  const subject = crypto.randomUUID();
+  const [user] = await sql<{ id: string }[]>`
+    insert into users (issuer, subject, email, name)
+    values ('test', ${subject}, ${`${subject}@example.test`}, 'Test Person') returning id`;
+  await sql`insert into profiles (user_id) values (${user!.id})`;
+  const [session] = await sql<{ id: string }[]>`
+    insert into chat_sessions (user_id, title) values (${user!.id}, 'test') returning id`;
+  return { userId: user!.id, sessionId: session!.id };
+}
+
+export async function runBody(
+  sql: Sql,
+  apiPrivateKeyPem: string,
+  input: string,
+  history: Record<string, unknown>[] = [],
+) {
+  const { userId, sessionId } = await createUserAndSession(sql);
+  const runId = crypto.randomUUID();
+  const token = await signRunToken(
+    { userId, sessionId, runId },
+    await importPrivateKey(apiPrivateKeyPem),
+  );
+  return { body: { runId, userId, sessionId, input, history }, token };
+}
+
+export function postRun(
+  agentUrl: string,
+  body: unknown,
+  token: string | undefined,
+  signal?: AbortSignal,
+) {
+  return fetch(`${agentUrl}/run`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Every event of a /run response, each checked against the wire contract. */
+export async function readEvents(response: Response): Promise<RunStreamEvent[]> {
+  const text = await response.text();
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => runStreamEvent.parse(JSON.parse(line)));
+}
