@@ -39,7 +39,10 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
   const [api, agent, stranger] = await Promise.all([keyPair(), keyPair(), keyPair()]);
   const stateChanges: { userId: string; sessionId: string }[] = [];
   const logged: string[] = [];
-  const makeApp = (tools = options.tools): Hono =>
+  const makeApp = (
+    tools = options.tools,
+    alsoOnStateChanged?: (userId: string, sessionId: string) => void,
+  ): Hono =>
     capabilitiesAndTools({
       sql: db.sql,
       keys: {
@@ -47,7 +50,10 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
         apiPublicKey: api.publicKey,
         agentPublicKey: agent.publicKey,
       },
-      onStateChanged: (userId, sessionId) => stateChanges.push({ userId, sessionId }),
+      onStateChanged: (userId, sessionId) => {
+        stateChanges.push({ userId, sessionId });
+        alsoOnStateChanged?.(userId, sessionId);
+      },
       tools,
       logger: { error: (message) => logged.push(message) },
     });
@@ -67,7 +73,7 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
   const runToken = (claims: RunClaims) => signRunToken(claims, api.privateKey);
 
   /** A run of `user` plus a function that calls a tool in it with valid tokens. */
-  async function startRun(user: { userId: string; sessionId: string }) {
+  async function startRun(user: { userId: string; sessionId: string }, via: Hono = app) {
     const run = { ...user, runId: crypto.randomUUID() };
     const token = await runToken(run);
     let counter = 0;
@@ -76,7 +82,7 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
       args: unknown,
       options: { callId?: string; headers?: Record<string, string> } = {},
     ) =>
-      app.request(`/tools/${name}`, {
+      via.request(`/tools/${name}`, {
         method: "POST",
         headers: {
           authorization: `Bearer ${await agentToken()}`,

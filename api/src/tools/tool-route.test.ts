@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { listToolCallsOfRun } from "@trainer2/db/queries/tool-calls";
+import { signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers, toolResponse } from "@trainer2/shared/wire";
+import { z } from "zod";
+import { defineTool } from "./define-tool.ts";
+import { loadTools } from "./registry.ts";
 import { badAgentAuthorizations, createHarness, type Harness } from "./test-helpers.ts";
 
 let h: Harness;
@@ -49,7 +53,6 @@ describe("POST /tools/:name authentication", () => {
   test("refuses a missing, foreign-signed, expired or agent-minted run token with 401", async () => {
     const user = await h.createUser();
     const run = { ...user, runId: crypto.randomUUID() };
-    const { signRunToken, signAgentJwt } = await import("@trainer2/shared/tokens");
     const cases: [string, string | undefined][] = [
       ["missing", undefined],
       ["signed by another key", await signRunToken(run, h.keys.stranger.privateKey)],
@@ -241,9 +244,13 @@ describe("POST /tools/:name is idempotent by tool call id", () => {
     const user = await h.createUser();
     const { call } = await h.startRun(user);
     await call("get_profile", {}, { callId: "x" });
-    const response = await call("list_workouts", { limit: null, from: null, to: null }, {
-      callId: "x",
-    });
+    const response = await call(
+      "list_workouts",
+      { limit: null, from: null, to: null },
+      {
+        callId: "x",
+      },
+    );
     expect(response.status).toBe(409);
   });
 });
@@ -251,11 +258,19 @@ describe("POST /tools/:name is idempotent by tool call id", () => {
 describe("state notifications", () => {
   test("onStateChanged fires after update_profile commits, with the run's user and session", async () => {
     const user = await h.createUser();
-    const { call } = await h.startRun(user);
-    const seen: boolean[] = [];
-    const app = h.makeApp();
-    // Check from inside the callback that the change is already committed and visible.
-    const watcher = h.stateChanges.length;
+    // Read from another connection inside the callback: the change must already be committed.
+    const seenFromCallback: Promise<string | null>[] = [];
+    const app = h.makeApp(undefined, (userId) => {
+      seenFromCallback.push(
+        h.sql<
+          { goals: string | null }[]
+        >`select goals from profiles where user_id = ${userId}`.then(
+          (rows) => rows[0]?.goals ?? null,
+        ),
+      );
+    });
+    const { call } = await h.startRun(user, app);
+    const before = h.stateChanges.length;
     const response = await call("update_profile", {
       displayName: null,
       goals: "run a marathon",
@@ -265,12 +280,8 @@ describe("state notifications", () => {
       units: null,
     });
     expect(response.status).toBe(200);
-    expect(h.stateChanges.slice(watcher)).toEqual([user]);
-    const [profile] = await h.sql<{ goals: string }[]>`
-      select goals from profiles where user_id = ${user.userId}`;
-    expect(profile!.goals).toBe("run a marathon");
-    expect(app).toBeDefined();
-    expect(seen).toEqual([]);
+    expect(h.stateChanges.slice(before)).toEqual([user]);
+    expect(await Promise.all(seenFromCallback)).toEqual(["run a marathon"]);
   });
 
   test("read-only tools and failed calls do not notify", async () => {
@@ -281,5 +292,37 @@ describe("state notifications", () => {
     await call("list_workouts", { limit: 5, from: null, to: null });
     await call("update_profile", { goals: 5 });
     expect(h.stateChanges.length).toBe(before);
+  });
+});
+
+describe("a failing tool", () => {
+  test("its writes are undone, the call is recorded as an error, the cause is not shown", async () => {
+    const failing = defineTool({
+      name: "log_then_fail",
+      description: "Writes, then fails.",
+      input: z.strictObject({}),
+      mutates: true,
+      handler: async ({ tx, userId }) => {
+        await tx`insert into workouts (user_id, performed_on, kind) values (${userId}, current_date, 'x')`;
+        throw new Error("secret internal detail");
+      },
+    });
+    const app = h.makeApp([...(await loadTools()), failing]);
+    const user = await h.createUser();
+    const { run, call } = await h.startRun(user, app);
+    const before = h.stateChanges.length;
+    const response = await call("log_then_fail", {});
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain("secret");
+    expect(toolResponse.parse(JSON.parse(text))).toMatchObject({
+      ok: false,
+      error: { code: "internal" },
+    });
+    expect(await countWorkouts(user.userId)).toBe(0);
+    const [record] = await listToolCallsOfRun(h.sql, run.runId);
+    expect(record).toMatchObject({ status: "error", errorCode: "internal" });
+    expect(h.stateChanges.length).toBe(before);
+    expect(h.logged).toContain("tool failed");
   });
 });

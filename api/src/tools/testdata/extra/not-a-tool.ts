@@ -1,0 +1,2 @@
+// Not named *.tool.ts: discovery ignores it.
+export default { name: "ignored" };

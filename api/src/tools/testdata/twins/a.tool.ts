@@ -1,0 +1,11 @@
+// A tool that lives only in this fixture folder: proves that a new file is all it takes.
+import { z } from "zod";
+import { defineTool } from "../../define-tool.ts";
+
+export default defineTool({
+  name: "echo",
+  description: "Echo the text back.",
+  input: z.strictObject({ text: z.string() }),
+  mutates: false,
+  handler: async (_ctx, args) => ({ text: args.text }),
+});
