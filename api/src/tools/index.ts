@@ -39,6 +39,8 @@ const stderrLogger: ToolLogger = {
 export function capabilitiesAndTools(deps: ToolsDeps): Hono {
   const tools = deps.tools ? () => Promise.resolve(deps.tools!) : loadTools;
   const logger = deps.logger ?? stderrLogger;
+  // Load now, not on the first call: a broken tool module shows in the log at start-up.
+  tools().catch((error) => logger.error("tool registry failed to load", { cause: error }));
   const app = new Hono();
 
   // Routes answer their own expected failures; this is for the unexpected (db down, …).

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { defineTool } from "./define-tool.ts";
 import { loadTools } from "./registry.ts";
 import { badAgentAuthorizations, createHarness, type Harness } from "./test-helpers.ts";
+import { maxArgumentsBytes } from "./tool-route.ts";
 
 let h: Harness;
 
@@ -169,6 +170,17 @@ describe("POST /tools/:name records every call", () => {
     });
     const [record] = await listToolCallsOfRun(h.sql, run.runId);
     expect(record).toMatchObject({ status: "invalid", errorCode: "invalid_arguments" });
+  });
+
+  test("oversized arguments are refused as invalid and recorded", async () => {
+    const user = await h.createUser();
+    const { run, call } = await h.startRun(user);
+    const notes = "x".repeat(maxArgumentsBytes);
+    const response = await call("log_workout", { ...workoutArgs, notes });
+    expect(response.status).toBe(400);
+    const [record] = await listToolCallsOfRun(h.sql, run.runId);
+    expect(record).toMatchObject({ status: "invalid", arguments: null });
+    expect(await countWorkouts(user.userId)).toBe(0);
   });
 
   test("ok calls store arguments, result and duration", async () => {

@@ -47,10 +47,11 @@ async function requireRun(token: string | undefined, publicKey: KeyLike): Promis
 }
 
 async function readArguments(c: Context): Promise<{ args: unknown; bodyError?: string }> {
+  const tooLarge = { args: undefined, bodyError: `Arguments exceed ${maxArgumentsBytes} bytes.` };
+  // Refuse a declared oversize body before reading it; check the bytes read as well.
+  if (Number(c.req.header("content-length") ?? 0) > maxArgumentsBytes) return tooLarge;
   const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > maxArgumentsBytes) {
-    return { args: undefined, bodyError: `Arguments exceed ${maxArgumentsBytes} bytes.` };
-  }
+  if (new TextEncoder().encode(text).byteLength > maxArgumentsBytes) return tooLarge;
   try {
     return { args: JSON.parse(text) };
   } catch {
