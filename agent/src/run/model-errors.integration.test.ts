@@ -1,0 +1,148 @@
+/**
+ * What the model endpoint does wrong becomes a `failed` event a person can act on, and a
+ * caller who hangs up stops the upstream request. The endpoint is a fake at the edge of the
+ * world; the api (for the tool surface) and the agent are real.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import type { RunStreamEvent } from "@trainer2/shared/wire";
+import { postRun, readEvents, runBody } from "../test-helpers.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+
+type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream";
+
+/** A model endpoint that misbehaves on demand and notes when a caller went away. */
+function startFakeUpstream() {
+  const state = { behaviour: "500" as Behaviour, requests: 0, aborted: 0 };
+  const encoder = new TextEncoder();
+  const chunk = (content: string) =>
+    encoder.encode(
+      `data: ${JSON.stringify({
+        id: "chatcmpl-fake",
+        object: "chat.completion.chunk",
+        created: 0,
+        model: "fake",
+        choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: null }],
+      })}\n\n`,
+    );
+  const error = (status: number, message: string, extra: Record<string, string> = {}) =>
+    Response.json(
+      { error: { message, type: "error", code: null, param: null } },
+      { status, headers: extra },
+    );
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(request) {
+      state.requests++;
+      request.signal.addEventListener("abort", () => state.aborted++, { once: true });
+      switch (state.behaviour) {
+        case "401":
+          return error(401, "Incorrect API key provided");
+        case "429":
+          // A long Retry-After must not make the agent sit and wait.
+          return error(429, "Rate limit reached", { "retry-after": "120" });
+        case "500":
+          return error(500, "The server had an error");
+        case "hang":
+          await new Promise((resolve) => request.signal.addEventListener("abort", resolve));
+          return new Response(null, { status: 499 });
+        default: {
+          const forever = state.behaviour === "stream";
+          const stream = new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              controller.enqueue(chunk("word "));
+              // "stall": one word, then silence; "stream": a word every 50 ms without end.
+              await Bun.sleep(forever ? 50 : 3_600_000);
+            },
+          });
+          return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+        }
+      }
+    },
+  });
+  return { baseURL: `http://127.0.0.1:${server.port}/v1`, state, close: () => server.stop(true) };
+}
+
+let api: TestApi;
+let upstream: ReturnType<typeof startFakeUpstream>;
+const agents: Record<string, TestAgent> = {};
+
+beforeAll(async () => {
+  api = await startTestApi();
+  upstream = startFakeUpstream();
+  const endpoints = {
+    chat_completions: upstream.baseURL,
+    responses: upstream.baseURL,
+    // Nothing listens on the discard port: a wrong OPENAI_BASE_URL.
+    unreachable: "http://127.0.0.1:9/v1",
+  };
+  for (const [name, baseURL] of Object.entries(endpoints)) {
+    agents[name] = await startTestAgent({
+      apiUrl: api.url,
+      apiPublicKey: api.keys.apiPublicKey,
+      agentPrivateKey: api.keys.agentPrivateKey,
+      model: {
+        kind: "openai",
+        apiKey: "sk-test-not-a-real-key",
+        model: "gpt-test",
+        baseURL,
+        api: name === "responses" ? "responses" : "chat_completions",
+      },
+      modelTimeoutMs: 1500,
+    });
+    await waitUntilReady(agents[name]!);
+  }
+});
+
+afterAll(async () => {
+  for (const agent of Object.values(agents)) await agent.close();
+  await upstream?.close();
+  await api?.close();
+});
+
+/** One run; the fetch itself is bounded so a hang fails the test instead of stalling it. */
+async function runOnce(agent: TestAgent): Promise<RunStreamEvent[]> {
+  const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 30 minute run");
+  const response = await postRun(agent.url, body, token, AbortSignal.timeout(20_000));
+  expect(response.status).toBe(200);
+  return readEvents(response);
+}
+
+describe.each(["chat_completions", "responses"] as const)("model errors (%s)", (mode) => {
+  test.each([
+    ["401", "model_auth", "OPENAI_API_KEY"],
+    ["429", "model_rate_limited", "try again"],
+    ["500", "model_unavailable", "Try again"],
+    ["hang", "model_timeout", "too long"],
+    ["stall", "model_timeout", "too long"],
+  ] as const)("upstream %s ends in failed %s", async (behaviour, code, hint) => {
+    upstream.state.behaviour = behaviour;
+    const events = await runOnce(agents[mode]!);
+    const last = events.at(-1);
+    expect(last).toMatchObject({ type: "failed", code });
+    expect(last?.type === "failed" && last.message).toContain(hint);
+    expect(JSON.stringify(events)).not.toContain("sk-test");
+  });
+});
+
+test("an unreachable base URL ends in failed model_unavailable", async () => {
+  const events = await runOnce(agents.unreachable!);
+  expect(events.at(-1)).toMatchObject({ type: "failed", code: "model_unavailable" });
+});
+
+test("a caller that hangs up aborts the upstream model request", async () => {
+  upstream.state.behaviour = "stream";
+  const abortedBefore = upstream.state.aborted;
+  const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "tell me a long story");
+  const caller = new AbortController();
+  const response = await postRun(agents.chat_completions!.url, body, token, caller.signal);
+  const reader = response.body!.getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toContain('"type":"delta"');
+  caller.abort();
+  for (let tries = 0; upstream.state.aborted === abortedBefore && tries < 200; tries++)
+    await Bun.sleep(25);
+  expect(upstream.state.aborted).toBe(abortedBefore + 1);
+});
