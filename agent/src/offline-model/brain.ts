@@ -94,7 +94,7 @@ function describeRecord(record: Record<string, unknown>): string {
   const kind = record.kind ?? record.name ?? "workout";
   const minutes = record.durationMin ?? record.duration_min;
   const date = record.performedOn ?? record.performed_on ?? record.date;
-  return [kind, minutes != null ? `${minutes} min` : "", date ? `on ${date}` : ""]
+  return [minutes != null ? `${minutes} min` : "", kind, date ? `on ${date}` : ""]
     .filter(Boolean)
     .join(" ");
 }
