@@ -86,7 +86,7 @@ describe.each(["chat_completions", "responses"] as const)("a chat turn end to en
       socket.send({ type: "chat", text: "Please log a 30 minute run", clientMsgId: "c1" });
       const first = await socket.untilRunEnds();
       const started = first.find((event) => event.type === "run.started");
-      if (!started || started.type !== "run.started") throw new Error("no run.started");
+      if (started?.type !== "run.started") throw new Error("no run.started");
       const { sessionId } = started;
 
       const tools = first.filter((event) => event.type === "tool");
