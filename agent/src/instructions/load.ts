@@ -14,8 +14,8 @@ export type Skill = { name: string; when: string; body: string };
 export type Instructions = { system: string; skills: Skill[]; hash: string };
 
 const frontMatterSchema = z.object({
-  name: z.string().min(1, "front matter needs a name"),
-  when: z.string().min(1, "front matter needs a when"),
+  name: z.string({ message: "is missing" }).min(1, "is empty"),
+  when: z.string({ message: "is missing" }).min(1, "is empty"),
 });
 
 /** Parses `---\nkey: value\n---\nbody`; values are single lines. */
@@ -28,7 +28,10 @@ export function parseSkill(file: string, text: string): Skill {
     if (pair) fields[pair[1]!] = pair[2]!.trim();
   }
   const parsed = frontMatterSchema.safeParse(fields);
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: front matter field "${issue?.path.join(".")}" ${issue?.message}`);
+  }
   return { ...parsed.data, body: match[2]!.trim() };
 }
 
