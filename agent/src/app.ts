@@ -29,7 +29,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((error, c) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) deps.logger.error("request failed", { cause: error });
+    // Expected failures (sync down, bad token) are logged where they happen.
+    if (appError.code === "internal") deps.logger.error("request failed", { cause: error });
     return c.json(appError.toJSON(), appError.status as 400);
   });
   app.notFound((c) => c.json({ code: "not_found", message: "no such route" }, 404));

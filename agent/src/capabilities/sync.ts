@@ -96,8 +96,11 @@ export class CapabilitySync {
       this.#error = undefined;
       return { version: this.#surface.version, changed };
     } catch (error) {
-      this.#error = error instanceof Error ? error.message : "capability sync failed";
-      this.options.logger.warn("capability sync failed", { cause: error });
+      const message = error instanceof Error ? error.message : "capability sync failed";
+      // Start-up retries repeat the same failure: log it once per change, not per attempt.
+      if (message !== this.#error)
+        this.options.logger.warn("capability sync failed", { cause: error });
+      this.#error = message;
       throw error;
     }
   }
