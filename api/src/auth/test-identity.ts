@@ -13,6 +13,10 @@ export type MintClaims = {
   expiresInSeconds?: number;
   /** Seconds from now before which the token is not valid (`nbf`). */
   notBeforeSeconds?: number;
+  /** Overrides for negative tests: a foreign issuer, audience or key id. */
+  issuer?: string;
+  audience?: string;
+  kid?: string;
 };
 
 export type TestIdentity = {
@@ -55,9 +59,9 @@ export async function startTestIdentity(audience = "trainer2-test-client"): Prom
       const now = Math.floor(Date.now() / 1000);
       const email = claims.email ?? "test.user@example.com";
       const jwt = new SignJWT({ email, name: claims.name ?? "Test User" })
-        .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
-        .setIssuer(issuer)
-        .setAudience(audience)
+        .setProtectedHeader({ alg: "RS256", kid: claims.kid ?? key.kid, typ: "JWT" })
+        .setIssuer(claims.issuer ?? issuer)
+        .setAudience(claims.audience ?? audience)
         .setSubject(claims.sub ?? `sub-${email}`)
         .setIssuedAt(now)
         .setExpirationTime(now + (claims.expiresInSeconds ?? 3600));

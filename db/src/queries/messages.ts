@@ -75,18 +75,14 @@ export async function finishAssistantMessage(
     errorCode?: string;
   },
 ): Promise<Message> {
-  const [row] = await sql.unsafe<MessageRow[]>(
-    `update messages
-     set content = $2, status = $3, items = $4::jsonb, error_code = $5, updated_at = now()
-     where id = $1 returning ${columns}`,
-    [
-      id,
-      end.content,
-      end.status,
-      end.items ? JSON.stringify(end.items) : null,
-      end.errorCode ?? null,
-    ],
-  );
+  // sql.json, not JSON.stringify: postgres.js would encode a string param as a jsonb string.
+  const items = end.items ? sql.json(end.items as never) : null;
+  const [row] = await sql<MessageRow[]>`
+    update messages
+    set content = ${end.content}, status = ${end.status}, items = ${items},
+        error_code = ${end.errorCode ?? null}, updated_at = now()
+    where id = ${id}
+    returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at`;
   if (!row) throw new Error("assistant message vanished");
   await sql`update chat_sessions set updated_at = now() where id = ${row.session_id}`;
   return toMessage(row);
