@@ -1,0 +1,74 @@
+import { describe, expect, test } from "bun:test";
+import { RunContext } from "@openai/agents";
+import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { importPrivateKey } from "@trainer2/shared/tokens";
+import type { RunStreamEvent } from "@trainer2/shared/wire";
+import { silentLogger } from "../logger.ts";
+import { buildTools } from "./tools.ts";
+
+const keys = await generatePemKeyPair();
+const context = {
+  apiUrl: "http://127.0.0.1:9",
+  agentPrivateKey: await importPrivateKey(keys.privateKey),
+  runToken: "token",
+  runId: crypto.randomUUID(),
+  signal: new AbortController().signal,
+  emit: () => {},
+  onBusy: () => {},
+  logger: silentLogger,
+};
+
+describe("SDK tools from synced specs", () => {
+  test("strict when the schema allows it, non-strict otherwise", () => {
+    const [closed, open] = buildTools(
+      [
+        {
+          name: "closed",
+          description: "closed object",
+          parameters: {
+            type: "object",
+            properties: { n: { type: ["integer", "null"] } },
+            required: ["n"],
+            additionalProperties: false,
+          },
+        },
+        {
+          name: "open",
+          description: "a union strict mode cannot express",
+          parameters: {
+            type: "object",
+            properties: { value: { oneOf: [{ type: "string" }, { type: "integer" }] } },
+          },
+        },
+      ],
+      context,
+    );
+    expect(closed).toMatchObject({ name: "closed", strict: true });
+    expect(open).toMatchObject({ name: "open", strict: false });
+  });
+
+  test("an unreachable api becomes a model-visible tool error, not a crash", async () => {
+    const events: RunStreamEvent[] = [];
+    const [only] = buildTools(
+      [
+        {
+          name: "log_workout",
+          description: "log",
+          parameters: { type: "object", properties: {}, required: [], additionalProperties: false },
+        },
+      ],
+      { ...context, emit: (event) => events.push(event) },
+    );
+    const output = await only!.invoke(new RunContext(), "{}", {
+      toolCall: { type: "function_call", callId: "call_1", name: "log_workout", arguments: "{}" },
+    });
+    expect(JSON.parse(String(output))).toMatchObject({
+      ok: false,
+      error: { code: "tool_unavailable" },
+    });
+    expect(events).toEqual([
+      { type: "tool", name: "log_workout", status: "started", callId: "call_1" },
+      expect.objectContaining({ type: "tool", status: "error", callId: "call_1" }),
+    ]);
+  });
+});
