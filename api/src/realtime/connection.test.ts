@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { closeCodes } from "@trainer2/shared/wire";
+import { badTokens, devLoginToken } from "../auth/bad-tokens.ts";
+import { startTestApi, type TestApi } from "../testing.ts";
+import { openSocket } from "./test-socket.ts";
+
+let api: TestApi;
+
+beforeAll(async () => {
+  api = await startTestApi({
+    realtime: { authTimeoutMs: 300, maxBadFrames: 3, framesPerSecond: 2, frameBurst: 20 },
+  });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe("socket sign-in", () => {
+  test("a valid query token gets ready with the user", async () => {
+    const token = await api.identity.mintIdToken({ email: "ready@example.com", sub: "ready" });
+    const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+    const ready = await socket.next();
+    expect(ready).toMatchObject({
+      type: "ready",
+      sessionId: null,
+      user: { email: "ready@example.com" },
+    });
+    socket.close();
+  });
+
+  test("a valid first auth frame gets ready; a frame sent right after is answered after it", async () => {
+    const token = await api.identity.mintIdToken({ email: "frame@example.com", sub: "frame" });
+    const socket = await openSocket(api.wsUrl);
+    socket.send({ type: "auth", token });
+    socket.send({ type: "ping" });
+    expect((await socket.next()).type).toBe("ready");
+    expect(await socket.next()).toEqual({ type: "pong" });
+    socket.close();
+  });
+
+  test("dev-login tokens are accepted when dev login is on", async () => {
+    const token = await devLoginToken(api.keys.devLoginPrivateKey, "Dev@Example.com");
+    const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+    expect(await socket.next("ready")).toMatchObject({ user: { email: "dev@example.com" } });
+    socket.close();
+  });
+
+  test("no token and no auth frame: closed 4401 after the auth timeout", async () => {
+    const socket = await openSocket(api.wsUrl);
+    expect((await socket.closed).code).toBe(closeCodes.unauthorized);
+  });
+
+  test("a first frame that is not auth: closed 4401", async () => {
+    const socket = await openSocket(api.wsUrl);
+    socket.send({ type: "ping" });
+    expect((await socket.closed).code).toBe(closeCodes.unauthorized);
+    expect(socket.events).toEqual([]);
+  });
+
+  test("every bad token is refused with 4401, in the query and in an auth frame", async () => {
+    for (const { name, token } of await badTokens(api)) {
+      const viaQuery = await openSocket(`${api.wsUrl}?token=${encodeURIComponent(token)}`);
+      const queryClose = await viaQuery.closed;
+      expect({ name, code: queryClose.code, events: viaQuery.events }).toEqual({
+        name,
+        code: closeCodes.unauthorized,
+        events: [],
+      });
+      const viaFrame = await openSocket(api.wsUrl);
+      viaFrame.send({ type: "auth", token });
+      const frameClose = await viaFrame.closed;
+      expect({ name, code: frameClose.code, events: viaFrame.events }).toEqual({
+        name,
+        code: closeCodes.unauthorized,
+        events: [],
+      });
+    }
+    const rows = await api.sql`select 1 from users where subject in ('someone', 'admin')`;
+    expect(rows.length).toBe(0);
+  });
+
+  test("a token that expires while the socket is open closes it with 4401", async () => {
+    const token = await api.identity.mintIdToken({ sub: "short", expiresInSeconds: 2 });
+    const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+    await socket.next("ready");
+    const closed = await socket.closed;
+    expect(closed.code).toBe(closeCodes.unauthorized);
+    expect(closed.reason).toContain("expired");
+  });
+
+  test("a fresh auth frame extends the socket's life; another user's token closes it", async () => {
+    const short = await api.identity.mintIdToken({ sub: "refresh", expiresInSeconds: 2 });
+    const socket = await openSocket(`${api.wsUrl}?token=${short}`);
+    await socket.next("ready");
+    socket.send({ type: "auth", token: await api.identity.mintIdToken({ sub: "refresh" }) });
+    await Bun.sleep(2500);
+    socket.send({ type: "ping" });
+    expect(await socket.next()).toEqual({ type: "pong" });
+    socket.send({ type: "auth", token: await api.identity.mintIdToken({ sub: "intruder" }) });
+    expect((await socket.closed).code).toBe(closeCodes.unauthorized);
+  });
+});
+
+describe("frames", () => {
+  async function signedIn() {
+    const token = await api.identity.mintIdToken({ sub: `frames-${crypto.randomUUID()}` });
+    const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+    await socket.next("ready");
+    return socket;
+  }
+
+  test("a bad frame gets an error naming the problem and the socket stays usable", async () => {
+    const socket = await signedIn();
+    socket.send("this is not json");
+    expect(await socket.next()).toMatchObject({ type: "error", code: "bad_request" });
+    socket.send({ type: "chat", clientMsgId: "x" } as never);
+    const error = await socket.next();
+    expect(error).toMatchObject({ type: "error", code: "bad_request" });
+    expect((error as { message: string }).message).toContain("text");
+    socket.send({ type: "ping" });
+    expect(await socket.next()).toEqual({ type: "pong" });
+    socket.close();
+  });
+
+  test("repeated bad frames close the socket with 4400", async () => {
+    const socket = await signedIn();
+    for (let i = 0; i < 3; i++) socket.send({ type: "nope" } as never);
+    expect((await socket.closed).code).toBe(closeCodes.protocol);
+  });
+
+  test("a flood of frames closes the socket with 4429", async () => {
+    const socket = await signedIn();
+    for (let i = 0; i < 60; i++) socket.send({ type: "ping" });
+    expect((await socket.closed).code).toBe(closeCodes.rateLimited);
+  });
+});
