@@ -1,0 +1,35 @@
+/**
+ * The benchmark's environment: the only bench module that reads `process.env`. Children get
+ * a small, explicit environment (plus PATH/HOME so Bun behaves), never the caller's secrets.
+ */
+import { z } from "zod";
+
+const schema = z.object({
+  DATABASE_URL: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL: expected a postgres:// URL")
+      .optional(),
+  ),
+  PATH: z.string().default("/usr/local/bin:/usr/bin:/bin"),
+  HOME: z.string().default("/tmp"),
+});
+
+export type BenchEnv = z.infer<typeof schema>;
+
+export function readBenchEnv(): BenchEnv {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join(".")}: ${issue.message}`,
+    );
+    throw new Error(`bench: invalid environment: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** What every child process inherits from the bench's own environment. */
+export function baseChildEnv(env: BenchEnv): Record<string, string> {
+  return { PATH: env.PATH, HOME: env.HOME, NODE_ENV: "production" };
+}

@@ -1,0 +1,43 @@
+/** `bun bench/run.ts [--quick] [--out <dir>] [--only a,b]`, parsed with zod. */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const scenarioNames = ["coldStart", "chatLatency", "streaming", "http", "capacity"] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+const flags = z.object({
+  quick: z.boolean().default(false),
+  out: z.string().min(1, "--out: expected a directory").optional(),
+  only: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return [...scenarioNames];
+      const names = value.split(",").map((name) => name.trim());
+      for (const name of names)
+        if (!(scenarioNames as readonly string[]).includes(name))
+          ctx.addIssue({
+            code: "custom",
+            message: `--only: unknown scenario "${name}" (expected ${scenarioNames.join(", ")})`,
+          });
+      return names as ScenarioName[];
+    }),
+});
+
+export type Flags = z.infer<typeof flags>;
+
+export function parseFlags(argv: string[]): Flags {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean" },
+      out: { type: "string" },
+      only: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const parsed = flags.safeParse(values);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
+  return parsed.data;
+}

@@ -1,0 +1,81 @@
+/**
+ * The offline model measured directly, without api or agent: time to first token and the
+ * arrival of every token of a streamed Chat Completion. Subtracting these from what a
+ * WebSocket client sees gives what the stack adds.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { offlineModelName, repoRoot } from "./stack.ts";
+
+export type ModelTiming =
+  | { ok: true; ttftMs: number; tokenTimes: number[]; doneMs: number }
+  | { ok: false; reason: string };
+
+/** Roughly what the agent sends: its system prompt and the user's text. */
+function requestBody(text: string): string {
+  let system = "You are a helpful trainer.";
+  try {
+    system = readFileSync(join(repoRoot, "agent/instructions/system.md"), "utf8");
+  } catch {}
+  return JSON.stringify({
+    model: offlineModelName,
+    stream: true,
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content: text },
+    ],
+  });
+}
+
+/** Content of one SSE `data:` line of a chat.completion.chunk, or undefined. */
+function contentOf(data: string): string | undefined {
+  if (data === "[DONE]") return undefined;
+  try {
+    const chunk = JSON.parse(data) as { choices?: { delta?: { content?: unknown } }[] };
+    const content = chunk.choices?.[0]?.delta?.content;
+    return typeof content === "string" && content.length > 0 ? content : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function probeModel(
+  baseUrl: string,
+  text: string,
+  timeoutMs: number,
+): Promise<ModelTiming> {
+  const body = requestBody(text);
+  const started = performance.now();
+  try {
+    const response = await fetch(`${baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer bench" },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.status !== 200 || !response.body)
+      return { ok: false, reason: `model answered ${response.status}` };
+    const tokenTimes: number[] = [];
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      const at = performance.now() - started;
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line.startsWith("data:") && contentOf(line.slice(5).trim()) !== undefined)
+          tokenTimes.push(at);
+        newline = buffer.indexOf("\n");
+      }
+    }
+    if (tokenTimes.length === 0) return { ok: false, reason: "model sent no tokens" };
+    return { ok: true, ttftMs: tokenTimes[0]!, tokenTimes, doneMs: performance.now() - started };
+  } catch (error) {
+    return { ok: false, reason: `model request failed: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * How big each scenario is. `quick` is a smoke run (under a minute, small counts); the full
+ * profile is what the README's table comes from. Every loop has a count AND a time limit.
+ */
+export type Profile = {
+  /** Hard stop for the whole run: everything is torn down after this. */
+  deadlineMs: number;
+  coldStart: { samples: number };
+  chatLatency: {
+    /** Measured turns per session at each concurrency (after one warm-up turn). */
+    levels: { concurrency: number; turnsPerSession: number }[];
+    /** Time limit per level. */
+    levelTimeMs: number;
+  };
+  streaming: { turns: number; timeMs: number };
+  http: { connections: number; requests: number; timeMs: number; stateMessages: number };
+  capacity: {
+    idleSteps: number[];
+    /** Sockets opening at once while stepping up. */
+    connectConcurrency: number;
+    /** Distinct users the idle sockets sign in as. */
+    idleUsers: number;
+    stepTimeMs: number;
+    chatSessions: number;
+    chatTimeMs: number;
+  };
+  /** A single turn that takes longer than this counts as failed. */
+  turnTimeoutMs: number;
+};
+
+export const fullProfile: Profile = {
+  deadlineMs: 20 * 60_000,
+  coldStart: { samples: 3 },
+  chatLatency: {
+    levels: [
+      { concurrency: 1, turnsPerSession: 100 },
+      { concurrency: 10, turnsPerSession: 30 },
+      { concurrency: 100, turnsPerSession: 5 },
+    ],
+    levelTimeMs: 60_000,
+  },
+  streaming: { turns: 5, timeMs: 60_000 },
+  http: { connections: 50, requests: 20_000, timeMs: 10_000, stateMessages: 50 },
+  capacity: {
+    idleSteps: [1000, 2500, 5000, 7500, 10_000],
+    connectConcurrency: 200,
+    idleUsers: 100,
+    stepTimeMs: 120_000,
+    chatSessions: 200,
+    chatTimeMs: 30_000,
+  },
+  turnTimeoutMs: 30_000,
+};
+
+export const quickProfile: Profile = {
+  deadlineMs: 55_000,
+  coldStart: { samples: 1 },
+  chatLatency: {
+    levels: [
+      { concurrency: 1, turnsPerSession: 10 },
+      { concurrency: 10, turnsPerSession: 2 },
+      { concurrency: 100, turnsPerSession: 1 },
+    ],
+    levelTimeMs: 6000,
+  },
+  streaming: { turns: 1, timeMs: 5000 },
+  http: { connections: 50, requests: 1000, timeMs: 1500, stateMessages: 50 },
+  capacity: {
+    idleSteps: [100, 250, 500],
+    connectConcurrency: 100,
+    idleUsers: 10,
+    stepTimeMs: 8000,
+    chatSessions: 20,
+    chatTimeMs: 3000,
+  },
+  turnTimeoutMs: 15_000,
+};

@@ -1,0 +1,81 @@
+/** The Markdown table printed at the end of a run (and pasted into the README). */
+import type { PartialResults } from "./results.ts";
+import type { Summary } from "./stats.ts";
+
+const f = (value: number, digits = 1) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+const ms = (value: number) => `${f(value, value < 10 ? 2 : 1)} ms`;
+const trio = (s: { p50: number; p95: number; p99: number }) =>
+  `${f(s.p50, 2)} / ${f(s.p95, 2)} / ${f(s.p99, 2)} ms`;
+const p50p99 = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
+
+export function markdownTable(results: PartialResults): string {
+  const { scenarios: s, machine } = results;
+  const rows: [string, string, string][] = [];
+  for (const level of s.chatLatency?.levels ?? []) {
+    const name = `Chat turn, ${level.concurrency} session${level.concurrency === 1 ? "" : "s"}`;
+    rows.push([name, "added to first token (p50 / p95 / p99)", trio(level.addedMs)]);
+    rows.push([
+      "",
+      "chat → first delta; model's own TTFT (p50)",
+      `${ms(level.firstDeltaMs.p50)}; ${ms(level.modelTtftMs.p50)}`,
+    ]);
+    rows.push([
+      "",
+      "last token → run.completed (persisting)",
+      `${p50p99(level.lastTokenToCompletedMs)}; ${level.failedTurns}/${level.turns} failed`,
+    ]);
+  }
+  if (s.streaming) {
+    const st = s.streaming;
+    rows.push([
+      "Streaming relay",
+      "tokens/s to one socket (model alone)",
+      `${f(st.tokensPerSecond, 0)} (${f(st.modelTokensPerSecond, 0)}), ${st.tokensPerTurn} tokens/answer`,
+    ]);
+    rows.push([
+      "",
+      "added gap per token (mean; socket gap p99)",
+      `${ms(st.addedGapMs)}; ${ms(st.gapMs.p99)}`,
+    ]);
+  }
+  if (s.capacity) {
+    const { idle, chat } = s.capacity;
+    const last = idle.steps.at(-1);
+    rows.push([
+      "Capacity",
+      "idle signed-in sockets on one api (RSS)",
+      `${f(idle.maxOpen, 0)} (${last ? f(last.rssMb, 0) : "?"} MiB, from ${f(idle.baselineRssMb, 0)}); ` +
+        `${idle.errors} errors, ${idle.dropped} dropped${idle.cappedBy ? `; capped by ${idle.cappedBy}` : ""}`,
+    ]);
+    rows.push([
+      "",
+      `${chat.sessions} sessions chatting ${f(chat.durationMs / 1000, 0)} s`,
+      `${f(chat.turnsPerSecond)} turns/s, turn ${p50p99(chat.turnMs)}, ${chat.failedTurns} failed, ` +
+        `db ${chat.db.userMessages}/${chat.turnsSent} user msgs ${chat.db.matches ? "✓" : "✗"}`,
+    ]);
+  }
+  for (const endpoint of s.http?.endpoints ?? []) {
+    rows.push([
+      endpoint === s.http?.endpoints[0] ? "HTTP" : "",
+      `${endpoint.name}, ${endpoint.connections} connections`,
+      `${f(endpoint.requestsPerSecond, 0)} req/s, ${p50p99(endpoint.latencyMs)}, ${endpoint.errors} errors`,
+    ]);
+  }
+  if (s.coldStart) {
+    rows.push([
+      "Cold start",
+      `process start → /health 200 (median of ${s.coldStart.samples})`,
+      `api ${ms(s.coldStart.apiMs.p50)}, agent ${ms(s.coldStart.agentMs.p50)}`,
+    ]);
+  }
+  const header = [
+    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${f(machine.memTotalMb / 1024, 1)} GiB, ` +
+      `Bun ${machine.bunVersion}, ${machine.database === "postgres" ? "Postgres" : "embedded PGlite"}, ` +
+      `commit ${machine.gitCommit.slice(0, 10)}${results.quick ? " (--quick)" : ""}`,
+    "",
+    "| Scenario | Measure | Result |",
+    "| --- | --- | --- |",
+  ];
+  return [...header, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+}

@@ -1,0 +1,117 @@
+/**
+ * The shape of `bench/results/<date>.json`. The run validates what it writes against it, and
+ * the test parses a real `--quick` run with it: every scenario present, every number finite.
+ */
+import { z } from "zod";
+
+const num = z.number().refine(Number.isFinite, "expected a finite number");
+const count = z.number().int().min(0);
+
+export const summarySchema = z.object({
+  n: count,
+  min: num,
+  mean: num,
+  p50: num,
+  p95: num,
+  p99: num,
+  max: num,
+  curve: z.array(num),
+});
+
+const trio = z.object({ p50: num, p95: num, p99: num });
+const failures = z.record(z.string(), count);
+
+const chatLevel = z.object({
+  concurrency: count,
+  turns: count,
+  failedTurns: count,
+  failures,
+  firstDeltaMs: summarySchema,
+  modelTtftMs: summarySchema,
+  addedMs: trio,
+  lastTokenToCompletedMs: summarySchema,
+  turnMs: summarySchema,
+});
+
+const httpEndpoint = z.object({
+  name: z.string(),
+  connections: count,
+  requests: count,
+  errors: count,
+  durationMs: num,
+  requestsPerSecond: num,
+  latencyMs: summarySchema,
+});
+
+export const resultsSchema = z.object({
+  schemaVersion: z.literal(1),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  quick: z.boolean(),
+  machine: z.object({
+    cpus: count,
+    cpuModel: z.string(),
+    memTotalMb: num,
+    platform: z.string(),
+    kernel: z.string(),
+    bunVersion: z.string(),
+    gitCommit: z.string(),
+    database: z.enum(["postgres", "embedded"]),
+  }),
+  scenarios: z.object({
+    coldStart: z.object({ samples: count, apiMs: summarySchema, agentMs: summarySchema }),
+    chatLatency: z.object({ text: z.string(), levels: z.array(chatLevel).min(1) }),
+    streaming: z.object({
+      turns: count,
+      failedTurns: count,
+      failures,
+      tokensPerTurn: count,
+      charsPerTurn: count,
+      tokensPerSecond: num,
+      modelTokensPerSecond: num,
+      gapMs: summarySchema,
+      modelGapMs: summarySchema,
+      addedGapMs: num,
+    }),
+    http: z.object({ stateMessages: count, endpoints: z.array(httpEndpoint).min(1) }),
+    capacity: z.object({
+      idle: z.object({
+        fdLimit: z.object({ bench: z.number().int(), api: z.number().int() }),
+        cappedBy: z.string().nullable(),
+        baselineRssMb: num,
+        steps: z.array(
+          z.object({ target: count, open: count, errors: count, rssMb: num, openMs: num }),
+        ),
+        maxOpen: count,
+        errors: count,
+        dropped: count,
+      }),
+      chat: z.object({
+        sessions: count,
+        durationMs: num,
+        turnsSent: count,
+        turnsCompleted: count,
+        failedTurns: count,
+        failures,
+        turnsPerSecond: num,
+        turnMs: summarySchema,
+        firstDeltaMs: summarySchema,
+        db: z.object({
+          userMessages: count,
+          assistantMessages: count,
+          assistantComplete: count,
+          matches: z.boolean(),
+        }),
+      }),
+    }),
+  }),
+});
+
+export type Results = z.infer<typeof resultsSchema>;
+export type Scenarios = Results["scenarios"];
+
+/** A run limited with `--only`: the scenarios that ran, same shapes. */
+export const partialResultsSchema = resultsSchema.extend({
+  scenarios: resultsSchema.shape.scenarios.partial(),
+});
+export type PartialResults = z.infer<typeof partialResultsSchema>;

@@ -1,0 +1,123 @@
+/**
+ * `bun run bench [--quick] [--out <dir>] [--only coldStart,chatLatency,…]`: starts the whole
+ * stack as child processes on 127.0.0.1, runs the scenarios of issue 8, stops everything,
+ * and writes `<out>/<ISO date-time>.json` and `.svg` plus a Markdown table on stdout.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { baseChildEnv, readBenchEnv } from "./env.ts";
+import { cleanupAll } from "./lib/cleanup.ts";
+import { parseFlags } from "./lib/cli.ts";
+import { machineFacts } from "./lib/machine.ts";
+import { killAllChildrenNow, stopAllChildren } from "./lib/processes.ts";
+import { fullProfile, quickProfile } from "./lib/profile.ts";
+import { markdownTable } from "./lib/report.ts";
+import { type PartialResults, partialResultsSchema, resultsSchema } from "./lib/results.ts";
+import { type Stack, startStack } from "./lib/stack.ts";
+import { summarize } from "./lib/stats.ts";
+import { chartSvg } from "./lib/svg.ts";
+import { capacityChat } from "./scenarios/capacity-chat.ts";
+import { capacityIdle } from "./scenarios/capacity-idle.ts";
+import { chatLatency } from "./scenarios/chat-latency.ts";
+import type { ScenarioContext } from "./scenarios/context.ts";
+import { http } from "./scenarios/http.ts";
+import { streaming } from "./scenarios/streaming.ts";
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+let stopping: string | undefined;
+let stack: Stack | undefined;
+
+async function teardown() {
+  await stack?.stop().catch(() => {});
+  await stopAllChildren();
+  await cleanupAll();
+}
+
+function abort(reason: string, code: number) {
+  if (stopping) return;
+  stopping = reason;
+  log(`stopping: ${reason}`);
+  void teardown().finally(() => process.exit(code));
+}
+
+async function main() {
+  const flags = parseFlags(Bun.argv.slice(2));
+  const env = readBenchEnv();
+  const profile = flags.quick ? quickProfile : fullProfile;
+  const outDir = flags.out ?? join(import.meta.dir, "results");
+  const startedAt = new Date();
+  const deadline = setTimeout(
+    () => abort(`the run exceeded its ${profile.deadlineMs / 1000} s limit`, 1),
+    profile.deadlineMs,
+  );
+  process.on("SIGINT", () => abort("interrupted", 130));
+  process.on("SIGTERM", () => abort("terminated", 143));
+  process.on("exit", killAllChildrenNow);
+
+  stack = await startStack({
+    databaseUrl: env.DATABASE_URL,
+    env: baseChildEnv(env),
+    coldStartSamples: flags.only.includes("coldStart") ? profile.coldStart.samples : 1,
+    log,
+  });
+  const ctx: ScenarioContext = {
+    stack,
+    profile,
+    wsUrl: `${stack.apiUrl.replace(/^http/, "ws")}/realtime`,
+    log,
+    alive: () => stopping === undefined,
+  };
+  const scenarios: PartialResults["scenarios"] = {};
+  if (flags.only.includes("coldStart"))
+    scenarios.coldStart = {
+      samples: stack.coldStart.apiMs.length,
+      apiMs: summarize(stack.coldStart.apiMs),
+      agentMs: summarize(stack.coldStart.agentMs),
+    };
+  if (flags.only.includes("chatLatency")) scenarios.chatLatency = await chatLatency(ctx);
+  if (flags.only.includes("streaming")) scenarios.streaming = await streaming(ctx);
+  if (flags.only.includes("http")) scenarios.http = await http(ctx);
+  if (flags.only.includes("capacity")) {
+    const idle = await capacityIdle(ctx);
+    const chat = await capacityChat(ctx);
+    scenarios.capacity = { idle, chat };
+  }
+  if (stopping) throw new Error(`stopped early: ${stopping}`);
+
+  const database = stack.db.kind;
+  await teardown();
+  clearTimeout(deadline);
+  const draft = {
+    schemaVersion: 1 as const,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick: flags.quick,
+    machine: machineFacts(database),
+    scenarios,
+  };
+  const complete = flags.only.length === 5;
+  const results = complete ? resultsSchema.parse(draft) : partialResultsSchema.parse(draft);
+  mkdirSync(outDir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+  const jsonPath = join(outDir, `${stamp}${flags.quick ? "-quick" : ""}.json`);
+  const svgPath = jsonPath.replace(/\.json$/, ".svg");
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(svgPath, chartSvg(results));
+  log(`wrote ${jsonPath}`);
+  log(`wrote ${svgPath}`);
+  console.log(markdownTable(results));
+  const failed =
+    (results.scenarios.capacity?.chat.failedTurns ?? 0) > 0 ||
+    results.scenarios.capacity?.chat.db.matches === false;
+  if (failed) log("capacity: failed turns or a database mismatch (see the table)");
+}
+
+main().then(
+  () => process.exit(0),
+  async (error) => {
+    log(`error: ${(error as Error).stack ?? error}`);
+    await teardown();
+    process.exit(1);
+  },
+);

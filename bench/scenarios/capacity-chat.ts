@@ -1,0 +1,113 @@
+/**
+ * Scenario 3b: many sessions chatting at once for a fixed time. Each session sends its next
+ * turn as soon as the last one completed; no new turn starts after the time is up, and the
+ * ones in flight are waited for. Then the database is counted: every message sent must be
+ * stored, and every completed answer too.
+ */
+import { type Summary, summarize } from "../lib/stats.ts";
+import { chatText } from "./chat-latency.ts";
+import { closeAll, openSockets, type ScenarioContext, tally } from "./context.ts";
+
+export type ChatLoadResult = {
+  sessions: number;
+  durationMs: number;
+  turnsSent: number;
+  turnsCompleted: number;
+  failedTurns: number;
+  failures: Record<string, number>;
+  turnsPerSecond: number;
+  turnMs: Summary;
+  firstDeltaMs: Summary;
+  db: {
+    userMessages: number;
+    assistantMessages: number;
+    assistantComplete: number;
+    /** Every message sent is stored, and every completed answer is stored complete. */
+    matches: boolean;
+  };
+};
+
+const domain = "load.bench.test";
+
+async function countMessages(ctx: ScenarioContext) {
+  const rows = await ctx.stack.sql<{ role: string; status: string; n: number }[]>`
+    select m.role, m.status, count(*)::int as n
+    from messages m
+    join chat_sessions s on s.id = m.session_id
+    join users u on u.id = s.user_id
+    where u.email like ${`%@${domain}`}
+    group by m.role, m.status`;
+  const sum = (role: string, status?: string) =>
+    rows
+      .filter((row) => row.role === role && (status === undefined || row.status === status))
+      .reduce((total, row) => total + row.n, 0);
+  return {
+    userMessages: sum("user"),
+    assistantMessages: sum("assistant"),
+    assistantComplete: sum("assistant", "complete"),
+  };
+}
+
+export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult> {
+  const { profile } = ctx;
+  const count = profile.capacity.chatSessions;
+  // Their own email domain lets the database count below find exactly these users.
+  const sockets = await openSockets(ctx, "load", count, domain);
+  const turnMs: number[] = [];
+  const firstDelta: number[] = [];
+  const failures: string[] = [];
+  let sent = 0;
+  let completed = 0;
+  const started = performance.now();
+  const deadline = started + profile.capacity.chatTimeMs;
+  try {
+    await Promise.all(
+      sockets.map(async (socket) => {
+        // Bounded by time and by a generous count per session.
+        for (
+          let index = 0;
+          index < 100_000 && ctx.alive() && performance.now() < deadline;
+          index++
+        ) {
+          sent += 1;
+          const result = await socket.turn(chatText, profile.turnTimeoutMs);
+          if (!result.ok) {
+            failures.push(result.reason);
+            continue;
+          }
+          completed += 1;
+          turnMs.push(result.completedMs);
+          firstDelta.push(result.firstDeltaMs);
+        }
+      }),
+    );
+  } finally {
+    closeAll(sockets);
+  }
+  const durationMs = performance.now() - started;
+  // The assistant message is finished just before run.completed goes out; nothing to wait for.
+  const stored = await countMessages(ctx);
+  const result: ChatLoadResult = {
+    sessions: count,
+    durationMs: Math.round(durationMs),
+    turnsSent: sent,
+    turnsCompleted: completed,
+    failedTurns: failures.length,
+    failures: tally(failures),
+    turnsPerSecond: Math.round((completed / durationMs) * 1000 * 10) / 10,
+    turnMs: summarize(turnMs),
+    firstDeltaMs: summarize(firstDelta),
+    db: {
+      ...stored,
+      matches:
+        stored.userMessages === sent &&
+        stored.assistantMessages === sent &&
+        stored.assistantComplete === completed,
+    },
+  };
+  ctx.log(
+    `chat load: ${count} sessions, ${result.turnsPerSecond} turns/s, p99 ${result.turnMs.p99.toFixed(0)} ms, ` +
+      `${result.failedTurns} failed, db ${result.db.matches ? "matches" : "DOES NOT match"}`,
+  );
+  return result;
+}
