@@ -6,7 +6,8 @@ import { audiences, issuers } from "@trainer2/shared/tokens";
 import { exportSPKI, generateKeyPair, importJWK, importPKCS8, SignJWT } from "jose";
 import type { TestApi } from "../testing.ts";
 
-export type BadToken = { name: string; token: string };
+/** `reason`: a fragment of the message the client gets, proving why it was refused. */
+export type BadToken = { name: string; token: string; reason: string };
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
@@ -45,38 +46,53 @@ export async function badTokens(api: TestApi): Promise<BadToken[]> {
       .setExpirationTime(now + 600)
       .sign(new TextEncoder().encode(secret));
   return [
-    { name: "expired", token: await identity.mintIdToken({ ...claims, expiresInSeconds: -120 }) },
+    {
+      name: "expired",
+      reason: "expired",
+      token: await identity.mintIdToken({ ...claims, expiresInSeconds: -120 }),
+    },
     {
       name: "not yet valid",
+      reason: '"nbf"',
       token: await identity.mintIdToken({ ...claims, notBeforeSeconds: 300 }),
     },
     {
       name: "wrong issuer",
+      reason: "issuer",
       token: await identity.mintIdToken({ ...claims, issuer: "https://evil.example.com" }),
     },
     {
       name: "wrong audience",
+      reason: '"aud"',
       token: await identity.mintIdToken({ ...claims, audience: "someone-elses-client" }),
     },
-    { name: "bad signature", token: foreignSigned },
+    { name: "bad signature", reason: "signature", token: foreignSigned },
     {
       name: "tampered payload",
+      reason: "signature",
       token: `${header}.${b64({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), sub: "admin" })}.${good.split(".")[2]}`,
     },
-    { name: "unknown kid", token: await identity.mintIdToken({ ...claims, kid: "no-such-key" }) },
+    {
+      name: "unknown kid",
+      reason: "key is unknown",
+      token: await identity.mintIdToken({ ...claims, kid: "no-such-key" }),
+    },
     {
       name: "alg none",
+      reason: "algorithm",
       token: `${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims, iss: identity.issuer, aud: identity.audience, iat: now, exp: now + 600 })}.`,
     },
     {
       name: "HS256 signed with the provider's public key",
+      reason: "algorithm",
       token: await hmacWith(await identityPublicPem(api), identity.issuer, identity.audience, kid),
     },
     {
       name: "HS256 signed with the dev-login public key",
+      reason: "algorithm",
       token: await hmacWith(api.keys.devLoginPublicKey, issuers.devLogin, audiences.devLogin),
     },
-    { name: "garbage", token: "not-a-jwt" },
+    { name: "garbage", reason: "malformed", token: "not-a-jwt" },
   ];
 }
 

@@ -58,13 +58,17 @@ describe("socket sign-in", () => {
   });
 
   test("every bad token is refused with 4401, in the query and in an auth frame", async () => {
-    for (const { name, token } of await badTokens(api)) {
+    for (const { name, token, reason } of await badTokens(api)) {
       const viaQuery = await openSocket(`${api.wsUrl}?token=${encodeURIComponent(token)}`);
       const queryClose = await viaQuery.closed;
       expect({ name, code: queryClose.code, events: viaQuery.events }).toEqual({
         name,
         code: closeCodes.unauthorized,
         events: [],
+      });
+      expect({ name, why: queryClose.reason }).toEqual({
+        name,
+        why: expect.stringContaining(reason),
       });
       const viaFrame = await openSocket(api.wsUrl);
       viaFrame.send({ type: "auth", token });
