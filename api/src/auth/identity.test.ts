@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { importPublicKey } from "@trainer2/shared/tokens";
+import { devLoginToken } from "./bad-tokens.ts";
+import { createIdentityVerifier } from "./identity.ts";
+import { startTestIdentity, type TestIdentity } from "./test-identity.ts";
+
+let provider: TestIdentity;
+
+beforeAll(async () => {
+  provider = await startTestIdentity("google-client-id.apps.example");
+});
+afterAll(async () => {
+  await provider.close();
+});
+
+describe("Google", () => {
+  test("both of Google's issuer spellings are accepted and stored as one identity", async () => {
+    const verify = createIdentityVerifier({
+      google: { clientId: provider.audience, jwksUrl: provider.jwksUrl },
+    });
+    for (const issuer of ["https://accounts.google.com", "accounts.google.com"]) {
+      const token = await provider.mintIdToken({ sub: "g-1", email: "g@example.com", issuer });
+      expect(await verify(token)).toMatchObject({
+        issuer: "https://accounts.google.com",
+        subject: "g-1",
+        email: "g@example.com",
+      });
+    }
+  });
+
+  test("a token for another client id is refused", async () => {
+    const verify = createIdentityVerifier({
+      google: { clientId: "our-client", jwksUrl: provider.jwksUrl },
+    });
+    const token = await provider.mintIdToken({ issuer: "https://accounts.google.com" });
+    await expect(verify(token)).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  test("the provider's own issuer is not Google's", async () => {
+    const verify = createIdentityVerifier({
+      google: { clientId: provider.audience, jwksUrl: provider.jwksUrl },
+    });
+    await expect(verify(await provider.mintIdToken())).rejects.toMatchObject({
+      message: expect.stringContaining("issuer"),
+    });
+  });
+});
+
+describe("key rotation and dev login", () => {
+  test("a rotated key is picked up; tokens of the retired key stop verifying", async () => {
+    const identity = await startTestIdentity();
+    try {
+      const verify = createIdentityVerifier({
+        oidc: { issuer: identity.issuer, jwksUrl: identity.jwksUrl, audience: identity.audience },
+        jwksCooldownMs: 0,
+      });
+      const before = await identity.mintIdToken({ sub: "r" });
+      expect((await verify(before)).subject).toBe("r");
+      await identity.rotateKey();
+      const after = await identity.mintIdToken({ sub: "r" });
+      expect((await verify(after)).subject).toBe("r");
+      await expect(verify(before)).rejects.toMatchObject({ code: "unauthorized" });
+    } finally {
+      await identity.close();
+    }
+  });
+
+  test("dev-login tokens verify only when dev login is configured", async () => {
+    const keys = await generatePemKeyPair();
+    const token = await devLoginToken(keys.privateKey, "Me@Example.com");
+    const off = createIdentityVerifier({
+      oidc: { issuer: provider.issuer, jwksUrl: provider.jwksUrl, audience: provider.audience },
+    });
+    await expect(off(token)).rejects.toMatchObject({ code: "unauthorized" });
+    const on = createIdentityVerifier({
+      devLogin: { publicKey: await importPublicKey(keys.publicKey) },
+    });
+    expect(await on(token)).toMatchObject({
+      issuer: "trainer2-dev-login",
+      subject: "dev:me@example.com",
+      email: "me@example.com",
+    });
+    const stranger = await generatePemKeyPair();
+    await expect(
+      on(await devLoginToken(stranger.privateKey, "me@example.com")),
+    ).rejects.toMatchObject({ code: "unauthorized" });
+  });
+
+  test("expiry is judged by the injected clock", async () => {
+    const verify = createIdentityVerifier({
+      oidc: { issuer: provider.issuer, jwksUrl: provider.jwksUrl, audience: provider.audience },
+      now: () => Date.now() + 2 * 3600_000,
+    });
+    await expect(verify(await provider.mintIdToken())).rejects.toMatchObject({
+      message: expect.stringContaining("expired"),
+    });
+  });
+});

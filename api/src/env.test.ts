@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import { EnvError, parseEnv } from "@trainer2/shared/config";
+import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { envSchema } from "./env.ts";
+
+const keys = await generatePemKeyPair();
+const base = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+  API_PRIVATE_KEY: keys.privateKey,
+  API_PUBLIC_KEY: keys.publicKey,
+  AGENT_PUBLIC_KEY: keys.publicKey,
+  GOOGLE_CLIENT_ID: "client.apps.googleusercontent.com",
+};
+
+function problemsOf(source: Record<string, string | undefined>): string[] {
+  try {
+    parseEnv(envSchema, source);
+    return [];
+  } catch (error) {
+    if (error instanceof EnvError) return error.problems;
+    throw error;
+  }
+}
+
+describe("api environment", () => {
+  test("defaults: port 8000, the local agent and web app, dev login off", () => {
+    const env = parseEnv(envSchema, base);
+    expect(env).toMatchObject({
+      PORT: 8000,
+      AGENT_URL: "http://localhost:9000",
+      WEB_ORIGIN: "http://localhost:3000",
+      AUTH_DEV_LOGIN: false,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  test("every bad or missing variable is named, and no value is echoed", () => {
+    const problems = problemsOf({
+      PORT: "eighty",
+      DATABASE_URL: "mysql://nope",
+      API_PRIVATE_KEY: "super-secret-value",
+      AGENT_URL: "not a url",
+    });
+    const named = problems.map((p) => p.split(":")[0]);
+    for (const name of [
+      "PORT",
+      "DATABASE_URL",
+      "API_PRIVATE_KEY",
+      "API_PUBLIC_KEY",
+      "AGENT_PUBLIC_KEY",
+      "AGENT_URL",
+    ])
+      expect(named).toContain(name);
+    expect(problems.join("\n")).not.toContain("super-secret-value");
+  });
+
+  test("a partial OIDC configuration names what is missing", () => {
+    const problems = problemsOf({ ...base, OIDC_ISSUER: "https://id.example.com" });
+    expect(problems).toEqual([
+      "OIDC_JWKS_URL: required when any OIDC_* is set",
+      "OIDC_AUDIENCE: required when any OIDC_* is set",
+    ]);
+  });
+
+  test("dev login needs its public key; some sign-in must be configured", () => {
+    expect(problemsOf({ ...base, AUTH_DEV_LOGIN: "true" })).toEqual([
+      "DEV_LOGIN_PUBLIC_KEY: required when AUTH_DEV_LOGIN=true",
+    ]);
+    const { GOOGLE_CLIENT_ID: _, ...noSignIn } = base;
+    expect(problemsOf(noSignIn)[0]).toContain("no sign-in configured");
+    const devOnly = parseEnv(envSchema, {
+      ...noSignIn,
+      AUTH_DEV_LOGIN: "true",
+      DEV_LOGIN_PUBLIC_KEY: keys.publicKey.replaceAll("\n", "\\n"),
+    });
+    expect(devOnly.AUTH_DEV_LOGIN).toBe(true);
+  });
+});
