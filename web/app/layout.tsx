@@ -1,18 +1,27 @@
 import type { Metadata, Viewport } from "next";
+import { getServerSession } from "next-auth";
 import type { ReactNode } from "react";
+import { Providers } from "@/components/providers";
+import { authOptions } from "@/lib/auth/options";
 import "./globals.css";
+
+// Every page depends on the signed-in session (and the runtime environment): never prerender.
+export const dynamic = "force-dynamic";
 
 export const metadata: Metadata = {
   title: "trainer2",
   description: "Chat with your AI trainer",
 };
 
-export const viewport: Viewport = { width: "device-width", initialScale: 1 };
+export const viewport: Viewport = { width: "device-width", initialScale: 1, themeColor: "#0f766e" };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const session = await getServerSession(authOptions());
   return (
     <html lang="en">
-      <body>{children}</body>
+      <body>
+        <Providers session={session}>{children}</Providers>
+      </body>
     </html>
   );
 }

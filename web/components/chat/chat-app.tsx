@@ -1,0 +1,124 @@
+"use client";
+
+import { getSession, signOut, useSession } from "next-auth/react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { ChatController } from "@/lib/realtime/chat-controller";
+import { Composer } from "./composer";
+import { ConnectionBadge } from "./connection-badge";
+import { SessionList } from "./session-list";
+import { StatePanel } from "./state-panel";
+import { Transcript } from "./transcript";
+
+type Props = { apiUrl: string; initialSessionId: string | null; userName: string };
+
+/** Keeps ?session= in the address bar so a reload reopens the same chat. */
+function rememberSession(sessionId: string | null) {
+  const url = new URL(window.location.href);
+  if (sessionId) url.searchParams.set("session", sessionId);
+  else url.searchParams.delete("session");
+  window.history.replaceState(window.history.state, "", url);
+}
+
+export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
+  const { update } = useSession();
+  const updateRef = useRef(update);
+  updateRef.current = update;
+
+  const [controller] = useState(
+    () =>
+      new ChatController({
+        apiUrl,
+        initialSessionId,
+        onSessionChange: rememberSession,
+        getToken: async ({ fresh }) => {
+          // Both paths go through /api/auth/session, the one place a renewed token is saved.
+          const session = fresh ? await updateRef.current({ refresh: true }) : await getSession();
+          if (!session?.idToken || session.error) return null;
+          return session.idToken;
+        },
+      }),
+  );
+  const snapshot = useSyncExternalStore(
+    controller.subscribe,
+    controller.getSnapshot,
+    controller.getSnapshot,
+  );
+
+  useEffect(() => {
+    controller.start();
+    const online = () => controller.reconnectNow();
+    window.addEventListener("online", online);
+    return () => {
+      window.removeEventListener("online", online);
+      controller.stop();
+    };
+  }, [controller]);
+
+  const { view, state, status, retryInMs, loading, notice } = snapshot;
+  const streaming = view.activeRun !== null;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">trainer2</span>
+        <ConnectionBadge
+          status={status}
+          retryInMs={retryInMs}
+          onReconnect={() => controller.reconnectNow()}
+        />
+        <span className="spacer" />
+        <span className="who" title={state?.user.email ?? undefined}>
+          {state?.user.name ?? userName}
+        </span>
+        <button
+          type="button"
+          className="button ghost"
+          onClick={() => void signOut({ callbackUrl: "/signin" })}
+        >
+          Sign out
+        </button>
+      </header>
+      {state?.offlineModel ? (
+        <div className="banner" role="status">
+          The trainer is running on the offline dev model: answers are canned, not from a real AI
+          model.
+        </div>
+      ) : null}
+      <div className="workspace">
+        <SessionList
+          sessions={state?.sessions ?? []}
+          currentId={view.sessionId}
+          disabled={streaming}
+          onNew={() => controller.newChat()}
+          onOpen={(id) => controller.openSession(id)}
+        />
+        <main className="chat" aria-label="Chat">
+          <Transcript
+            items={view.items}
+            loading={loading}
+            onRetry={(item) => controller.retry(item)}
+          />
+          {notice ? (
+            <div className="alert notice" role="alert">
+              <span>{notice.message}</span>
+              <button
+                type="button"
+                className="button ghost small"
+                onClick={() => controller.dismissNotice()}
+              >
+                Dismiss
+              </button>
+            </div>
+          ) : null}
+          <Composer
+            streaming={streaming}
+            connected={status === "connected"}
+            onSend={(text) => controller.send(text)}
+            onStop={() => controller.cancel()}
+          />
+        </main>
+        <StatePanel state={state} loading={loading && !state} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import type { State, Workout } from "@trainer2/shared/wire";
+
+type Props = { state: State | null; loading: boolean };
+
+const experience = { beginner: "Beginner", intermediate: "Intermediate", advanced: "Advanced" };
+
+function Field({ label, value, testId }: { label: string; value: string | null; testId: string }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={testId} className={value ? undefined : "muted"}>
+        {value || "Not set"}
+      </dd>
+    </>
+  );
+}
+
+function WorkoutItem({ workout }: { workout: Workout }) {
+  const details = [
+    workout.durationMin ? `${workout.durationMin} min` : null,
+    workout.exercises.length
+      ? `${workout.exercises.length} exercise${workout.exercises.length > 1 ? "s" : ""}`
+      : null,
+  ].filter(Boolean);
+  return (
+    <li className="workout" data-testid="workout">
+      <span className="workout-kind">{workout.kind}</span>
+      <span className="muted small">
+        {workout.performedOn}
+        {details.length ? ` · ${details.join(" · ")}` : ""}
+      </span>
+      {workout.notes ? <span className="small">{workout.notes}</span> : null}
+    </li>
+  );
+}
+
+export function StatePanel({ state, loading }: Props) {
+  const profile = state?.profile;
+  return (
+    <aside className="panel" aria-label="Your training profile" data-testid="state-panel">
+      <section>
+        <h2>Profile</h2>
+        {loading ? <p className="muted">Loading…</p> : null}
+        {profile ? (
+          <dl className="fields">
+            <Field
+              label="Name"
+              value={profile.displayName ?? state?.user.name ?? null}
+              testId="profile-name"
+            />
+            <Field label="Goal" value={profile.goals} testId="profile-goals" />
+            <Field
+              label="Experience"
+              value={profile.experienceLevel ? experience[profile.experienceLevel] : null}
+              testId="profile-experience"
+            />
+            <Field
+              label="Equipment"
+              value={profile.equipment.join(", ")}
+              testId="profile-equipment"
+            />
+            <Field label="Limitations" value={profile.limitations} testId="profile-limitations" />
+            <Field label="Units" value={profile.units} testId="profile-units" />
+          </dl>
+        ) : null}
+      </section>
+      <section>
+        <h2>Recent workouts</h2>
+        {state && state.workouts.length === 0 ? (
+          <p className="muted small">No workouts logged yet.</p>
+        ) : null}
+        <ul className="workouts">
+          {(state?.workouts ?? []).slice(0, 5).map((workout) => (
+            <WorkoutItem key={workout.id} workout={workout} />
+          ))}
+        </ul>
+      </section>
+    </aside>
+  );
+}

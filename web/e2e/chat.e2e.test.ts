@@ -1,0 +1,203 @@
+/**
+ * The chat in a real browser (Debian's Chromium) against the real api, agent, offline model
+ * and database: sign in, stream a reply that changes the profile, reload, Stop, survive a
+ * dropped socket, sign out. Screenshots land in e2e/screenshots/ (git-ignored).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { type Browser, launchBrowser } from "./browser";
+import { type Stack, startStack, webOrigin } from "./stack";
+
+const screenshots = join(import.meta.dir, "screenshots");
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+type Shown = { role: string; status: string; seq: string; text: string };
+
+const transcript = (): Promise<Shown[]> =>
+  page.$$eval("[data-testid=message]", (nodes) =>
+    nodes.map((node) => {
+      const el = node as HTMLElement;
+      return {
+        role: el.dataset.role ?? "",
+        status: el.dataset.status ?? "",
+        seq: el.dataset.seq ?? "",
+        text: el.querySelector(".content")?.textContent ?? "",
+      };
+    }),
+  );
+
+const sessionIdInUrl = () => new URL(page.url()).searchParams.get("session");
+
+async function stored(sessionId: string) {
+  const rows = await stack.api.sql<
+    { seq: number; role: string; content: string; status: string }[]
+  >`
+    select seq, role, content, status from messages where session_id = ${sessionId} order by seq`;
+  return rows.map((r) => ({ seq: String(r.seq), role: r.role, status: r.status, text: r.content }));
+}
+
+const lastAssistant = () => page.locator("[data-testid=message][data-role=assistant]").last();
+const composer = () => page.getByRole("textbox", { name: "Message" });
+const connected = () => page.getByTestId("connection").getByText("Connected");
+
+async function send(text: string) {
+  await composer().fill(text);
+  await composer().press("Enter");
+}
+
+beforeAll(async () => {
+  stack = await startStack({ offlineDelayMs: 20 });
+  browser = await launchBrowser(stack.webPort);
+  // Keeps a handle on every socket the page opens, so a test can drop one like a network would.
+  await browser.context.addInitScript(() => {
+    const Native = window.WebSocket;
+    const opened: WebSocket[] = [];
+    (window as unknown as { __sockets: WebSocket[] }).__sockets = opened;
+    window.WebSocket = class extends Native {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        opened.push(this);
+      }
+    };
+  });
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  await mkdir(screenshots, { recursive: true });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe("chat in the browser", () => {
+  test("an unauthenticated visit goes to sign-in; dev login signs in", async () => {
+    await page.goto(`${webOrigin}/`);
+    await page.waitForURL(/\/signin/);
+    await page.getByLabel("Name").fill("Casey Runner");
+    await page.getByLabel("Email").fill("Casey@Example.com");
+    await page.getByRole("button", { name: "Sign in (dev)" }).click();
+    await page.waitForURL(`${webOrigin}/`);
+    await connected().waitFor();
+    await page.getByText("Say hello to your trainer").waitFor();
+    expect(await page.locator(".who").textContent()).toBe("Casey Runner");
+  });
+
+  test("the reply streams in and the goal appears in the state panel", async () => {
+    await send("my goal is to run a 5k");
+    // The message shows at once, the composer waits for the answer.
+    await page
+      .locator("[data-testid=message][data-role=user]")
+      .getByText("my goal is to run a 5k")
+      .waitFor();
+    await page.getByTestId("profile-goals").getByText("to run a 5k").waitFor();
+    await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();
+    await page.getByTestId("tool-line").getByText("Updated your profile").waitFor();
+    await page.getByRole("status").getByText("offline dev model").waitFor();
+    expect(await composer().isEnabled()).toBe(true);
+
+    const sessionId = sessionIdInUrl();
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    const shown = await transcript();
+    expect(shown).toEqual(await stored(sessionId!));
+    expect(shown.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(shown[1]!.text.length).toBeGreaterThan(0);
+    await page
+      .getByRole("navigation", { name: "Chats" })
+      .getByText("my goal is to run a 5k")
+      .waitFor();
+
+    await page.screenshot({ path: join(screenshots, "chat-desktop.png") });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(screenshots, "chat-phone.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test("a reload shows the whole history", async () => {
+    const before = await transcript();
+    await page.reload();
+    await connected().waitFor();
+    await page
+      .locator("[data-testid=message]")
+      .nth(before.length - 1)
+      .waitFor();
+    expect(await transcript()).toEqual(before);
+    expect(await page.getByTestId("profile-goals").textContent()).toBe("to run a 5k");
+  });
+
+  test("Stop ends a long answer part-way", async () => {
+    await send("tell me a long story");
+    const answer = lastAssistant();
+    await answer.and(page.locator("[data-status=streaming]")).locator(".content").waitFor();
+    // Token by token: the same message grows while it streams.
+    const early = (await answer.locator(".content").textContent()) ?? "";
+    await page.waitForFunction((length) => {
+      const nodes = document.querySelectorAll("[data-testid=message][data-role=assistant]");
+      const last = nodes[nodes.length - 1];
+      return (last?.querySelector(".content")?.textContent?.length ?? 0) > length + 20;
+    }, early.length);
+    expect(await composer().isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await answer.and(page.locator("[data-status=interrupted]")).waitFor();
+    await answer.getByText("Stopped").waitFor();
+    expect(await composer().isEnabled()).toBe(true);
+
+    const shown = await transcript();
+    const last = shown.at(-1)!;
+    // The offline model's story has twelve chapters; Stop came long before the last.
+    expect(last.text.startsWith("Chapter 1.")).toBe(true);
+    expect(last.text).not.toContain("Chapter 12.");
+    expect(shown).toEqual(await stored(sessionIdInUrl()!));
+  });
+
+  test("a dropped socket loses and duplicates nothing", async () => {
+    await send("tell me a long story");
+    const answer = lastAssistant();
+    await page.waitForFunction(() => {
+      const nodes = document.querySelectorAll("[data-testid=message][data-role=assistant]");
+      const last = nodes[nodes.length - 1] as HTMLElement | undefined;
+      return last?.dataset.status === "streaming" && (last.textContent?.length ?? 0) > 80;
+    });
+    const dropped = await page.evaluate(() => {
+      const sockets = (window as unknown as { __sockets: WebSocket[] }).__sockets;
+      const live = sockets.filter((s) => s.readyState === WebSocket.OPEN);
+      for (const socket of live) socket.close();
+      return live.length;
+    });
+    expect(dropped).toBe(1);
+    await page.getByTestId("connection").getByText("Reconnecting…").waitFor();
+    await connected().waitFor();
+    await answer.and(page.locator("[data-status=complete]")).waitFor({ timeout: 60_000 });
+    const story = (await transcript()).at(-1)!.text;
+    expect(story.startsWith("Chapter 1.")).toBe(true);
+    expect(story).toContain("Chapter 12.");
+    expect(story.match(/Chapter \d+\./g)).toHaveLength(12);
+
+    // A message typed while the socket is down is sent once the connection is back.
+    await page.evaluate(() => {
+      for (const socket of (window as unknown as { __sockets: WebSocket[] }).__sockets)
+        if (socket.readyState === WebSocket.OPEN) socket.close();
+    });
+    await send("my goal is to run a 10k");
+    await page.getByTestId("profile-goals").getByText("to run a 10k").waitFor();
+    await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();
+
+    const sessionId = sessionIdInUrl()!;
+    const shown = await transcript();
+    expect(shown).toEqual(await stored(sessionId));
+    expect(shown.filter((m) => m.text === "my goal is to run a 10k")).toHaveLength(1);
+    expect(new Set(shown.map((m) => m.seq)).size).toBe(shown.length);
+  }, 120_000);
+
+  test("sign-out ends the session", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/signin/);
+    await page.goto(`${webOrigin}/`);
+    await page.waitForURL(/\/signin/);
+    await page.getByLabel("Email").waitFor();
+  });
+});

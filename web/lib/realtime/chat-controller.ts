@@ -1,0 +1,212 @@
+/**
+ * Everything the chat page does, without React: the socket, the transcript, the state
+ * panel's data, and the user's actions. The page subscribes to snapshots.
+ */
+import type { ServerEvent, State } from "@trainer2/shared/wire";
+import { fetchState, type GetToken, StateError } from "../api/state";
+import {
+  addOutgoing,
+  applyEvent,
+  type ChatItem,
+  type ChatView,
+  emptyChat,
+  loadSession,
+  resumeAfterSeq,
+} from "./chat-state";
+import { type ConnectionStatus, RealtimeClient, realtimeUrl } from "./client";
+
+export type Notice = { code: string; message: string };
+
+export type ChatSnapshot = {
+  view: ChatView;
+  /** Profile, workouts, sessions, user; null until the first load. */
+  state: State | null;
+  status: ConnectionStatus;
+  retryInMs: number | null;
+  loading: boolean;
+  notice: Notice | null;
+};
+
+export type ChatControllerOptions = {
+  apiUrl: string;
+  getToken: GetToken;
+  initialSessionId: string | null;
+  onSessionChange?: (sessionId: string | null) => void;
+  fetch?: typeof fetch;
+  WebSocket?: typeof WebSocket;
+  newId?: () => string;
+};
+
+export class ChatController {
+  private snapshot: ChatSnapshot;
+  private readonly listeners = new Set<() => void>();
+  private readonly client: RealtimeClient;
+  /** Bumped on every session switch so a slow load cannot overwrite a newer choice. */
+  private generation = 0;
+
+  constructor(private readonly options: ChatControllerOptions) {
+    this.snapshot = {
+      view: emptyChat(options.initialSessionId),
+      state: null,
+      status: "connecting",
+      retryInMs: null,
+      loading: true,
+      notice: null,
+    };
+    this.client = new RealtimeClient({
+      url: realtimeUrl(options.apiUrl),
+      getToken: options.getToken,
+      WebSocket: options.WebSocket,
+      onEvent: (event) => this.onEvent(event),
+      onStatus: (status, detail) => this.set({ status, retryInMs: detail.retryInMs ?? null }),
+      resumePoint: () => {
+        const { sessionId } = this.snapshot.view;
+        return sessionId ? { sessionId, afterSeq: resumeAfterSeq(this.snapshot.view) } : null;
+      },
+    });
+  }
+
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = () => this.snapshot;
+
+  start() {
+    this.client.start();
+    void this.load(this.snapshot.view.sessionId, this.generation);
+  }
+
+  stop() {
+    this.client.stop();
+  }
+
+  send(text: string) {
+    const trimmed = text.trim();
+    if (!trimmed || this.snapshot.view.activeRun) return false;
+    const clientMsgId = this.options.newId?.() ?? crypto.randomUUID();
+    const { sessionId } = this.snapshot.view;
+    this.setView(addOutgoing(this.snapshot.view, clientMsgId, trimmed));
+    this.client.sendChat({ ...(sessionId ? { sessionId } : {}), text: trimmed, clientMsgId });
+    return true;
+  }
+
+  /** Stop the answer being written. */
+  cancel() {
+    const run = this.snapshot.view.activeRun;
+    if (!run) return;
+    if (!this.client.cancel(run.runId))
+      this.set({
+        notice: { code: "offline", message: "Not connected: the answer cannot be stopped yet." },
+      });
+  }
+
+  /** Ask again after a failed answer: re-sends the user's message that led to it. */
+  retry(failed: ChatItem) {
+    const items = this.snapshot.view.items;
+    const index = items.indexOf(failed);
+    const question = items.slice(0, index).findLast((i) => i.role === "user");
+    if (question) this.send(question.content);
+  }
+
+  newChat() {
+    this.switchTo(null);
+  }
+
+  openSession(sessionId: string) {
+    if (sessionId !== this.snapshot.view.sessionId) this.switchTo(sessionId);
+  }
+
+  reconnectNow() {
+    this.client.reconnectNow();
+  }
+
+  dismissNotice() {
+    this.set({ notice: null });
+  }
+
+  private switchTo(sessionId: string | null) {
+    this.generation += 1;
+    this.setView(emptyChat(sessionId));
+    if (sessionId) {
+      this.set({ loading: true });
+      void this.load(sessionId, this.generation);
+    }
+  }
+
+  private async load(sessionId: string | null, generation: number) {
+    try {
+      const state = await fetchState(
+        this.options.apiUrl,
+        sessionId,
+        this.options.getToken,
+        this.options.fetch,
+      );
+      if (generation !== this.generation) return;
+      this.set({ state, loading: false });
+      this.setView(loadSession(this.snapshot.view, state.session));
+      const followed = this.snapshot.view.sessionId;
+      // The socket follows the user's latest session by itself; any other must be asked for.
+      if (followed) this.client.follow(followed, resumeAfterSeq(this.snapshot.view));
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const notice =
+        error instanceof StateError
+          ? { code: error.code, message: error.message }
+          : { code: "network", message: "Could not reach the server to load your chat." };
+      if (error instanceof StateError && error.code === "not_found") this.setView(emptyChat(null));
+      this.set({ loading: false, notice });
+    }
+  }
+
+  /** Refresh the panel and the session list (titles, order) without touching the transcript. */
+  private async refreshPanel() {
+    try {
+      const state = await fetchState(
+        this.options.apiUrl,
+        this.snapshot.view.sessionId,
+        this.options.getToken,
+        this.options.fetch,
+      );
+      this.set({ state });
+    } catch {
+      // The next state event or reload brings it; not worth a notice.
+    }
+  }
+
+  private onEvent(event: ServerEvent) {
+    switch (event.type) {
+      case "state":
+        this.set({
+          state: {
+            ...event.state,
+            offlineModel: event.state.offlineModel ?? this.snapshot.state?.offlineModel,
+          },
+        });
+        return;
+      case "error":
+        this.set({ notice: { code: event.code, message: event.message } });
+        return;
+      case "ready":
+      case "pong":
+        return;
+      default: {
+        const before = this.snapshot.view;
+        this.setView(applyEvent(before, event));
+        if (event.type === "run.completed" || event.type === "run.failed") void this.refreshPanel();
+      }
+    }
+  }
+
+  private setView(view: ChatView) {
+    const previous = this.snapshot.view.sessionId;
+    this.set({ view });
+    if (view.sessionId !== previous) this.options.onSessionChange?.(view.sessionId);
+  }
+
+  private set(patch: Partial<ChatSnapshot>) {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+}
