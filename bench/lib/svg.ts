@@ -5,7 +5,8 @@
  */
 import type { PartialResults } from "./results.ts";
 
-type Series = { label: string; curve: number[]; dashed?: boolean };
+/** `colour` pairs a measured curve with its baseline (same colour, dashed). */
+type Series = { label: string; curve: number[]; dashed?: boolean; colour?: number };
 
 const width = 760;
 const panelHeight = 230;
@@ -57,7 +58,7 @@ function curvePanel(title: string, series: Series[], top: number): string {
     );
   }
   drawn.forEach((entry, index) => {
-    const colour = colours[index % colours.length];
+    const colour = colours[(entry.colour ?? index) % colours.length];
     const points = entry.curve
       .map((value, i) => `${x(i, entry.curve.length).toFixed(1)},${y(value).toFixed(1)}`)
       .join(" ");
@@ -81,7 +82,8 @@ function rssPanel(steps: { target: number; open: number; rssMb: number }[], top:
     parts.push(text(margin.left, 60, "no steps"), "</g>");
     return parts.join("");
   }
-  const maxRss = Math.max(...steps.map((step) => step.rssMb), 1);
+  // Headroom above the tallest bar for its label.
+  const maxRss = Math.max(...steps.map((step) => step.rssMb), 1) * 1.2;
   const barWidth = plotWidth / steps.length - 10;
   steps.forEach((step, index) => {
     const h = (plotHeight * step.rssMb) / maxRss;
@@ -113,9 +115,18 @@ export function chartSvg(results: PartialResults): string {
     panels.push((top) =>
       curvePanel(
         "Chat: chat → first delta (solid) vs the model's own TTFT (dashed)",
-        s.chatLatency!.levels.flatMap((level) => [
-          { label: `${level.concurrency} sessions`, curve: level.firstDeltaMs.curve },
-          { label: `model ×${level.concurrency}`, curve: level.modelTtftMs.curve, dashed: true },
+        s.chatLatency!.levels.flatMap((level, index) => [
+          {
+            label: `${level.concurrency} session${level.concurrency === 1 ? "" : "s"}`,
+            curve: level.firstDeltaMs.curve,
+            colour: index,
+          },
+          {
+            label: `model ×${level.concurrency}`,
+            curve: level.modelTtftMs.curve,
+            dashed: true,
+            colour: index,
+          },
         ]),
         top,
       ),
@@ -125,8 +136,8 @@ export function chartSvg(results: PartialResults): string {
       curvePanel(
         "Streaming: gap between tokens on the socket vs from the model",
         [
-          { label: "socket", curve: s.streaming!.gapMs.curve },
-          { label: "model", curve: s.streaming!.modelGapMs.curve, dashed: true },
+          { label: "socket", curve: s.streaming!.gapMs.curve, colour: 0 },
+          { label: "model", curve: s.streaming!.modelGapMs.curve, dashed: true, colour: 0 },
         ],
         top,
       ),

@@ -1,0 +1,63 @@
+/**
+ * `bun run bench --quick` end to end: the real stack as child processes, every scenario,
+ * results that parse with the results schema, and a chart. Timings are never asserted.
+ */
+import { expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resultsSchema } from "./lib/results.ts";
+
+const repoRoot = join(import.meta.dir, "..");
+
+test("bench --quick runs the whole stack and writes valid results and a chart", async () => {
+  const out = mkdtempSync(join(tmpdir(), "trainer2-bench-"));
+  try {
+    const child = Bun.spawn([process.execPath, "bench/run.ts", "--quick", "--out", out], {
+      cwd: repoRoot,
+      env: process.env,
+      stdout: "pipe",
+      stderr: "pipe",
+      // SIGTERM lets the bench stop its own children; it also stops itself at 55 s.
+      timeout: 85_000,
+      killSignal: "SIGTERM",
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    if (code !== 0) console.error(stderr);
+    expect(code).toBe(0);
+    expect(stdout).toContain("| Scenario | Measure | Result |");
+
+    const files = readdirSync(out);
+    const jsonFile = files.find((file) => file.endsWith(".json"));
+    const svgFile = files.find((file) => file.endsWith(".svg"));
+    expect(jsonFile).toBeDefined();
+    expect(svgFile).toBeDefined();
+
+    const results = resultsSchema.parse(JSON.parse(readFileSync(join(out, jsonFile!), "utf8")));
+    expect(results.quick).toBe(true);
+    const { chatLatency, streaming, http, capacity, coldStart } = results.scenarios;
+    expect(chatLatency.levels.map((level) => level.concurrency)).toEqual([1, 10, 100]);
+    for (const level of chatLatency.levels) {
+      expect(level.turns).toBeGreaterThan(0);
+      expect(level.failedTurns).toBeGreaterThanOrEqual(0);
+    }
+    expect(streaming.tokensPerTurn).toBeGreaterThan(1);
+    expect(http.stateMessages).toBe(50);
+    expect(http.endpoints.map((endpoint) => endpoint.name)).toEqual(["GET /health", "GET /state"]);
+    expect(capacity.idle.steps.length).toBeGreaterThan(0);
+    expect(capacity.chat.turnsSent).toBeGreaterThan(0);
+    expect(typeof capacity.chat.failedTurns).toBe("number");
+    // Every message a client sent is in the database (a count, not a timing).
+    expect(capacity.chat.db.userMessages).toBe(capacity.chat.turnsSent);
+    expect(coldStart.samples).toBeGreaterThan(0);
+    expect(results.machine.bunVersion).toBe(Bun.version);
+
+    expect(readFileSync(join(out, svgFile!), "utf8").startsWith("<svg")).toBe(true);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 90_000);
