@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import {
+  finishAssistantMessage,
+  historyItems,
+  insertTurn,
+  latestMessages,
+  markStreamingInterrupted,
+  messagesAfter,
+} from "./messages.ts";
+import { createSession, getOwnedSession, titleFrom } from "./sessions.ts";
+import { upsertUserFromIdentity } from "./users.ts";
+
+let db: TestDatabase;
+let userId: string;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const { user } = await upsertUserFromIdentity(db.sql, {
+    issuer: "test",
+    subject: "messages",
+    email: null,
+    name: null,
+    picture: null,
+  });
+  userId = user.id;
+});
+afterAll(async () => {
+  await db.close();
+});
+
+async function turn(sessionId: string, text: string, clientMsgId: string = crypto.randomUUID()) {
+  const stored = await db.sql.begin((tx) =>
+    insertTurn(tx, { sessionId, text, clientMsgId, runId: crypto.randomUUID() }),
+  );
+  if ("duplicate" in stored) throw new Error("unexpected duplicate");
+  return stored;
+}
+
+describe("messages", () => {
+  test("a turn takes two consecutive seqs; a retried clientMsgId is reported, not stored", async () => {
+    const session = await createSession(db.sql, userId, "t");
+    const first = await turn(session.id, "one", "c1");
+    expect([first.user.seq, first.assistant.seq]).toEqual([1, 2]);
+    expect(first.assistant).toMatchObject({ role: "assistant", status: "streaming", content: "" });
+    const second = await turn(session.id, "two");
+    expect([second.user.seq, second.assistant.seq]).toEqual([3, 4]);
+    const retried = await db.sql.begin((tx) =>
+      insertTurn(tx, {
+        sessionId: session.id,
+        text: "one",
+        clientMsgId: "c1",
+        runId: crypto.randomUUID(),
+      }),
+    );
+    expect(retried).toEqual({ duplicate: first.user });
+    expect((await getOwnedSession(db.sql, userId, session.id))?.lastSeq).toBe(4);
+  });
+
+  test("concurrent turns in one session never share a seq", async () => {
+    const session = await createSession(db.sql, userId, "race");
+    await Promise.all(Array.from({ length: 5 }, (_, i) => turn(session.id, `m${i}`)));
+    const seqs = (await messagesAfter(db.sql, session.id, 0)).map((m) => m.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  test("replay, the latest window, and history of completed turns only", async () => {
+    const session = await createSession(db.sql, userId, "history");
+    const a = await turn(session.id, "first");
+    await finishAssistantMessage(db.sql, a.assistant.id, {
+      content: "answer one",
+      status: "complete",
+      items: [
+        { role: "user", content: "first" },
+        { role: "assistant", content: "answer one" },
+      ],
+    });
+    const b = await turn(session.id, "second");
+    await finishAssistantMessage(db.sql, b.assistant.id, {
+      content: "half",
+      status: "interrupted",
+      errorCode: "cancelled",
+    });
+    const c = await turn(session.id, "third");
+
+    expect((await messagesAfter(db.sql, session.id, 2)).map((m) => m.content)).toEqual([
+      "second",
+      "half",
+      "third",
+      "",
+    ]);
+    expect((await latestMessages(db.sql, session.id, 3)).map((m) => m.seq)).toEqual([4, 5, 6]);
+    expect(await historyItems(db.sql, session.id, c.user.seq)).toEqual([
+      { role: "user", content: "first" },
+      { role: "assistant", content: "answer one" },
+    ]);
+    expect(await historyItems(db.sql, session.id, a.user.seq)).toEqual([]);
+    expect(await historyItems(db.sql, session.id, c.user.seq, { turns: 1, items: 1 })).toEqual([
+      { role: "assistant", content: "answer one" },
+    ]);
+  });
+
+  test("start-up recovery marks streaming answers interrupted", async () => {
+    const session = await createSession(db.sql, userId, "crash");
+    const left = await turn(session.id, "mid-run");
+    expect(await markStreamingInterrupted(db.sql)).toBeGreaterThanOrEqual(1);
+    const [row] = await messagesAfter(db.sql, session.id, left.user.seq);
+    expect(row?.status).toBe("interrupted");
+    expect(await markStreamingInterrupted(db.sql)).toBe(0);
+  });
+
+  test("titles are the first words of the first message", () => {
+    expect(titleFrom("  Help me   plan a marathon  ")).toBe("Help me plan a marathon");
+    expect(titleFrom("one two three four five six seven eight nine ten")).toBe(
+      "one two three four five six seven eight",
+    );
+    expect(titleFrom("x".repeat(100)).length).toBe(60);
+  });
+});
