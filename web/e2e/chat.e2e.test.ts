@@ -193,6 +193,54 @@ describe("chat in the browser", () => {
     expect(new Set(shown.map((m) => m.seq)).size).toBe(shown.length);
   }, 120_000);
 
+  test("a failed answer says why, and Retry asks again", async () => {
+    stack.api.setAgentUrl("http://127.0.0.1:9");
+    try {
+      await send("my goal is to run a half marathon");
+      const failed = lastAssistant().and(page.locator("[data-status=failed]"));
+      await failed.waitFor();
+      expect(((await failed.getByRole("alert").textContent()) ?? "").length).toBeGreaterThan(10);
+    } finally {
+      stack.api.setAgentUrl(stack.agentUrl);
+    }
+    const before = (await transcript()).length;
+    await lastAssistant().getByRole("button", { name: "Retry" }).click();
+    await page.getByTestId("profile-goals").getByText("to run a half marathon").waitFor();
+    await page
+      .locator("[data-testid=message]")
+      .nth(before + 1)
+      .waitFor();
+    await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();
+    expect(await transcript()).toEqual(await stored(sessionIdInUrl()!));
+  });
+
+  test("New chat starts a session; the list switches between them", async () => {
+    const first = sessionIdInUrl()!;
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.getByText("Say hello to your trainer").waitFor();
+    expect(sessionIdInUrl()).toBeNull();
+    await send("log a 30 minute run");
+    await page.getByTestId("workout").getByText("run").waitFor();
+    await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();
+    const second = sessionIdInUrl()!;
+    expect(second).not.toBe(first);
+    expect(await transcript()).toEqual(await stored(second));
+
+    const chats = page.getByRole("navigation", { name: "Chats" });
+    await chats.getByText("log a 30 minute run").waitFor();
+    await chats.getByText("my goal is to run a 5k").click();
+    await page.waitForFunction(
+      (id) => new URL(location.href).searchParams.get("session") === id,
+      first,
+    );
+    const firstStored = await stored(first);
+    await page
+      .locator("[data-testid=message]")
+      .nth(firstStored.length - 1)
+      .waitFor();
+    expect(await transcript()).toEqual(firstStored);
+  });
+
   test("sign-out ends the session", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/signin/);

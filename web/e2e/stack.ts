@@ -17,6 +17,7 @@ export type Stack = {
   api: TestApi;
   /** Where `next start` really listens; the browser maps webOrigin onto it. */
   webPort: number;
+  agentUrl: string;
   close(): Promise<void>;
 };
 
@@ -114,7 +115,7 @@ export async function startStack(options: { offlineDelayMs: number }): Promise<S
     void collect(server.stdout);
     void collect(server.stderr);
     await waitForHealth(`http://127.0.0.1:${webPort}`, server, () => output);
-    return { api, webPort, close };
+    return { api, webPort, agentUrl: agent.url, close };
   } catch (error) {
     await close();
     throw error;
