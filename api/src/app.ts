@@ -68,7 +68,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       agentStatus(),
       loadState(deps.sql, userId, sessionId),
     ]);
-    if (agent.reachable && agent.mode) state.offlineModel = agent.mode === "offline";
+    if (agent.mode) state.offlineModel = agent.mode === "offline";
     return state;
   };
   const hub = new Hub(stateOf, logger);

@@ -6,7 +6,8 @@ import { z } from "zod";
 
 const agentHealth = z.looseObject({ mode: z.string().optional() });
 
-export type AgentStatus = { reachable: boolean; mode: string | null };
+/** `ready` is the agent's own verdict (it answers 503 until its capabilities are synced). */
+export type AgentStatus = { reachable: boolean; ready: boolean; mode: string | null };
 
 export function createAgentStatus(options: {
   agentUrl: () => string;
@@ -25,9 +26,10 @@ export function createAgentStatus(options: {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const parsed = agentHealth.safeParse(await response.json().catch(() => null));
-      return { reachable: response.ok, mode: parsed.success ? (parsed.data.mode ?? null) : null };
+      const mode = parsed.success ? (parsed.data.mode ?? null) : null;
+      return { reachable: true, ready: response.ok, mode };
     } catch {
-      return { reachable: false, mode: null };
+      return { reachable: false, ready: false, mode: null };
     }
   }
 

@@ -11,7 +11,7 @@ export function healthRoutes(deps: { sql: Sql; agentStatus: AgentStatusProbe }) 
       {
         status: dbOk ? "ok" : "degraded",
         db: dbOk ? "ok" : "down",
-        agent: agent.reachable ? "ok" : "unreachable",
+        agent: !agent.reachable ? "unreachable" : agent.ready ? "ok" : "not_ready",
         agentMode: agent.mode,
       },
       dbOk ? 200 : 503,

@@ -105,6 +105,24 @@ describe("socket sign-in", () => {
   });
 });
 
+describe("keep-alive", () => {
+  test("the server pings an idle socket", async () => {
+    const quick = await startTestApi({ realtime: { pingIntervalMs: 50 } });
+    try {
+      const token = await quick.identity.mintIdToken();
+      const ws = new WebSocket(`${quick.wsUrl}?token=${token}`);
+      // Bun's client surfaces protocol pings as a "ping" event.
+      const pinged = new Promise<void>((resolve) =>
+        ws.addEventListener("ping" as never, () => resolve()),
+      );
+      await pinged;
+      ws.close();
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
 describe("frames", () => {
   async function signedIn() {
     const token = await api.identity.mintIdToken({ sub: `frames-${crypto.randomUUID()}` });
