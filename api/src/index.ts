@@ -50,8 +50,9 @@ logger.info("api listening", { port: server.port });
 
 async function shutdown(signal: string) {
   logger.info("shutting down", { signal });
-  await server.stop();
+  // Runs in flight store their partial answers first; then the sockets go.
   await api.close();
+  await server.stop(true);
   await sql.end({ timeout: 5 });
   process.exit(0);
 }

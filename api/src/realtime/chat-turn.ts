@@ -189,7 +189,16 @@ async function driveRun(
   userSeq: number,
   placeholder: Message,
 ) {
+  const startedAt = ctx.now();
   const outcome = await streamOutcome(ctx, run, input, userSeq);
+  ctx.logger.info("run ended", {
+    runId: run.runId,
+    userId: run.userId,
+    sessionId: run.sessionId,
+    outcome: outcome.kind === "completed" ? "completed" : outcome.code,
+    durationMs: ctx.now() - startedAt,
+    chars: run.text.length,
+  });
   const base = { runId: run.runId, sessionId: run.sessionId, seq: run.seq } as const;
   try {
     if (outcome.kind === "completed") {
