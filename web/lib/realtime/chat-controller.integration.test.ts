@@ -1,0 +1,103 @@
+/**
+ * The chat page's logic without a browser, against the real api, agent, offline model and
+ * database: a turn that changes the profile, and a socket dropped mid-answer.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
+import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import { devMinter } from "../auth/dev-login";
+import { ChatController, type ChatSnapshot } from "./chat-controller";
+
+let api: TestApi;
+let agent: TestAgent;
+const sockets: WebSocket[] = [];
+
+/** Bun's own WebSocket, remembered so the test can drop a connection. */
+class TrackedWebSocket extends WebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols);
+    sockets.push(this);
+  }
+}
+
+beforeAll(async () => {
+  api = await startTestApi({ devLogin: true });
+  agent = await startTestAgent({
+    apiUrl: api.url,
+    apiPublicKey: api.keys.apiPublicKey,
+    agentPrivateKey: api.keys.agentPrivateKey,
+    offlineDelayMs: 5,
+  });
+  api.setAgentUrl(agent.url);
+  await waitUntilReady(agent);
+});
+
+afterAll(async () => {
+  await agent?.close();
+  await api?.close();
+});
+
+function controllerFor(email: string) {
+  const mint = devMinter(api.keys.devLoginPrivateKey);
+  const controller = new ChatController({
+    apiUrl: api.url,
+    initialSessionId: null,
+    getToken: async () => (await mint({ name: "Test", email })).idToken,
+    WebSocket: TrackedWebSocket as unknown as typeof WebSocket,
+  });
+  const until = (check: (s: ChatSnapshot) => boolean, what: string) =>
+    new Promise<ChatSnapshot>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000);
+      const test = () => {
+        const snapshot = controller.getSnapshot();
+        if (!check(snapshot)) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(snapshot);
+      };
+      const unsubscribe = controller.subscribe(test);
+      test();
+    });
+  return { controller, until };
+}
+
+async function storedMessages(sessionId: string) {
+  const rows = await api.sql<{ seq: number; role: string; content: string; status: string }[]>`
+    select seq, role, content, status from messages where session_id = ${sessionId} order by seq`;
+  return rows.map((r) => [r.seq, r.role, r.content, r.status]);
+}
+const shownMessages = (s: ChatSnapshot) =>
+  s.view.items.map((i) => [i.seq, i.role, i.content, i.status]);
+
+describe("ChatController against the real api", () => {
+  test("a turn streams, the profile follows, and a dropped socket loses nothing", async () => {
+    const { controller, until } = controllerFor("controller@example.com");
+    controller.start();
+    try {
+      await until((s) => s.status === "connected" && !s.loading, "connected and loaded");
+      expect(controller.send("my goal is to run a 5k")).toBe(true);
+      let s = await until((s) => s.state?.profile.goals === "to run a 5k", "the goal");
+      s = await until((s) => s.view.items.at(-1)?.status === "complete", "the answer");
+      expect(s.view.items.at(-1)?.tools.map((t) => t.status)).toEqual(["ok"]);
+      const sessionId = s.view.sessionId!;
+      expect(shownMessages(s)).toEqual(await storedMessages(sessionId));
+
+      controller.send("tell me a long story");
+      const partial = await until(
+        (s) => (s.view.items.at(-1)?.content.length ?? 0) > 100,
+        "part of the story",
+      );
+      expect(partial.view.items.at(-1)?.status).toBe("streaming");
+      for (const socket of sockets) if (socket.readyState === WebSocket.OPEN) socket.close();
+      await until((s) => s.status === "reconnecting", "reconnecting");
+      s = await until(
+        (s) => s.status === "connected" && s.view.items.at(-1)?.status === "complete",
+        "the whole story after the reconnect",
+      );
+      expect(s.view.items.at(-1)?.content).toContain("Chapter 12.");
+      expect(shownMessages(s)).toEqual(await storedMessages(sessionId));
+    } finally {
+      controller.stop();
+    }
+  });
+});
