@@ -14,6 +14,7 @@ import type { IdentityVerifier } from "./auth/identity.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
 import { RunStop } from "./realtime/chat-turn.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     return state;
   };
   const hub = new Hub(stateOf, logger);
+  const metrics = createMetrics();
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
 
   const app = new Hono();
@@ -84,6 +86,9 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.notFound((c) => c.json({ error: { code: "not_found", message: "Not found." } }, 404));
 
   app.route("/", healthRoutes({ sql: deps.sql, agentStatus }));
+  app.get("/metrics", async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
+  );
   app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
   app.route(
     "/",
@@ -91,6 +96,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       sql: deps.sql,
       hub,
       logger,
+      metrics,
       authenticate,
       apiPrivateKey: deps.keys.apiPrivateKey,
       agentUrl: deps.agentUrl,

@@ -129,6 +129,9 @@ describe("a chat turn", () => {
       { role: "assistant", content: "Hello there" },
     ]);
     expect((await storedMessages(sessionId)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(/api_chat_runs_total\{outcome="completed"\} [1-9]/);
+    expect(metrics).toMatch(/api_realtime_sockets [1-9]/);
     socket.close();
   });
 

@@ -199,6 +199,8 @@ async function driveRun(
     durationMs: ctx.now() - startedAt,
     chars: run.text.length,
   });
+  ctx.metrics.runs.inc({ outcome: outcome.kind === "completed" ? "completed" : outcome.code });
+  ctx.metrics.runSeconds.observe((ctx.now() - startedAt) / 1000);
   const base = { runId: run.runId, sessionId: run.sessionId, seq: run.seq } as const;
   try {
     if (outcome.kind === "completed") {

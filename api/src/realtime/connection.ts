@@ -54,7 +54,11 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     clearTimeout(authTimer);
     clearTimeout(expiryTimer);
     clearInterval(pingTimer);
-    if (client) ctx.hub.remove(client);
+    if (client) {
+      ctx.hub.remove(client);
+      ctx.metrics.sockets.dec();
+      client = undefined;
+    }
   };
 
   const close = (code: number, text: string) => {
@@ -80,6 +84,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     if (closed) return;
     client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
     ctx.hub.add(client);
+    ctx.metrics.sockets.inc();
     send({ type: "ready", user: toUserDto(auth.user), sessionId: recent?.id ?? null });
   };
 

@@ -3,6 +3,7 @@ import type { Sql } from "@trainer2/db";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { Logger } from "../logger.ts";
+import type { Metrics } from "../metrics.ts";
 import type { Hub } from "./hub.ts";
 
 export type RealtimeOptions = {
@@ -37,6 +38,7 @@ export type RealtimeContext = {
   sql: Sql;
   hub: Hub;
   logger: Logger;
+  metrics: Metrics;
   authenticate: Authenticate;
   apiPrivateKey: KeyLike;
   agentUrl: () => string;
