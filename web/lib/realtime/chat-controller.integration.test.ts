@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   api.setAgentUrl(agent.url);
   await waitUntilReady(agent);
-});
+}, 60_000);
 
 afterAll(async () => {
   await agent?.close();
