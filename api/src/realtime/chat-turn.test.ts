@@ -135,15 +135,27 @@ describe("a chat turn", () => {
     socket.close();
   });
 
-  test("a retried chat frame with the same clientMsgId is not stored twice", async () => {
+  test("a retried chat frame is answered with the stored turn, not stored twice", async () => {
     agent.setScript(answer("once"));
     const { socket } = await signedIn();
     socket.send({ type: "chat", text: "hello", clientMsgId: "same" });
     const { sessionId } = await socket.next("message");
     await socket.next("run.completed");
-    socket.send({ type: "chat", sessionId, text: "hello", clientMsgId: "same" });
-    expect(await socket.next("error")).toMatchObject({ code: "conflict" });
+    // Retried without the sessionId, as a client that never saw the first answer would.
+    for (const frame of [{}, { sessionId }]) {
+      socket.send({ type: "chat", ...frame, text: "hello", clientMsgId: "same" });
+      const replay = await socket.drain();
+      expect(
+        replay.map(
+          (e) => e.type === "message" && [e.sessionId, e.message.content, e.message.clientMsgId],
+        ),
+      ).toEqual([
+        [sessionId, "hello", "same"],
+        [sessionId, "once", null],
+      ]);
+    }
     expect((await storedMessages(sessionId)).length).toBe(2);
+    expect(agent.requests.filter((r) => r.body.sessionId === sessionId).length).toBe(1);
     socket.close();
   });
 

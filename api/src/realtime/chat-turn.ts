@@ -3,7 +3,12 @@
  * transaction, announce the run, stream the agent's answer to every socket following the
  * session, and store how it ended. Nothing the user wrote is lost, whatever the agent does.
  */
-import { finishAssistantMessage, historyItems, insertTurn } from "@trainer2/db/queries/messages";
+import {
+  findByClientMsgId,
+  finishAssistantMessage,
+  historyItems,
+  insertTurn,
+} from "@trainer2/db/queries/messages";
 import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
 import { signRunToken } from "@trainer2/shared/tokens";
@@ -11,6 +16,7 @@ import type { AgentItem, ClientFrame, Message } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { ActiveRun, Client } from "./hub.ts";
+import { resumeSession } from "./resume.ts";
 
 type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
@@ -36,6 +42,12 @@ type Outcome =
 /** Handles a `chat` frame up to `run.started`; the run itself continues in the background. */
 export async function startTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame) {
   const { hub, sql } = ctx;
+  // A retried frame (same clientMsgId) is answered with what happened to the first one.
+  const retried = await findByClientMsgId(sql, client.userId, frame.clientMsgId);
+  if (retried && (!frame.sessionId || frame.sessionId === retried.sessionId)) {
+    const afterSeq = retried.message.seq - 1;
+    return resumeSession(ctx, client, { type: "resume", sessionId: retried.sessionId, afterSeq });
+  }
   if (frame.sessionId) {
     const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
     if (!owned) throw new AppError("not_found", "Session not found.");

@@ -64,6 +64,25 @@ export async function insertTurn(
   return { user: toMessage(user), assistant: toMessage(assistant) };
 }
 
+/**
+ * A user's message with this clientMsgId in any of their sessions: a client that lost the
+ * answer to its first chat frame (no sessionId yet) retries without knowing the session.
+ */
+export async function findByClientMsgId(
+  sql: Queryable,
+  userId: string,
+  clientMsgId: string,
+): Promise<{ sessionId: string; message: Message } | null> {
+  const [row] = await sql.unsafe<MessageRow[]>(
+    `select ${columns.replace(/(\w+)/g, "m.$1")} from messages m
+     join chat_sessions s on s.id = m.session_id
+     where s.user_id = $1 and m.client_msg_id = $2
+     order by m.created_at desc limit 1`,
+    [userId, clientMsgId],
+  );
+  return row ? { sessionId: row.session_id, message: toMessage(row) } : null;
+}
+
 /** Ends the assistant message of a run: its text, final status and (when complete) items. */
 export async function finishAssistantMessage(
   sql: Queryable,
