@@ -96,14 +96,19 @@ export async function finishAssistantMessage(
 ): Promise<Message> {
   // sql.json, not JSON.stringify: postgres.js would encode a string param as a jsonb string.
   const items = end.items ? sql.json(end.items as never) : null;
+  // One statement, so the message and the session's activity time change together.
   const [row] = await sql<MessageRow[]>`
-    update messages
-    set content = ${end.content}, status = ${end.status}, items = ${items},
-        error_code = ${end.errorCode ?? null}, updated_at = now()
-    where id = ${id}
-    returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at`;
+    with ended as (
+      update messages
+      set content = ${end.content}, status = ${end.status}, items = ${items},
+          error_code = ${end.errorCode ?? null}, updated_at = now()
+      where id = ${id}
+      returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at
+    ), touched as (
+      update chat_sessions set updated_at = now() where id = (select session_id from ended)
+    )
+    select * from ended`;
   if (!row) throw new Error("assistant message vanished");
-  await sql`update chat_sessions set updated_at = now() where id = ${row.session_id}`;
   return toMessage(row);
 }
 
