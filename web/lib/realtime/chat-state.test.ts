@@ -44,6 +44,10 @@ describe("appendAt", () => {
     expect(appendAt("Hello", 5, " world")).toBe("Hello world");
     expect(appendAt("", 0, "Hi")).toBe("Hi");
   });
+
+  test("text after a gap is left for the catch-up to fill", () => {
+    expect(appendAt("Hello", 8, "ld")).toBe("Hello");
+  });
 });
 
 describe("chat view", () => {
@@ -122,6 +126,19 @@ describe("chat view", () => {
     });
     expect(view.items).toHaveLength(2);
     expect(resumeAfterSeq(view)).toBe(2);
+  });
+
+  test("live deltas that overtake the resume's catch-up do not garble the answer", () => {
+    // Dropped after "Once upon"; the new socket follows the session before the resume
+    // frame is handled, so a live delta arrives first, then the catch-up from offset 0.
+    let view = apply(emptyChat(sid), delta(2, 0, "Once upon"));
+    view = apply(
+      view,
+      delta(2, 16, " there"),
+      delta(2, 0, "Once upon a time there"),
+      delta(2, 22, " was"),
+    );
+    expect(view.items[0]?.content).toBe("Once upon a time there was");
   });
 
   test("a stored streaming message never shortens what has been received", () => {

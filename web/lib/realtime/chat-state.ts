@@ -143,12 +143,15 @@ const assistantSeed = (seq: number, runId: string) => (): ChatItem => ({
   tools: [],
 });
 
-/** Append only the part of `text` (at `offset`) this item does not have yet. */
+/**
+ * Append only the part of `text` (at `offset`) this item does not have yet. Text beyond a
+ * gap is dropped: after a reconnect, live deltas can arrive before the resume's catch-up
+ * delta (offset 0, everything so far), which then fills the gap in the right place.
+ */
 export function appendAt(content: string, offset: number, text: string): string {
+  if (offset > content.length) return content;
   const end = offset + text.length;
   if (end <= content.length) return content;
-  // A gap (offset beyond what we have) cannot be filled here; keep the text anyway.
-  if (offset >= content.length) return content + text;
   return content + text.slice(content.length - offset);
 }
 
