@@ -32,10 +32,18 @@ type Pending = {
 
 let counter = 0;
 
+/**
+ * The api allows a socket 10 frames/s sustained (burst 40) and closes it with 4429 beyond
+ * that. No person types faster, so a bench socket sends at most one chat per 150 ms; the
+ * wait happens before sending and is never part of a timing.
+ */
+export const minTurnIntervalMs = 150;
+
 export class BenchSocket {
   sessionId: string | null = null;
   closeCode: number | undefined;
   private pending: Pending | undefined;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
   private constructor(private readonly ws: WebSocket) {}
 
@@ -80,7 +88,13 @@ export class BenchSocket {
   }
 
   /** One chat turn in this socket's session (a new one the first time). */
-  turn(text: string, timeoutMs: number, keepDeltaTimes = false): Promise<TurnResult> {
+  async turn(text: string, timeoutMs: number, keepDeltaTimes = false): Promise<TurnResult> {
+    const wait = this.lastSentAt + minTurnIntervalMs - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+    return this.send(text, timeoutMs, keepDeltaTimes);
+  }
+
+  private send(text: string, timeoutMs: number, keepDeltaTimes: boolean): Promise<TurnResult> {
     if (this.pending) return Promise.resolve({ ok: false, reason: "turn already running" });
     if (!this.open) return Promise.resolve({ ok: false, reason: "socket is closed" });
     const clientMsgId = `bench-${process.pid}-${++counter}`;
@@ -116,6 +130,7 @@ export class BenchSocket {
         ...(this.sessionId ? { sessionId: this.sessionId } : {}),
       };
       pending.sentAt = performance.now();
+      this.lastSentAt = pending.sentAt;
       this.ws.send(JSON.stringify(frame));
     });
   }

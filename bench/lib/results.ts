@@ -84,6 +84,7 @@ export const resultsSchema = z.object({
         ),
         maxOpen: count,
         errors: count,
+        failures,
         dropped: count,
       }),
       chat: z.object({
