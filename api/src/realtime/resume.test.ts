@@ -153,6 +153,22 @@ describe("several sockets and resume", () => {
     later.close();
   });
 
+  test("publishState sends the user's fresh state to each of their sockets only", async () => {
+    const sub = `state-${crypto.randomUUID()}`;
+    const { socket: a, sessionId } = await firstTurn(sub);
+    const { socket: b, ready } = await connect(sub);
+    const stranger = await connect(`state-stranger-${crypto.randomUUID()}`);
+    api.app.publishState(ready.user.id, sessionId);
+    for (const socket of [a, b]) {
+      const { state } = await socket.next("state");
+      expect(state.user.id).toBe(ready.user.id);
+      expect(state.session?.id).toBe(sessionId);
+      expect(state.session?.messages.map((m) => m.content)).toEqual(["hello", "Welcome!"]);
+    }
+    expect(await stranger.socket.drain()).toEqual([]);
+    for (const s of [a, b, stranger.socket]) s.close();
+  });
+
   test("a malformed resume is a bad frame", async () => {
     const { socket } = await connect(`bad-resume-${crypto.randomUUID()}`);
     socket.send({ type: "resume", sessionId: "nope", afterSeq: -1 } as never);
