@@ -225,6 +225,27 @@ describe("telemetry export over OTLP/HTTP", () => {
   });
 });
 
+describe("telemetry with an unreachable endpoint", () => {
+  test("flush and shutdown report failure instead of throwing; the service keeps running", async () => {
+    const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+    const port = closed.port;
+    closed.stop(true);
+    const lines: string[] = [];
+    const telemetry = initTelemetry({
+      serviceName: "svc-down",
+      otlpEndpoint: `http://127.0.0.1:${port}`,
+      exportTimeoutMs: 500,
+      writeLog: (l) => lines.push(l),
+    });
+    await telemetry.withSpan("work", {}, () => telemetry.logger.info("still working"));
+    expect(await telemetry.flush()).toBe(false);
+    expect(lines.map((l) => JSON.parse(l).msg)).toContain(
+      "telemetry flush could not reach the OTLP endpoint",
+    );
+    expect(typeof (await telemetry.shutdown())).toBe("boolean");
+  });
+});
+
 describe("telemetry without an endpoint", () => {
   test("spans still get ids and propagate; nothing is exported and nothing throws", async () => {
     const lines: string[] = [];

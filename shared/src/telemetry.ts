@@ -75,6 +75,8 @@ export interface TelemetryOptions {
   serviceVersion?: string | undefined;
   /** How often batches are sent (ms). */
   exportDelayMs?: number;
+  /** Upper bound for one export including retries (ms); default 10 s. */
+  exportTimeoutMs?: number;
   /** Where JSON log lines go (stdout by default). */
   writeLog?: (line: string) => void;
 }
@@ -100,10 +102,10 @@ export interface Telemetry {
   ): Promise<T>;
   /** For spans whose end is not a callback's end (a streamed turn): call `span.end()` yourself. */
   startSpan(name: string, attributes?: Attributes, options?: SpanOptions): Span;
-  /** Sends everything buffered now (tests; before exit). */
-  flush(): Promise<void>;
-  /** Flush and stop the exporters' timers. */
-  shutdown(): Promise<void>;
+  /** Sends everything buffered now (tests; before exit). False when the endpoint failed. */
+  flush(): Promise<boolean>;
+  /** Flush and stop the exporters' timers. Never throws (false when the endpoint failed). */
+  shutdown(): Promise<boolean>;
 }
 
 let globalsInstalled = false;
@@ -126,6 +128,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   );
   const base = options.otlpEndpoint?.trim().replace(/\/+$/, "");
   const scheduledDelayMillis = options.exportDelayMs ?? 2000;
+  const timeoutMillis = options.exportTimeoutMs ?? 10_000;
 
   // Without an endpoint the provider still makes real ids, so logs correlate and an incoming
   // traceparent continues through this service; nothing is sent anywhere.
@@ -134,7 +137,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     spanProcessors: base
       ? [
           new BatchSpanProcessor({
-            exporter: new OTLPTraceExporter({ url: `${base}/v1/traces` }),
+            exporter: new OTLPTraceExporter({ url: `${base}/v1/traces`, timeoutMillis }),
             scheduledDelayMillis,
           }),
         ]
@@ -145,7 +148,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
         resource,
         processors: [
           new BatchLogRecordProcessor({
-            exporter: new OTLPLogExporter({ url: `${base}/v1/logs` }),
+            exporter: new OTLPLogExporter({ url: `${base}/v1/logs`, timeoutMillis }),
             scheduledDelayMillis,
           }),
         ],
@@ -159,6 +162,15 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     ...(loggerProvider ? { otelLogger: loggerProvider.getLogger("trainer2") } : {}),
     ...(options.writeLog ? { write: options.writeLog } : {}),
   });
+
+  // An unreachable collector must never take a service down: report, do not throw.
+  const settle = async (what: string, work: Array<Promise<void> | undefined>) => {
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed)
+      logger.warn(`telemetry ${what} could not reach the OTLP endpoint`, { error: failed.reason });
+    return !failed;
+  };
 
   const startSpan = (name: string, attributes: Attributes = {}, opts: SpanOptions = {}) =>
     tracer.startSpan(
@@ -185,12 +197,8 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
         span.end();
       }
     },
-    async flush() {
-      await Promise.all([tracerProvider.forceFlush(), loggerProvider?.forceFlush()]);
-    },
-    async shutdown() {
-      await Promise.all([tracerProvider.shutdown(), loggerProvider?.shutdown()]);
-    },
+    flush: () => settle("flush", [tracerProvider.forceFlush(), loggerProvider?.forceFlush()]),
+    shutdown: () => settle("shutdown", [tracerProvider.shutdown(), loggerProvider?.shutdown()]),
   };
 }
 
