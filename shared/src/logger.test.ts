@@ -27,23 +27,29 @@ const secrets = [
 const opaque = ["opaque-run-token-value", "plain-secret-value", "cookie-value-123", "dev-secret"];
 
 describe("logger", () => {
-  test("writes one JSON object per line with time, level, service, msg and fields", () => {
+  test("writes one JSON object per line with time, level, service, message and fields", () => {
     const out = capture();
     const log = createLogger({ service: "api", level: "info", write: out.write });
     log.debug("hidden below info");
     log.info("turn started", { runId: "r1", count: 2 });
     log.child({ sessionId: "s1" }).warn("slow", { ms: 900 });
     const [first, second] = out.parsed();
-    expect(out.lines).toHaveLength(2);
     expect(first).toMatchObject({
       level: "info",
       service: "api",
-      msg: "turn started",
+      message: "turn started",
       runId: "r1",
       count: 2,
     });
     expect(Number.isNaN(Date.parse(first.time))).toBe(false);
     expect(second).toMatchObject({ level: "warn", sessionId: "s1", ms: 900 });
+    log.info("envelope wins", { level: "error", message: "other" });
+    expect(out.parsed()[2]).toMatchObject({
+      level: "info",
+      message: "envelope wins",
+      _level: "error",
+      _message: "other",
+    });
     expect(first.trace_id).toBeUndefined();
   });
 
@@ -51,7 +57,7 @@ describe("logger", () => {
     const out = capture();
     createLogger({ service: "x", level: "silent", write: out.write }).error("nope");
     createLogger({ service: "x", level: "debug", write: out.write }).error("yes");
-    expect(out.parsed().map((l) => l.msg)).toEqual(["yes"]);
+    expect(out.parsed().map((l) => l.message)).toEqual(["yes"]);
   });
 
   test("inside a span each line carries that span's trace_id and span_id", async () => {
@@ -98,7 +104,7 @@ describe("logger", () => {
     expect(line.authorization).toBe(REDACTED);
     expect(line.headers["x-run-token"]).toBe(REDACTED);
     expect(line.AGENT_PRIVATE_KEY).toBe(REDACTED);
-    expect(line.msg).toContain("[REDACTED_JWT]");
+    expect(line.message).toContain("[REDACTED_JWT]");
     expect(line.note).toContain("[REDACTED_PEM]");
     expect(line.err.message).toBe("outer");
     expect(line.err.cause.message).toMatch(/^upstream said Bearer \[REDACTED/);

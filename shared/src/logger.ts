@@ -1,7 +1,8 @@
 /**
- * Structured JSON logs: one object per line on stdout, carrying `trace_id`/`span_id` when
- * written inside a span, and mirrored as OTLP log records when telemetry is on. Every field
- * and the message pass through `redact` first, so tokens, keys and PEMs never reach a log.
+ * Structured JSON logs: one object per line on stdout (`time`, `level`, `service`, `message`,
+ * `trace_id`/`span_id` inside a span, then the fields), mirrored as OTLP log records when
+ * telemetry is on. Every field and the message pass through `redact` first, so tokens, keys
+ * and PEMs never reach a log.
  */
 import {
   type Attributes,
@@ -26,10 +27,10 @@ const severity: Record<Exclude<LogLevel, "silent">, SeverityNumber> = {
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
   /** A logger whose lines all carry `fields` (e.g. `{ runId }`). */
   child(fields: LogFields): Logger;
   readonly level: LogLevel;
@@ -55,15 +56,16 @@ export function createLogger(options: LoggerOptions): Logger {
     if (rank[lvl] < rank[level]) return;
     const safe = redact({ ...base, ...fields }) as Record<string, unknown>;
     const message = redactString(msg);
-    const ids = currentTraceIds();
     const record: Record<string, unknown> = {
       time: new Date().toISOString(),
       level: lvl,
       service: options.service,
-      msg: message,
-      ...(ids ?? {}),
-      ...safe,
+      message,
+      ...currentTraceIds(),
     };
+    // Fields never overwrite the envelope (a `level` field must not change the level).
+    for (const [key, value] of Object.entries(safe))
+      record[key in record ? `_${key}` : key] = value;
     write(safeStringify(record));
     options.otelLogger?.emit({
       severityNumber: severity[lvl],
@@ -169,7 +171,7 @@ function safeStringify(record: Record<string, unknown>): string {
   try {
     return JSON.stringify(record);
   } catch {
-    return JSON.stringify({ time: record.time, level: record.level, msg: record.msg });
+    return JSON.stringify({ time: record.time, level: record.level, message: record.message });
   }
 }
 

@@ -239,7 +239,7 @@ describe("telemetry with an unreachable endpoint", () => {
     });
     await telemetry.withSpan("work", {}, () => telemetry.logger.info("still working"));
     expect(await telemetry.flush()).toBe(false);
-    expect(lines.map((l) => JSON.parse(l).msg)).toContain(
+    expect(lines.map((l) => JSON.parse(l).message)).toContain(
       "telemetry flush could not reach the OTLP endpoint",
     );
     expect(typeof (await telemetry.shutdown())).toBe("boolean");
