@@ -140,3 +140,17 @@ export async function waitForHealthy(child: Child, url: string, timeoutMs: numbe
     `${child.name} did not answer 200 on ${url} within ${timeoutMs} ms (${last}):\n${child.tail()}`,
   );
 }
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 when unreadable. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Linux reports in clock ticks; USER_HZ is 100 on every mainstream kernel.
+    return ticks / 100;
+  } catch {
+    return 0;
+  }
+}

@@ -54,6 +54,13 @@ export function markdownTable(results: PartialResults): string {
       `${f(chat.turnsPerSecond)} turns/s, turn ${p50p99(chat.turnMs)}, ${chat.failedTurns} failed, ` +
         `db ${chat.db.userMessages}/${chat.turnsSent} user msgs ${chat.db.matches ? "✓" : "✗"}`,
     ]);
+    const cpu = chat.cpuSeconds;
+    rows.push([
+      "",
+      "CPU seconds during that load",
+      `api ${f(cpu.api)}, agent ${f(cpu.agent)}, model ${f(cpu.model)}, ` +
+        `${cpu.db >= 0 ? `embedded db ${f(cpu.db)}, ` : ""}bench client ${f(cpu.bench)}`,
+    ]);
   }
   for (const endpoint of s.http?.endpoints ?? []) {
     rows.push([

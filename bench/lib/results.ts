@@ -97,6 +97,7 @@ export const resultsSchema = z.object({
         turnsPerSecond: num,
         turnMs: summarySchema,
         firstDeltaMs: summarySchema,
+        cpuSeconds: z.object({ api: num, agent: num, model: num, db: num, bench: num }),
         db: z.object({
           userMessages: count,
           assistantMessages: count,

@@ -4,6 +4,7 @@
  * ones in flight are waited for. Then the database is counted: every message sent must be
  * stored, and every completed answer too.
  */
+import { cpuSeconds } from "../lib/processes.ts";
 import { type Summary, summarize } from "../lib/stats.ts";
 import { chatText } from "./chat-latency.ts";
 import { closeAll, openSockets, type ScenarioContext, tally } from "./context.ts";
@@ -18,6 +19,9 @@ export type ChatLoadResult = {
   turnsPerSecond: number;
   turnMs: Summary;
   firstDeltaMs: Summary;
+  /** CPU seconds each process spent during the load: where the machine's time went. */
+  /** `db` only for the embedded database (a Postgres server is not the bench's child): else -1. */
+  cpuSeconds: Record<"api" | "agent" | "model" | "db" | "bench", number>;
   db: {
     userMessages: number;
     assistantMessages: number;
@@ -58,6 +62,15 @@ export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult
   const failures: string[] = [];
   let sent = 0;
   let completed = 0;
+  const { api, agent, model } = ctx.stack;
+  const cpu = () => ({
+    api: cpuSeconds(api.pid),
+    agent: cpuSeconds(agent.pid),
+    model: cpuSeconds(model.pid),
+    db: ctx.stack.db.child ? cpuSeconds(ctx.stack.db.child.pid) : Number.NaN,
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const cpuBefore = cpu();
   const started = performance.now();
   const deadline = started + profile.capacity.chatTimeMs;
   try {
@@ -85,6 +98,11 @@ export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult
     closeAll(sockets);
   }
   const durationMs = performance.now() - started;
+  const cpuAfter = cpu();
+  const spent = (name: keyof typeof cpuAfter) => {
+    const seconds = cpuAfter[name] - cpuBefore[name];
+    return Number.isFinite(seconds) ? Math.round(seconds * 100) / 100 : -1;
+  };
   // The assistant message is finished just before run.completed goes out; nothing to wait for.
   const stored = await countMessages(ctx);
   const result: ChatLoadResult = {
@@ -97,6 +115,13 @@ export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult
     turnsPerSecond: Math.round((completed / durationMs) * 1000 * 10) / 10,
     turnMs: summarize(turnMs),
     firstDeltaMs: summarize(firstDelta),
+    cpuSeconds: {
+      api: spent("api"),
+      agent: spent("agent"),
+      model: spent("model"),
+      db: spent("db"),
+      bench: spent("bench"),
+    },
     db: {
       ...stored,
       matches:
