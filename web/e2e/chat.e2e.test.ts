@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
 import { type Stack, startStack, webOrigin } from "./stack";
@@ -85,6 +86,30 @@ describe("chat in the browser", () => {
     await connected().waitFor();
     await page.getByText("Say hello to your trainer").waitFor();
     expect(await page.locator(".who").textContent()).toBe("Casey Runner");
+  });
+
+  test("the session renews its id_token on demand (what the page does after close 4401)", async () => {
+    const tokens = await page.evaluate(async () => {
+      const read = async (init?: RequestInit) =>
+        ((await (await fetch("/api/auth/session", init)).json()) as { idToken?: string }).idToken;
+      const before = await read();
+      // iat has one-second resolution: make sure the renewed token differs.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const { csrfToken } = (await (await fetch("/api/auth/csrf")).json()) as { csrfToken: string };
+      const after = await read({
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ csrfToken, data: { refresh: true } }),
+      });
+      return { before, after, again: await read() };
+    });
+    const before = decodeJwt(tokens.before!);
+    const after = decodeJwt(tokens.after!);
+    expect(before.sub).toBe("dev:casey@example.com");
+    expect(after.sub).toBe(before.sub);
+    expect(after.iat!).toBeGreaterThan(before.iat!);
+    // Saved in the session cookie, not only returned once.
+    expect(tokens.again).toBe(tokens.after);
   });
 
   test("the reply streams in and the goal appears in the state panel", async () => {
