@@ -102,7 +102,12 @@ async function main() {
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   const jsonPath = join(outDir, `${stamp}${flags.quick ? "-quick" : ""}.json`);
   const svgPath = jsonPath.replace(/\.json$/, ".svg");
-  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  // Readable, but each number array (percentile curves) on one line to keep files small.
+  const json = JSON.stringify(results, null, 2).replace(
+    /\[\s+([-\d.,\s]*?)\s+\]/g,
+    (_, inner) => `[${String(inner).replace(/\s+/g, " ")}]`,
+  );
+  writeFileSync(jsonPath, `${json}\n`);
   writeFileSync(svgPath, chartSvg(results));
   log(`wrote ${jsonPath}`);
   log(`wrote ${svgPath}`);
