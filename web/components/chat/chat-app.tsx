@@ -8,6 +8,7 @@ import { ConnectionBadge } from "./connection-badge";
 import { SessionList } from "./session-list";
 import { StatePanel } from "./state-panel";
 import { Transcript } from "./transcript";
+import "./chat.css";
 
 type Props = { apiUrl: string; initialSessionId: string | null; userName: string };
 

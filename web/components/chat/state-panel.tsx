@@ -1,4 +1,5 @@
 import type { State, Workout } from "@trainer2/shared/wire";
+import "./state-panel.css";
 
 type Props = { state: State | null; loading: boolean };
 
