@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
-import { type ConnectionStatus, RealtimeClient, realtimeUrl } from "./client";
+import { type ConnectionStatus, RealtimeClient, realtimeUrl, tokenExpiry } from "./client";
 
 // A tiny WebSocket server double on loopback: it records every frame and lets each test
 // script the server's side of the /realtime protocol.
@@ -239,5 +239,37 @@ describe("RealtimeClient", () => {
     expect(t.client.cancel(runId)).toBe(true);
     await t.until(() => conn.frames.length === 2, "cancel frame");
     expect(conn.frames[1]).toEqual({ type: "cancel", runId });
+  });
+
+  test("renews the token on the open socket shortly before it expires", async () => {
+    const jwt = (exp: number, n: number) =>
+      `h.${btoa(JSON.stringify({ exp, n })).replaceAll("=", "")}.s`;
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const tokens = [jwt(soon, 1), jwt(soon, 1), jwt(soon + 3600, 2)];
+    const asked: boolean[] = [];
+    const t = setup({
+      getToken: async ({ fresh }) => {
+        asked.push(fresh);
+        return tokens.shift() ?? null;
+      },
+      // Due at once: the first renewal returns the same token, the retry a new one.
+      reauthMarginMs: 5_000,
+    });
+    t.client.start();
+    const conn = await t.until(() => t.conns[0], "connection");
+    ready(conn);
+    await t.until(() => conn.frames.length === 2, "a second auth frame");
+    expect(conn.frames[1]).toEqual({ type: "auth", token: jwt(soon + 3600, 2) });
+    expect(asked.every((fresh) => !fresh)).toBe(true);
+    expect(t.conns.length).toBe(1);
+  });
+});
+
+describe("tokenExpiry", () => {
+  test("reads exp from a JWT payload, null for anything else", () => {
+    const payload = btoa(JSON.stringify({ exp: 1234, sub: "ü" })).replaceAll("=", "");
+    expect(tokenExpiry(`a.${payload}.c`)).toBe(1234);
+    expect(tokenExpiry("not-a-jwt")).toBeNull();
+    expect(tokenExpiry("a.!!!.c")).toBeNull();
   });
 });

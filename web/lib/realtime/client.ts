@@ -24,10 +24,30 @@ export type RealtimeOptions = {
   backoff?: { baseMs: number; maxMs: number };
   /** Give up on the token after this many 4401 closes in a row. */
   maxUnauthorized?: number;
+  /**
+   * Send a renewed token on the open socket this long before the current one expires, so
+   * the api never has to close it. Inside the session's own refresh window (5 minutes, see
+   * lib/auth/session-token.ts), so by then the session hands out a renewed token.
+   */
+  reauthMarginMs?: number;
   pingIntervalMs?: number;
   random?: () => number;
   WebSocket?: typeof WebSocket;
 };
+
+/** Seconds-since-epoch `exp` of a JWT, read without verifying it (the api verifies). */
+export function tokenExpiry(token: string): number | null {
+  const payload = token.split(".")[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(atob(payload.replaceAll("-", "+").replaceAll("_", "/")));
+    return typeof claims?.exp === "number" ? claims.exp : null;
+  } catch {
+    return null;
+  }
+}
+
+const maxTimerMs = 2 ** 31 - 1;
 
 /** http(s)://host → ws(s)://host/realtime */
 export function realtimeUrl(apiUrl: string): string {
@@ -47,6 +67,9 @@ export class RealtimeClient {
   private unauthorized = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private reauthTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The token this socket authenticated with most recently. */
+  private token: string | null = null;
   private lastHeardAt = 0;
   private flushOnPong = false;
   /** Chats not yet acknowledged by the server (echo or run.started), in send order. */
@@ -64,6 +87,7 @@ export class RealtimeClient {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
+    clearTimeout(this.reauthTimer);
     const socket = this.socket;
     this.socket = null;
     this.ready = false;
@@ -128,6 +152,7 @@ export class RealtimeClient {
       this.setStatus("signed-out");
       return;
     }
+    this.token = token;
     const Impl = this.options.WebSocket ?? WebSocket;
     const socket = new Impl(this.options.url);
     this.socket = socket;
@@ -143,6 +168,7 @@ export class RealtimeClient {
       this.ready = false;
       this.flushOnPong = false;
       clearInterval(this.pingTimer);
+      clearTimeout(this.reauthTimer);
       if (!this.stopped) this.scheduleRetry(event.code);
     };
   }
@@ -185,6 +211,34 @@ export class RealtimeClient {
       this.flushOutbox();
     }
     this.startPing();
+    this.scheduleReauth();
+  }
+
+  private scheduleReauth(delayMs?: number) {
+    clearTimeout(this.reauthTimer);
+    const exp = this.token ? tokenExpiry(this.token) : null;
+    if (exp === null) return;
+    const margin = this.options.reauthMarginMs ?? 4 * 60_000;
+    const due = delayMs ?? exp * 1000 - Date.now() - margin;
+    this.reauthTimer = setTimeout(
+      () => void this.reauth(exp),
+      Math.min(Math.max(due, 0), maxTimerMs),
+    );
+  }
+
+  /** A renewed token on the same socket; if none is ready yet, ask again shortly. */
+  private async reauth(exp: number) {
+    if (!this.ready) return;
+    const next = await this.options.getToken({ fresh: false }).catch(() => undefined);
+    if (!this.ready) return;
+    if (next && next !== this.token) {
+      this.token = next;
+      this.sendNow({ type: "auth", token: next });
+      this.scheduleReauth();
+    } else if (next !== null && Date.now() < exp * 1000) {
+      // Past expiry the api closes with 4401 and the reconnect asks for a fresh token.
+      this.scheduleReauth(Math.min(30_000, exp * 1000 - Date.now()));
+    }
   }
 
   private flushOutbox() {
