@@ -74,19 +74,15 @@ export function tokenDeps(env: WebEnv): TokenDeps {
   };
 }
 
-let cached: NextAuthOptions | undefined;
-
-export function authOptions(): NextAuthOptions {
-  if (cached) return cached;
-  const env = webEnv();
-  const deps = tokenDeps(env);
-  cached = {
+export function buildAuthOptions(env: WebEnv, deps: TokenDeps = tokenDeps(env)): NextAuthOptions {
+  return {
     secret: env.NEXTAUTH_SECRET,
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
     pages: { signIn: signInPath, error: signInPath },
     providers: providers(env, deps),
     callbacks: {
       jwt: (params) => nextSessionToken(params, deps),
+      // The browser needs the id_token for the api; the refresh token stays server-side.
       session: ({ session, token }) => ({
         ...session,
         idToken: token.idToken,
@@ -96,6 +92,12 @@ export function authOptions(): NextAuthOptions {
       }),
     },
   };
+}
+
+let cached: NextAuthOptions | undefined;
+
+export function authOptions(): NextAuthOptions {
+  cached ??= buildAuthOptions(webEnv());
   return cached;
 }
 
