@@ -63,7 +63,13 @@ export class BenchSocket {
         reject(new Error("no ready within the time limit"));
       }, timeoutMs);
       ws.onmessage = (message) => {
-        const event = JSON.parse(String(message.data)) as ServerEvent;
+        let event: ServerEvent;
+        try {
+          event = JSON.parse(String(message.data)) as ServerEvent;
+        } catch {
+          // Not JSON: ignored; a turn waiting on it times out and says so.
+          return;
+        }
         if (!ready && event.type === "ready") {
           ready = true;
           clearTimeout(timer);
