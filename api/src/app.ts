@@ -5,6 +5,9 @@
 import type { Sql } from "@trainer2/db";
 import { markStreamingInterrupted } from "@trainer2/db/queries/messages";
 import { toAppError } from "@trainer2/shared/errors";
+import type { Logger } from "@trainer2/shared/logger";
+import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
+import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
@@ -13,12 +16,10 @@ import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { healthRoutes } from "./health/routes.ts";
-import { type Logger, silentLogger } from "./logger.ts";
-import { createMetrics } from "./metrics.ts";
-import { RunStop } from "./realtime/chat-turn.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
+import { RunStop } from "./realtime/run-stream.ts";
 import { loadState } from "./state/load-state.ts";
 import { stateRoutes } from "./state/routes.ts";
 import { capabilitiesAndTools } from "./tools/index.ts";
@@ -31,6 +32,11 @@ export type ApiDeps = {
   agentUrl: () => string;
   /** CORS origin of the web app. */
   webOrigin: string;
+  /** Spans and OTLP logs (index.ts: `initTelemetry`); default: no export, silent logs. */
+  telemetry?: Telemetry;
+  /** The app's Prometheus registry (index.ts: `createMetrics("api")`); default: a fresh one. */
+  metrics?: Metrics;
+  /** Default: `telemetry.logger`. */
   logger?: Logger;
   /** Milliseconds since the epoch. */
   now?: () => number;
@@ -45,13 +51,17 @@ export type ApiApp = {
   /** Pass to Bun.serve as `websocket`. */
   websocket: Bun.WebSocketHandler<BunWebSocketData>;
   hub: Hub;
+  metrics: Metrics;
+  telemetry: Telemetry;
   publishState: (userId: string, sessionId?: string) => void;
   /** Stops runs in flight (they are stored as interrupted). */
   close: () => Promise<void>;
 };
 
 export function createApp(deps: ApiDeps): ApiApp {
-  const logger = deps.logger ?? silentLogger;
+  const telemetry = deps.telemetry ?? initTelemetry({ serviceName: "api", logLevel: "silent" });
+  const metrics = deps.metrics ?? createMetrics("api");
+  const logger = deps.logger ?? telemetry.logger;
   const now = deps.now ?? Date.now;
   const options = { ...defaultRealtimeOptions, ...deps.realtime };
   const agentStatus = createAgentStatus({
@@ -73,10 +83,12 @@ export function createApp(deps: ApiDeps): ApiApp {
     return state;
   };
   const hub = new Hub(stateOf, logger);
-  const metrics = createMetrics();
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
 
   const app = new Hono();
+  // First, so every request (including refused ones) is measured and traced.
+  app.use(httpMetrics(metrics));
+  app.use(httpTracing(telemetry));
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
   app.onError((error, c) => {
     const appError = toAppError(error);
@@ -86,9 +98,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.notFound((c) => c.json({ error: { code: "not_found", message: "Not found." } }, 404));
 
   app.route("/", healthRoutes({ sql: deps.sql, agentStatus }));
-  app.get("/metrics", async (c) =>
-    c.text(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
-  );
+  app.get("/metrics", metricsHandler(metrics));
   app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
   app.route(
     "/",
@@ -97,6 +107,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       hub,
       logger,
       metrics,
+      telemetry,
       authenticate,
       apiPrivateKey: deps.keys.apiPrivateKey,
       agentUrl: deps.agentUrl,
@@ -106,7 +117,14 @@ export function createApp(deps: ApiDeps): ApiApp {
   );
   app.route(
     "/",
-    capabilitiesAndTools({ sql: deps.sql, keys: deps.keys, onStateChanged: publishState }),
+    capabilitiesAndTools({
+      sql: deps.sql,
+      keys: deps.keys,
+      onStateChanged: publishState,
+      logger,
+      telemetry,
+      metrics,
+    }),
   );
 
   return {
@@ -120,6 +138,8 @@ export function createApp(deps: ApiDeps): ApiApp {
       maxPayloadLength: Math.max(options.maxFrameBytes * 2, 128 * 1024),
     },
     hub,
+    metrics,
+    telemetry,
     publishState,
     close: async () => {
       for (const run of hub.activeRuns()) run.controller.abort(new RunStop("shutdown"));

@@ -1,13 +1,21 @@
 /** The api process: environment → dependencies → Bun.serve. */
 import { createSql } from "@trainer2/db";
+import { createMetrics } from "@trainer2/shared/metrics";
+import { initTelemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp, recoverInterruptedRuns } from "./app.ts";
 import { createIdentityVerifier } from "./auth/identity.ts";
 import { loadEnv } from "./env.ts";
-import { createLogger } from "./logger.ts";
 
 const env = loadEnv();
-const logger = createLogger(env.LOG_LEVEL);
+// Exports spans and logs only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const telemetry = initTelemetry({
+  serviceName: "api",
+  otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  logLevel: env.LOG_LEVEL,
+});
+const metrics = createMetrics("api");
+const logger = telemetry.logger;
 const sql = createSql(env.DATABASE_URL, { max: 10 });
 
 const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
@@ -36,6 +44,8 @@ const api = createApp({
   verifyIdentity,
   agentUrl: () => env.AGENT_URL,
   webOrigin: env.WEB_ORIGIN,
+  telemetry,
+  metrics,
   logger,
 });
 
@@ -54,6 +64,8 @@ async function shutdown(signal: string) {
   await api.close();
   await server.stop(true);
   await sql.end({ timeout: 5 });
+  // The last spans and logs (the shutdown itself) reach the collector before exit.
+  await telemetry.shutdown();
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -6,11 +6,13 @@
 import type { Sql } from "@trainer2/db";
 import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
+import type { Logger } from "@trainer2/shared/logger";
+import type { Metrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { type ApiApp, createApp } from "./app.ts";
 import { createIdentityVerifier } from "./auth/identity.ts";
 import { startTestIdentity, type TestIdentity } from "./auth/test-identity.ts";
-import { type Logger, silentLogger } from "./logger.ts";
 import type { RealtimeOptions } from "./realtime/context.ts";
 
 export type { MintClaims, TestIdentity } from "./auth/test-identity.ts";
@@ -45,7 +47,12 @@ export type TestApiOptions = {
   devLogin?: boolean;
   /** Shorter socket/run timeouts for tests. */
   realtime?: Partial<RealtimeOptions>;
+  /** Default: `telemetry.logger`, or silent. */
   logger?: Logger;
+  /** `initTelemetry({ serviceName: "api", otlpEndpoint })` to see the api's spans and logs. */
+  telemetry?: Telemetry;
+  /** The app's registry (default: a fresh one, served on /metrics either way). */
+  metrics?: Metrics;
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -77,7 +84,9 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     }),
     agentUrl: () => agentUrlOverride ?? options.agentUrl?.() ?? noAgent,
     webOrigin: "http://localhost:3000",
-    logger: options.logger ?? silentLogger,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     agentProbeTimeoutMs: 500,
     ...(options.realtime ? { realtime: options.realtime } : {}),
   });

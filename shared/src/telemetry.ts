@@ -214,6 +214,14 @@ export function recordError(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: redactString(err.message) });
 }
 
+/**
+ * The active context, for work that starts later than the code that owns it (a streamed
+ * response's body): pass it as `parent` so the span still nests where it belongs.
+ */
+export function activeContext(): Context {
+  return context.active();
+}
+
 /** Runs `fn` with `span` as the active span (for spans made with `startSpan`). */
 export function runInSpan<T>(span: Span, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);

@@ -2,9 +2,9 @@
 import type { Sql } from "@trainer2/db";
 import { type UserRecord, upsertUserFromIdentity } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
+import type { Logger } from "@trainer2/shared/logger";
 import type { User } from "@trainer2/shared/wire";
 import type { MiddlewareHandler } from "hono";
-import type { Logger } from "../logger.ts";
 import type { IdentityVerifier } from "./identity.ts";
 
 export type Authenticated = { user: UserRecord; expiresAt: number };

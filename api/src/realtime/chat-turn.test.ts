@@ -130,8 +130,9 @@ describe("a chat turn", () => {
     ]);
     expect((await storedMessages(sessionId)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    expect(metrics).toMatch(/api_chat_runs_total\{outcome="completed"\} [1-9]/);
-    expect(metrics).toMatch(/api_realtime_sockets [1-9]/);
+    expect(metrics).toMatch(/chat_turns_total\{outcome="completed",service="api"\} [1-9]/);
+    expect(metrics).toMatch(/chat_time_to_first_token_seconds_count\{service="api"\} [1-9]/);
+    expect(metrics).toMatch(/ws_connections_open\{service="api"\} [1-9]/);
     socket.close();
   });
 

@@ -6,47 +6,68 @@
 import {
   findByClientMsgId,
   finishAssistantMessage,
-  historyItems,
   insertTurn,
 } from "@trainer2/db/queries/messages";
 import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
-import { signRunToken } from "@trainer2/shared/tokens";
-import type { AgentItem, ClientFrame, Message } from "@trainer2/shared/wire";
-import { AgentFailure, streamRun } from "./agent-client.ts";
+import type { TurnOutcome } from "@trainer2/shared/metrics";
+import {
+  ROOT_CONTEXT,
+  recordError,
+  runInSpan,
+  SpanStatusCode,
+  spanNames,
+} from "@trainer2/shared/telemetry";
+import type { ClientFrame, Message } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { ActiveRun, Client } from "./hub.ts";
 import { resumeSession } from "./resume.ts";
+import { type Outcome, RunStop, streamOutcome, type Turn } from "./run-stream.ts";
 
 type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
-/** Why the api itself stopped a run (the abort reason of its controller). */
-export class RunStop extends Error {
-  constructor(readonly code: "cancelled" | "timeout" | "shutdown" | "done") {
-    super(code);
-    this.name = "RunStop";
+/** Handles a `chat` frame: each turn is the root of its own trace (spans end with the run). */
+export async function startTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame) {
+  const turn: Turn = {
+    span: ctx.telemetry.startSpan(
+      spanNames.chatTurn,
+      {
+        "enduser.id": client.userId,
+        ...(frame.sessionId ? { "session.id": frame.sessionId } : {}),
+      },
+      { parent: ROOT_CONTEXT },
+    ),
+    startedAt: performance.now(),
+  };
+  let running = false;
+  try {
+    running = await runInSpan(turn.span, () => setUpTurn(ctx, client, frame, turn));
+  } catch (error) {
+    recordError(turn.span, error);
+    throw error;
+  } finally {
+    if (!running) turn.span.end();
   }
 }
 
-const stopMessages: Record<RunStop["code"], string> = {
-  cancelled: "The answer was cancelled.",
-  timeout: "The trainer took too long to answer.",
-  shutdown: "The server restarted while answering.",
-  done: "The run ended.",
-};
-
-type Outcome =
-  | { kind: "completed"; output: string; items: AgentItem[] }
-  | { kind: "failed"; code: string; message: string };
-
-/** Handles a `chat` frame up to `run.started`; the run itself continues in the background. */
-export async function startTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame) {
+/**
+ * Up to `run.started`; the run itself continues in the background (true: it owns the turn's
+ * span from here and ends it).
+ */
+async function setUpTurn(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: ChatFrame,
+  turn: Turn,
+): Promise<boolean> {
   const { hub, sql } = ctx;
   // A retried frame (same clientMsgId) is answered with what happened to the first one.
   const retried = await findByClientMsgId(sql, client.userId, frame.clientMsgId);
   if (retried && (!frame.sessionId || frame.sessionId === retried.sessionId)) {
     const afterSeq = retried.message.seq - 1;
-    return resumeSession(ctx, client, { type: "resume", sessionId: retried.sessionId, afterSeq });
+    turn.span.setAttribute("chat.replayed", true);
+    await resumeSession(ctx, client, { type: "resume", sessionId: retried.sessionId, afterSeq });
+    return false;
   }
   if (frame.sessionId) {
     const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
@@ -60,23 +81,24 @@ export async function startTurn(ctx: RealtimeContext, client: Client, frame: Cha
     stored = await sql.begin(async (tx) => {
       const sessionId =
         frame.sessionId ?? (await createSession(tx, client.userId, titleFrom(frame.text))).id;
-      const turn = await insertTurn(tx, {
+      const inserted = await insertTurn(tx, {
         sessionId,
         text: frame.text,
         clientMsgId: frame.clientMsgId,
         runId,
       });
-      return { sessionId, turn };
+      return { sessionId, turn: inserted };
     });
   } catch (error) {
     if (frame.sessionId) hub.release(frame.sessionId);
     throw error;
   }
-  const { sessionId, turn } = stored;
-  if ("duplicate" in turn) {
+  const { sessionId } = stored;
+  const inserted = stored.turn;
+  if ("duplicate" in inserted) {
     hub.release(sessionId);
     throw new AppError("conflict", "This message was already received.", {
-      details: { sessionId, seq: turn.duplicate.seq },
+      details: { sessionId, seq: inserted.duplicate.seq },
     });
   }
   // An existing session stays reserved until startRun; a new one is unknown to anyone else.
@@ -85,13 +107,13 @@ export async function startTurn(ctx: RealtimeContext, client: Client, frame: Cha
     userId: client.userId,
     sessionId,
     clientMsgId: frame.clientMsgId,
-    seq: turn.assistant.seq,
+    seq: inserted.assistant.seq,
     text: "",
     controller: new AbortController(),
   };
   hub.startRun(run);
   client.sessions.add(sessionId);
-  hub.toSession(client.userId, sessionId, { type: "message", sessionId, message: turn.user });
+  hub.toSession(client.userId, sessionId, { type: "message", sessionId, message: inserted.user });
   hub.toSession(client.userId, sessionId, {
     type: "run.started",
     runId,
@@ -99,7 +121,9 @@ export async function startTurn(ctx: RealtimeContext, client: Client, frame: Cha
     clientMsgId: frame.clientMsgId,
     seq: run.seq,
   });
-  void driveRun(ctx, run, frame.text, turn.user.seq, turn.assistant);
+  turn.span.setAttributes({ "session.id": sessionId, "chat.run_id": runId });
+  void driveRun(ctx, run, frame.text, inserted.user.seq, inserted.assistant, turn);
+  return true;
 }
 
 export function cancelRun(ctx: RealtimeContext, client: Client, runId: string): void {
@@ -109,110 +133,60 @@ export function cancelRun(ctx: RealtimeContext, client: Client, runId: string): 
   run.controller.abort(new RunStop("cancelled"));
 }
 
-function outcomeOf(error: unknown, ctx: RealtimeContext, run: ActiveRun): Outcome {
-  if (error instanceof RunStop)
-    return { kind: "failed", code: error.code, message: stopMessages[error.code] };
-  if (error instanceof AgentFailure) {
-    ctx.logger.warn("agent run failed", { runId: run.runId, code: error.code, error });
-    return { kind: "failed", code: error.code, message: error.message };
-  }
-  ctx.logger.error("run crashed", { runId: run.runId, error });
-  return { kind: "failed", code: "agent_error", message: "The trainer ran into a problem." };
+/** The dashboard's three outcomes; the code itself stays on the span and in the log. */
+function turnOutcome(outcome: Outcome): TurnOutcome {
+  if (outcome.kind === "completed") return "completed";
+  return outcome.code === "cancelled" ? "cancelled" : "failed";
 }
 
-async function streamOutcome(
-  ctx: RealtimeContext,
-  run: ActiveRun,
-  input: string,
-  userSeq: number,
-): Promise<Outcome> {
-  const { hub, options } = ctx;
-  const abort = (code: RunStop["code"]) => () => run.controller.abort(new RunStop(code));
-  let idle = setTimeout(abort("timeout"), options.agentIdleTimeoutMs);
-  const total = setTimeout(abort("timeout"), options.runTimeoutMs);
-  const rearm = () => {
-    clearTimeout(idle);
-    idle = setTimeout(abort("timeout"), options.agentIdleTimeoutMs);
-  };
-  try {
-    const history = await historyItems(ctx.sql, run.sessionId, userSeq);
-    const runToken = await signRunToken(
-      { userId: run.userId, sessionId: run.sessionId, runId: run.runId },
-      ctx.apiPrivateKey,
-    );
-    const request = {
-      runId: run.runId,
-      userId: run.userId,
-      sessionId: run.sessionId,
-      input,
-      history,
-    };
-    const base = { runId: run.runId, sessionId: run.sessionId, seq: run.seq };
-    for await (const event of streamRun({
-      agentUrl: ctx.agentUrl(),
-      request,
-      runToken,
-      signal: run.controller.signal,
-    })) {
-      rearm();
-      if (event.type === "delta") {
-        const offset = run.text.length;
-        run.text += event.text;
-        hub.toSession(run.userId, run.sessionId, {
-          type: "delta",
-          ...base,
-          offset,
-          text: event.text,
-        });
-      } else if (event.type === "tool") {
-        const { name, status, summary } = event;
-        hub.toSession(run.userId, run.sessionId, {
-          type: "tool",
-          ...base,
-          name,
-          status,
-          ...(summary === undefined ? {} : { summary }),
-        });
-      } else if (event.type === "completed") {
-        return { kind: "completed", output: event.output, items: event.items };
-      } else {
-        return { kind: "failed", code: event.code, message: event.message };
-      }
-    }
-    return {
-      kind: "failed",
-      code: "agent_error",
-      message: "The trainer stopped before finishing.",
-    };
-  } catch (error) {
-    return outcomeOf(error, ctx, run);
-  } finally {
-    clearTimeout(idle);
-    clearTimeout(total);
-    // Closes the upstream response if the agent kept it open after its last event.
-    if (!run.controller.signal.aborted) run.controller.abort(new RunStop("done"));
-  }
-}
-
+/** Runs the turn inside its span and ends the span, whatever happens. */
 async function driveRun(
   ctx: RealtimeContext,
   run: ActiveRun,
   input: string,
   userSeq: number,
   placeholder: Message,
+  turn: Turn,
+) {
+  try {
+    await runInSpan(turn.span, () => finishRun(ctx, run, input, userSeq, placeholder, turn));
+  } catch (error) {
+    recordError(turn.span, error);
+    ctx.logger.error("run crashed", { runId: run.runId, error });
+  } finally {
+    turn.span.end();
+  }
+}
+
+async function finishRun(
+  ctx: RealtimeContext,
+  run: ActiveRun,
+  input: string,
+  userSeq: number,
+  placeholder: Message,
+  turn: Turn,
 ) {
   const startedAt = ctx.now();
-  const outcome = await streamOutcome(ctx, run, input, userSeq);
+  const outcome = await streamOutcome(ctx, run, input, userSeq, turn);
+  const seconds = (performance.now() - turn.startedAt) / 1000;
+  const code = outcome.kind === "completed" ? "completed" : outcome.code;
   ctx.logger.info("run ended", {
     runId: run.runId,
     userId: run.userId,
     sessionId: run.sessionId,
-    outcome: outcome.kind === "completed" ? "completed" : outcome.code,
+    outcome: code,
     durationMs: ctx.now() - startedAt,
     chars: run.text.length,
   });
-  ctx.metrics.runs.inc({ outcome: outcome.kind === "completed" ? "completed" : outcome.code });
-  ctx.metrics.runSeconds.observe((ctx.now() - startedAt) / 1000);
+  ctx.metrics.recordTurn(turnOutcome(outcome), seconds, turn.timeToFirstToken);
+  turn.span.setAttributes({
+    "chat.outcome": code,
+    ...(turn.timeToFirstToken === undefined
+      ? {}
+      : { "chat.time_to_first_token_s": turn.timeToFirstToken }),
+  });
+  if (turnOutcome(outcome) === "failed")
+    turn.span.setStatus({ code: SpanStatusCode.ERROR, message: code });
   const base = { runId: run.runId, sessionId: run.sessionId, seq: run.seq } as const;
   try {
     if (outcome.kind === "completed") {

@@ -50,13 +50,18 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     if (!closed && ws?.readyState === 1) ws.send(JSON.stringify(event));
   };
 
+  // Counted from open to close (signed in or not), once each way.
+  let counted = false;
   const cleanup = () => {
     clearTimeout(authTimer);
     clearTimeout(expiryTimer);
     clearInterval(pingTimer);
+    if (counted) {
+      counted = false;
+      ctx.metrics.wsConnectionsOpen.dec();
+    }
     if (client) {
       ctx.hub.remove(client);
-      ctx.metrics.sockets.dec();
       client = undefined;
     }
   };
@@ -84,7 +89,6 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     if (closed) return;
     client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
     ctx.hub.add(client);
-    ctx.metrics.sockets.inc();
     send({ type: "ready", user: toUserDto(auth.user), sessionId: recent?.id ?? null });
   };
 
@@ -162,6 +166,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
   return {
     onOpen(_event, context) {
       ws = context.raw;
+      counted = true;
+      ctx.metrics.wsConnectionsOpen.inc();
       pingTimer = setInterval(() => {
         if (ws?.readyState === 1) ws.ping();
       }, options.pingIntervalMs);

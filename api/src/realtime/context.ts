@@ -1,9 +1,10 @@
 /** What the realtime feature needs from the app, and its tunables (tests shorten them). */
 import type { Sql } from "@trainer2/db";
+import type { Logger } from "@trainer2/shared/logger";
+import type { Metrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Authenticate } from "../auth/authenticate.ts";
-import type { Logger } from "../logger.ts";
-import type { Metrics } from "../metrics.ts";
 import type { Hub } from "./hub.ts";
 
 export type RealtimeOptions = {
@@ -39,6 +40,7 @@ export type RealtimeContext = {
   hub: Hub;
   logger: Logger;
   metrics: Metrics;
+  telemetry: Telemetry;
   authenticate: Authenticate;
   apiPrivateKey: KeyLike;
   agentUrl: () => string;

@@ -3,8 +3,9 @@
  * the sessions it was ready on, chatted in or resumed. Runs in flight are indexed by
  * session (one at a time) so a resuming socket can catch up on the text so far.
  */
+
+import type { Logger } from "@trainer2/shared/logger";
 import type { ServerEvent, State } from "@trainer2/shared/wire";
-import type { Logger } from "../logger.ts";
 
 export type Client = {
   readonly userId: string;

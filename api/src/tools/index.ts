@@ -4,6 +4,8 @@
  */
 import type { Sql } from "@trainer2/db";
 import { toAppError } from "@trainer2/shared/errors";
+import { createMetrics, type Metrics } from "@trainer2/shared/metrics";
+import { initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
 import { capabilitiesHandler } from "../capabilities/route.ts";
@@ -27,6 +29,10 @@ export type ToolsDeps = {
   tools?: Tool[];
   /** Where failures' causes go; default: a JSON line on stderr. */
   logger?: ToolLogger;
+  /** Handler and database spans; default: spans that go nowhere. */
+  telemetry?: Telemetry;
+  /** `tool_calls_total`; default: a registry of its own. */
+  metrics?: Pick<Metrics, "recordToolCall">;
 };
 
 const stderrLogger: ToolLogger = {
@@ -68,6 +74,8 @@ export function capabilitiesAndTools(deps: ToolsDeps): Hono {
       agentPublicKey: deps.keys.agentPublicKey,
       onStateChanged: deps.onStateChanged,
       logger,
+      telemetry: deps.telemetry ?? initTelemetry({ serviceName: "api", logLevel: "silent" }),
+      metrics: deps.metrics ?? createMetrics("api", { defaultMetrics: false }),
     }),
   );
   return app;

@@ -6,6 +6,13 @@
  */
 import type { Sql } from "@trainer2/db";
 import { AppError, toAppError } from "@trainer2/shared/errors";
+import type { Metrics } from "@trainer2/shared/metrics";
+import {
+  genAiAttributes,
+  recordError,
+  spanNames,
+  type Telemetry,
+} from "@trainer2/shared/telemetry";
 import { type KeyLike, type RunClaims, TokenError, verifyRunToken } from "@trainer2/shared/tokens";
 import { headers, type ToolResponse } from "@trainer2/shared/wire";
 import type { Context } from "hono";
@@ -26,6 +33,8 @@ export type ToolRouteDeps = {
   agentPublicKey: KeyLike;
   onStateChanged: (userId: string, sessionId: string) => void;
   logger: ToolLogger;
+  telemetry: Telemetry;
+  metrics: Pick<Metrics, "recordToolCall">;
 };
 
 const toolCallIdHeader = z.string().trim().min(1).max(200);
@@ -78,30 +87,62 @@ export function toolCallHandler(deps: ToolRouteDeps) {
 
     const toolName = c.req.param("name") ?? "";
     const { args, bodyError } = await readArguments(c);
-    try {
-      const tools = await deps.tools();
-      const result = await callTool(deps.sql, tools, {
-        run,
-        toolCallId,
-        toolName,
-        args,
-        bodyError,
-        startedAt,
-      });
-      if (result.cause !== undefined) {
-        deps.logger.error("tool failed", { tool: toolName, runId: run.runId, cause: result.cause });
-      }
-      // After commit: the state event must show what was written.
-      if (result.changedData && !result.replayed) notify(deps, run);
-      if (result.replayed) c.header("x-idempotent-replay", "true");
-      return c.json(result.response, result.httpStatus as 200);
-    } catch (error) {
-      const appError = toAppError(error);
-      if (appError.code === "internal") {
-        deps.logger.error("tool call failed", { tool: toolName, runId: run.runId, cause: error });
-      }
-      return failure(c, appError);
-    }
+    // Names from the URL become span names and metric labels only when they are real tools.
+    const known = await deps.tools().then(
+      (tools) => tools.some((tool) => tool.name === toolName),
+      () => false,
+    );
+    const label = known ? toolName : "unknown";
+    return deps.telemetry.withSpan(
+      spanNames.toolHandler(label),
+      {
+        [genAiAttributes.toolName]: label,
+        [genAiAttributes.toolCallId]: toolCallId,
+        "chat.run_id": run.runId,
+      },
+      async (span) => {
+        try {
+          const tools = await deps.tools();
+          const result = await deps.telemetry.withSpan(
+            spanNames.db("tool_calls.transaction"),
+            {
+              "db.system.name": "postgresql",
+              "db.operation.name": "transaction",
+              "db.collection.name": "tool_calls",
+            },
+            () =>
+              callTool(deps.sql, tools, { run, toolCallId, toolName, args, bodyError, startedAt }),
+          );
+          span.setAttribute("tool.outcome", result.response.ok ? "ok" : "error");
+          // A replay answers a retry of a call already counted.
+          if (!result.replayed)
+            deps.metrics.recordToolCall(label, result.response.ok ? "ok" : "error");
+          if (result.cause !== undefined) {
+            deps.logger.error("tool failed", {
+              tool: toolName,
+              runId: run.runId,
+              cause: result.cause,
+            });
+          }
+          // After commit: the state event must show what was written.
+          if (result.changedData && !result.replayed) notify(deps, run);
+          if (result.replayed) c.header("x-idempotent-replay", "true");
+          return c.json(result.response, result.httpStatus as 200);
+        } catch (error) {
+          const appError = toAppError(error);
+          recordError(span, error);
+          deps.metrics.recordToolCall(label, "error");
+          if (appError.code === "internal") {
+            deps.logger.error("tool call failed", {
+              tool: toolName,
+              runId: run.runId,
+              cause: error,
+            });
+          }
+          return failure(c, appError);
+        }
+      },
+    );
   };
 }
 
