@@ -3,12 +3,13 @@
  * and `GET /metrics`. Everything it needs arrives in `deps`; nothing here reads the env.
  */
 import { AppError, toAppError } from "@trainer2/shared/errors";
+import type { Logger } from "@trainer2/shared/logger";
+import { httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
+import { httpTracing, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
 import type { CapabilitySync } from "./capabilities/sync.ts";
 import { composeInstructions, type Instructions } from "./instructions/load.ts";
-import type { Logger } from "./logger.ts";
-import { createMetrics } from "./metrics.ts";
 import type { ModelRuntime } from "./model.ts";
 import { runHandler } from "./run/route.ts";
 
@@ -21,11 +22,15 @@ export type AppDeps = {
   /** The model may stay silent this long (outside tool calls) before a run fails. */
   modelTimeoutMs: number;
   logger: Logger;
+  telemetry: Telemetry;
+  metrics: Metrics;
 };
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
-  const metrics = createMetrics();
+  // First: every request is measured; /run continues the api's trace from its traceparent.
+  app.use(httpMetrics(deps.metrics));
+  app.use(httpTracing(deps.telemetry));
 
   app.onError((error, c) => {
     const appError = toAppError(error);
@@ -50,21 +55,18 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.post("/update", async (c) => {
+    // The sync counts itself (capability_syncs_total), whoever asked for it.
     try {
-      const outcome = await deps.sync.syncNow();
-      metrics.syncs.inc({ outcome: "ok" });
-      return c.json(outcome);
+      return c.json(await deps.sync.syncNow());
     } catch (error) {
-      metrics.syncs.inc({ outcome: "error" });
       throw new AppError("unavailable", deps.sync.status().error ?? "capability sync failed", {
         cause: error,
       });
     }
   });
 
-  app.post("/run", (c) => {
-    metrics.runs.inc();
-    return runHandler(c, {
+  app.post("/run", (c) =>
+    runHandler(c, {
       runner: deps.model.runner,
       model: deps.model.model,
       apiUrl: deps.apiUrl,
@@ -72,19 +74,17 @@ export function createApp(deps: AppDeps): Hono {
       apiPublicKey: deps.keys.apiPublicKey,
       modelTimeoutMs: deps.modelTimeoutMs,
       logger: deps.logger,
+      telemetry: deps.telemetry,
+      metrics: deps.metrics,
       ready: () => deps.sync.ready,
       current: () => ({
         surface: deps.sync.surface,
         instructions: composeInstructions(deps.instructions, deps.sync.surface, new Date()),
       }),
-    });
-  });
+    }),
+  );
 
-  app.get("/metrics", async (c) => {
-    return c.text(await metrics.registry.metrics(), 200, {
-      "content-type": metrics.registry.contentType,
-    });
-  });
+  app.get("/metrics", metricsHandler(deps.metrics));
 
   return app;
 }

@@ -1,13 +1,21 @@
 /** The agent service: parse the env, start everything, stop cleanly on a signal. */
 import { setTracingDisabled } from "@openai/agents";
+import { createMetrics } from "@trainer2/shared/metrics";
+import { initTelemetry } from "@trainer2/shared/telemetry";
 import { modelConfigOf, readAgentEnv } from "./env.ts";
-import { createLogger } from "./logger.ts";
 import { startAgent } from "./start.ts";
 
 const env = readAgentEnv();
 // The SDK would otherwise upload traces (with the API key) to OpenAI.
 if (!env.OPENAI_TRACING) setTracingDisabled(true);
-const logger = createLogger(env.LOG_LEVEL);
+// Exports spans and logs only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const telemetry = initTelemetry({
+  serviceName: "agent",
+  otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  logLevel: env.LOG_LEVEL,
+});
+const metrics = createMetrics("agent");
+const logger = telemetry.logger;
 
 let agent: Awaited<ReturnType<typeof startAgent>>;
 try {
@@ -22,6 +30,8 @@ try {
     modelTimeoutMs: env.MODEL_TIMEOUT_S * 1000,
     tracing: env.OPENAI_TRACING,
     logger,
+    telemetry,
+    metrics,
   });
 } catch (error) {
   // Typically a key that is not a valid PEM of the right kind; never print the key itself.
@@ -39,6 +49,8 @@ logger.info("agent listening", {
 
 const stop = async () => {
   await agent.close();
+  // The last spans and logs reach the collector before exit.
+  await telemetry.shutdown();
   process.exit(0);
 };
 process.on("SIGINT", stop);

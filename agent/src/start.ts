@@ -3,12 +3,14 @@
  * Used by index.ts with the parsed env and by testing.ts with test values.
  */
 import { join } from "node:path";
+import type { Logger } from "@trainer2/shared/logger";
+import { createMetrics, type Metrics } from "@trainer2/shared/metrics";
+import { initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp } from "./app.ts";
 import { CapabilitySync } from "./capabilities/sync.ts";
 import type { ModelConfig } from "./env.ts";
 import { defaultInstructionsDir, loadInstructions } from "./instructions/load.ts";
-import type { Logger } from "./logger.ts";
 import { createModelRuntime, type ModelRuntime } from "./model.ts";
 
 export const defaultGeneratedDir = join(import.meta.dir, "../generated");
@@ -26,6 +28,10 @@ export type StartOptions = {
   modelTimeoutMs: number;
   tracing?: boolean;
   logger: Logger;
+  /** Spans and OTLP logs (index.ts: `initTelemetry`); default: nothing exported. */
+  telemetry?: Telemetry;
+  /** The registry /metrics serves; default: a fresh one. */
+  metrics?: Metrics;
   /** First retry delay of the start-up sync (doubles up to 30 s). */
   initialBackoffMs?: number;
 };
@@ -35,6 +41,8 @@ export type RunningAgent = {
   port: number;
   sync: CapabilitySync;
   model: ModelRuntime;
+  metrics: Metrics;
+  telemetry: Telemetry;
   close: () => Promise<void>;
 };
 
@@ -43,6 +51,9 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     agentPrivateKey: await importPrivateKey(options.agentPrivateKeyPem),
     apiPublicKey: await importPublicKey(options.apiPublicKeyPem),
   };
+  const telemetry =
+    options.telemetry ?? initTelemetry({ serviceName: "agent", logLevel: "silent" });
+  const metrics = options.metrics ?? createMetrics("agent");
   const instructions = await loadInstructions(options.instructionsDir ?? defaultInstructionsDir);
   const model = createModelRuntime(options.model, {
     timeoutMs: options.modelTimeoutMs,
@@ -54,6 +65,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     generatedDir: options.generatedDir ?? defaultGeneratedDir,
     intervalMs: options.syncIntervalMs,
     logger: options.logger,
+    metrics,
     initialBackoffMs: options.initialBackoffMs,
   });
   const app = createApp({
@@ -64,6 +76,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     keys,
     modelTimeoutMs: options.modelTimeoutMs,
     logger: options.logger,
+    telemetry,
+    metrics,
   });
   const server = Bun.serve({
     hostname: options.hostname ?? "127.0.0.1",
@@ -78,6 +92,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     port: server.port ?? options.port,
     sync,
     model,
+    metrics,
+    telemetry,
     close: async () => {
       await sync.stop();
       await server.stop(true);

@@ -6,8 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTracingDisabled } from "@openai/agents";
+import { createLogger, type Logger } from "@trainer2/shared/logger";
+import type { Metrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { ModelConfig } from "./env.ts";
-import { type Logger, silentLogger } from "./logger.ts";
 import { type RunningAgent, startAgent } from "./start.ts";
 
 export type TestAgentOptions = {
@@ -26,7 +28,12 @@ export type TestAgentOptions = {
   model?: ModelConfig;
   modelTimeoutMs?: number;
   syncIntervalMs?: number;
+  /** Default: `telemetry.logger`, or silent. */
   logger?: Logger;
+  /** `initTelemetry({ serviceName: "agent", otlpEndpoint })` to see the agent's spans and logs. */
+  telemetry?: Telemetry;
+  /** The registry /metrics serves (default: a fresh one). */
+  metrics?: Metrics;
 };
 
 export type TestAgent = RunningAgent;
@@ -49,7 +56,12 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
     generatedDir: options.generatedDir ?? ownDir,
     syncIntervalMs: options.syncIntervalMs ?? 60_000,
     modelTimeoutMs: options.modelTimeoutMs ?? 30_000,
-    logger: options.logger ?? silentLogger,
+    logger:
+      options.logger ??
+      options.telemetry?.logger ??
+      createLogger({ service: "agent", level: "silent" }),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     initialBackoffMs: 100,
   });
   return {

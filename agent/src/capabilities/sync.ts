@@ -3,8 +3,10 @@
  * the api answers), every interval, and on demand (`POST /update`). A failed sync keeps the
  * last good surface and is reported, never half-applied.
  */
+
+import type { Logger } from "@trainer2/shared/logger";
+import type { Metrics } from "@trainer2/shared/metrics";
 import type { KeyLike } from "@trainer2/shared/tokens";
-import type { Logger } from "../logger.ts";
 import { fetchCapabilities } from "./fetch.ts";
 import { readSurface, type Surface, surfaceOf, writeSurface } from "./surface.ts";
 
@@ -16,6 +18,8 @@ export type SyncOptions = {
   generatedDir: string;
   intervalMs: number;
   logger: Logger;
+  /** capability_syncs_total{outcome} and capabilities_version_info{version}. */
+  metrics?: Pick<Metrics, "recordCapabilitySync">;
   /** First retry delay at start; doubles up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -94,6 +98,10 @@ export class CapabilitySync {
       if (!this.#surface) throw new Error("the api answered 304 but no surface is on disk");
       this.#syncedAt = new Date();
       this.#error = undefined;
+      this.options.metrics?.recordCapabilitySync(
+        changed ? "updated" : "unchanged",
+        this.#surface.version,
+      );
       return { version: this.#surface.version, changed };
     } catch (error) {
       const message = error instanceof Error ? error.message : "capability sync failed";
@@ -101,6 +109,7 @@ export class CapabilitySync {
       if (message !== this.#error)
         this.options.logger.warn("capability sync failed", { cause: error });
       this.#error = message;
+      this.options.metrics?.recordCapabilitySync("failed");
       throw error;
     }
   }

@@ -4,12 +4,15 @@
  * ends the stream; nothing waits forever.
  */
 import { Agent, type AgentInputItem, type Runner } from "@openai/agents";
+import type { Logger } from "@trainer2/shared/logger";
+import type { Metrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { AgentItem, RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
-import type { Logger } from "../logger.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
+import { modelSpans } from "./model-spans.ts";
 import { buildTools } from "./tools.ts";
 
 export type RunDeps = {
@@ -21,6 +24,8 @@ export type RunDeps = {
   modelTimeoutMs: number;
   maxTurns?: number;
   logger: Logger;
+  telemetry: Telemetry;
+  metrics: Pick<Metrics, "recordTokens">;
 };
 
 export type RunInput = {
@@ -74,6 +79,7 @@ export async function executeRun(
     emit,
     onBusy: idle.busy,
     logger: deps.logger,
+    telemetry: deps.telemetry,
   });
   const agent = new Agent({
     name: "trainer",
@@ -84,8 +90,10 @@ export async function executeRun(
   const history = request.history as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
+  const calls = modelSpans(deps.telemetry, deps.metrics, deps.model);
   try {
     idle.touch();
+    calls.open();
     const result = await deps.runner.run(agent, items, {
       stream: true,
       signal: controller.signal,
@@ -93,6 +101,7 @@ export async function executeRun(
     });
     for await (const event of result) {
       idle.touch();
+      calls.observe(event);
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
@@ -101,7 +110,13 @@ export async function executeRun(
     await result.completed;
     if (result.error) throw result.error;
     if (controller.signal.aborted) throw controller.signal.reason;
+    calls.close();
     const usage = result.state.usage;
+    deps.logger.info("run completed", {
+      runId: request.runId,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+    });
     const finalOutput = typeof result.finalOutput === "string" ? result.finalOutput : output;
     emit({
       type: "completed",
@@ -110,6 +125,7 @@ export async function executeRun(
       usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
     });
   } catch (error) {
+    calls.close(error);
     if (input.signal.aborted) return; // the caller left: nobody to tell
     const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
     deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });

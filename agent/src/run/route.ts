@@ -4,6 +4,7 @@
  * a caller that hangs up aborts the model call.
  */
 import { AppError } from "@trainer2/shared/errors";
+import { activeContext, SpanStatusCode, spanNames } from "@trainer2/shared/telemetry";
 import { type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
 import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
 import type { Context } from "hono";
@@ -53,6 +54,8 @@ export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Respon
   const runToken = await authorize(c, deps.apiPublicKey, body);
   if (!deps.ready() && !deps.current().surface)
     throw new AppError("agent_unavailable", "the agent has not synced its tools with the api yet");
+  // The request's server span (httpTracing); the stream below may start after it returns.
+  const parent = activeContext();
   const caller = new AbortController();
   const encoder = new TextEncoder();
   c.req.raw.signal.addEventListener("abort", () => caller.abort(), { once: true });
@@ -63,7 +66,18 @@ export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Respon
         controller.enqueue(encoder.encode(`${JSON.stringify(event)}\n`));
       };
       const input: RunInput = { request: body, runToken, signal: caller.signal, ...deps.current() };
-      executeRun(deps, input, emit)
+      deps.telemetry
+        .withSpan(
+          spanNames.agentRun,
+          { "chat.run_id": body.runId, "session.id": body.sessionId, "enduser.id": body.userId },
+          (span) =>
+            executeRun(deps, input, (event) => {
+              if (event.type === "failed")
+                span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
+              emit(event);
+            }),
+          { parent },
+        )
         .catch((error) => {
           deps.logger.error("run crashed", { runId: body.runId, cause: error });
           emit({ type: "failed", code: "agent_error", message: "The agent ran into a problem." });

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { RunContext } from "@openai/agents";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
+import { createLogger } from "@trainer2/shared/logger";
+import { initTelemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey } from "@trainer2/shared/tokens";
 import type { RunStreamEvent } from "@trainer2/shared/wire";
-import { silentLogger } from "../logger.ts";
 import { buildTools } from "./tools.ts";
 
 const keys = await generatePemKeyPair();
@@ -15,7 +16,8 @@ const context = {
   signal: new AbortController().signal,
   emit: () => {},
   onBusy: () => {},
-  logger: silentLogger,
+  logger: createLogger({ service: "agent", level: "silent" }),
+  telemetry: initTelemetry({ serviceName: "agent", logLevel: "silent" }),
 };
 
 describe("SDK tools from synced specs", () => {

@@ -4,9 +4,17 @@
  * hands the api's `{ok, …}` answer back to the model as the tool output.
  */
 import { type FunctionTool, tool, UserError } from "@openai/agents";
+import type { Logger } from "@trainer2/shared/logger";
+import {
+  genAiAttributes,
+  injectTraceparent,
+  SpanKind,
+  SpanStatusCode,
+  spanNames,
+  type Telemetry,
+} from "@trainer2/shared/telemetry";
 import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
 import { headers, type RunStreamEvent, type ToolSpec, toolResponse } from "@trainer2/shared/wire";
-import type { Logger } from "../logger.ts";
 
 export type ToolContext = {
   apiUrl: string;
@@ -19,6 +27,7 @@ export type ToolContext = {
   /** Tool calls in flight pause the model-idle watchdog. */
   onBusy: (busy: boolean) => void;
   logger: Logger;
+  telemetry: Telemetry;
   timeoutMs?: number;
 };
 
@@ -30,12 +39,13 @@ async function callApi(spec: ToolSpec, args: unknown, callId: string, context: T
   const token = await signAgentJwt(context.agentPrivateKey);
   const response = await fetch(new URL(`/tools/${spec.name}`, context.apiUrl), {
     method: "POST",
-    headers: {
+    // Bun's fetch is not instrumented: the api continues this tool span from traceparent.
+    headers: injectTraceparent({
       authorization: `Bearer ${token}`,
       "content-type": "application/json",
       [headers.runToken]: context.runToken,
       [headers.toolCallId]: callId,
-    },
+    }),
     body: JSON.stringify(args ?? {}),
     signal: AbortSignal.any([context.signal, AbortSignal.timeout(context.timeoutMs ?? 30_000)]),
   });
@@ -69,7 +79,21 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
     context.onBusy(true);
     let outcome: ToolOutcome;
     try {
-      outcome = await callApi(spec, args, callId, context);
+      outcome = await context.telemetry.withSpan(
+        spanNames.toolCall(spec.name),
+        {
+          [genAiAttributes.operationName]: "execute_tool",
+          [genAiAttributes.toolName]: spec.name,
+          [genAiAttributes.toolCallId]: callId,
+        },
+        async (span) => {
+          const answer = await callApi(spec, args, callId, context);
+          if (!answer.ok)
+            span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error.code });
+          return answer;
+        },
+        { kind: SpanKind.CLIENT },
+      );
     } catch (error) {
       // The run itself was aborted: let the SDK stop; there is nobody to tell.
       if (context.signal.aborted) throw error;
