@@ -1,0 +1,89 @@
+/**
+ * The real api and the real agent (offline model) on loopback, wired to each other, for the
+ * cross-service tests; plus one signed-in chat turn over the api's WebSocket.
+ */
+import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
+import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import type { Metrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
+import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
+
+export type Stack = { api: TestApi; agent: TestAgent; close(): Promise<void> };
+
+export async function startStack(
+  options: {
+    api?: { telemetry?: Telemetry; metrics?: Metrics };
+    agent?: { telemetry?: Telemetry; metrics?: Metrics };
+  } = {},
+): Promise<Stack> {
+  const api = await startTestApi(options.api ?? {});
+  let agent: TestAgent;
+  try {
+    agent = await startTestAgent({
+      apiUrl: api.url,
+      apiPublicKey: api.keys.apiPublicKey,
+      agentPrivateKey: api.keys.agentPrivateKey,
+      ...options.agent,
+    });
+  } catch (error) {
+    await api.close();
+    throw error;
+  }
+  api.setAgentUrl(agent.url);
+  const close = async () => {
+    await agent.close();
+    await api.close();
+  };
+  try {
+    await waitUntilReady(agent);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { api, agent, close };
+}
+
+/** A signed-in socket whose server events are read in order, each checked against the contract. */
+export async function openChat(api: TestApi) {
+  const email = `${crypto.randomUUID()}@example.com`;
+  const idToken = await api.identity.mintIdToken({ email, sub: email });
+  const socket = new WebSocket(`${api.wsUrl}?token=${idToken}`);
+  const queue: ServerEvent[] = [];
+  let wake: (() => void) | undefined;
+  socket.addEventListener("message", (message) => {
+    queue.push(serverEvent.parse(JSON.parse(String(message.data))));
+    wake?.();
+  });
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", reject, { once: true });
+  });
+
+  async function next(timeoutMs = 20_000): Promise<ServerEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const event = queue.shift();
+      if (event) return event;
+      if (Date.now() > deadline) throw new Error(`no server event within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Sends one chat message and returns every event up to and including the run's end. */
+  async function turn(text: string): Promise<ServerEvent[]> {
+    socket.send(JSON.stringify({ type: "chat", text, clientMsgId: crypto.randomUUID() }));
+    const events: ServerEvent[] = [];
+    for (;;) {
+      const event = await next();
+      events.push(event);
+      if (event.type === "run.completed" || event.type === "run.failed") return events;
+    }
+  }
+
+  const ready = await next();
+  if (ready.type !== "ready") throw new Error(`expected ready, got ${ready.type}`);
+  return { idToken, ready, turn, close: () => socket.close() };
+}

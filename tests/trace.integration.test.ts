@@ -1,0 +1,154 @@
+/**
+ * One chat turn is one trace across both services: the real api and the real agent (offline
+ * model over HTTP, real tools, real database) each export OTLP/HTTP JSON to a receiver this
+ * test runs, and the spans must link up as
+ *   api chat.turn → api "agent.run call" (client) → agent "POST /run" (server) → agent.run
+ *     → model calls ("chat <model>", GenAI attributes) and "execute_tool log_workout" (client)
+ *       → api "POST /tools/:name" (server) → "tool log_workout" → its db span,
+ * with log records of both services carrying that trace id.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { genAiAttributes, initTelemetry, spanNames } from "@trainer2/shared/telemetry";
+import { attribute, type OtlpSpan, otlpKind, startOtlpReceiver } from "./support/otlp-receiver.ts";
+import { openChat, type Stack, startStack } from "./support/stack.ts";
+
+let receiver: ReturnType<typeof startOtlpReceiver>;
+let stack: Stack;
+const stdout = { api: [] as string[], agent: [] as string[] };
+const telemetry = {} as Record<"api" | "agent", ReturnType<typeof initTelemetry>>;
+
+beforeAll(async () => {
+  receiver = startOtlpReceiver();
+  for (const service of ["api", "agent"] as const)
+    telemetry[service] = initTelemetry({
+      serviceName: service,
+      otlpEndpoint: receiver.url,
+      logLevel: "info",
+      exportDelayMs: 200,
+      writeLog: (line) => stdout[service].push(line),
+    });
+  stack = await startStack({
+    api: { telemetry: telemetry.api },
+    agent: { telemetry: telemetry.agent },
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await Promise.all(Object.values(telemetry).map((t) => t.shutdown()));
+  receiver?.stop();
+});
+
+/** Flushes both services until `found` sees what it needs (the turn span ends after run.completed). */
+async function exported<T>(found: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await Promise.all([telemetry.api.flush(), telemetry.agent.flush()]);
+    const value = found();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("the expected spans were not exported in time");
+    await Bun.sleep(100);
+  }
+}
+
+describe("one chat turn, one trace", () => {
+  test("api and agent spans share a trace id with the agreed parent links; logs carry it", async () => {
+    const chat = await openChat(stack.api);
+    let events: Awaited<ReturnType<typeof chat.turn>>;
+    try {
+      events = await chat.turn("Please log a 30 minute run");
+    } finally {
+      chat.close();
+    }
+    expect(events.at(-1)?.type).toBe("run.completed");
+    const started = events.find((e) => e.type === "run.started");
+    if (started?.type !== "run.started") throw new Error("no run.started");
+    const runId = started.runId;
+
+    const apiSpans = () => receiver.spans("api");
+    const agentSpans = () => receiver.spans("agent");
+    const turn = await exported(() =>
+      apiSpans().find(
+        (s) => s.name === spanNames.chatTurn && attribute(s, "chat.run_id") === runId && s.traceId,
+      ),
+    );
+    const traceId = turn.traceId;
+    expect(turn.parentSpanId ?? "").toBe(""); // a fresh root per turn
+    expect(attribute(turn, "chat.outcome")).toBe("completed");
+
+    const inTrace = (spans: OtlpSpan[]) => spans.filter((s) => s.traceId === traceId);
+    const one = (spans: OtlpSpan[], name: string, parent: OtlpSpan, kind?: number) => {
+      const matches = inTrace(spans).filter(
+        (s) => s.name === name && s.parentSpanId === parent.spanId,
+      );
+      expect({ name, count: matches.length }).toEqual({ name, count: 1 });
+      if (kind !== undefined) expect({ name, kind: matches[0]!.kind }).toEqual({ name, kind });
+      return matches[0]!;
+    };
+
+    // The agent's tool call back to the api is the deepest link: wait until it is exported.
+    await exported(() =>
+      inTrace(apiSpans()).find((s) => s.name === spanNames.db("tool_calls.transaction")),
+    );
+
+    const call = one(apiSpans(), spanNames.agentRunCall, turn, otlpKind.client);
+    const server = one(agentSpans(), "POST /run", call, otlpKind.server);
+    expect(attribute(server, "http.route")).toBe("/run");
+    const run = one(agentSpans(), spanNames.agentRun, server);
+    expect(attribute(run, "chat.run_id")).toBe(runId);
+
+    // Model calls: one that asks for the tool, one that answers with text after it.
+    const modelName = stack.agent.model.model;
+    const models = inTrace(agentSpans()).filter((s) => s.name === spanNames.modelCall(modelName));
+    expect(models.length).toBeGreaterThanOrEqual(2);
+    for (const model of models) {
+      expect(model.parentSpanId).toBe(run.spanId);
+      expect(model.kind).toBe(otlpKind.client);
+      expect(attribute(model, genAiAttributes.system)).toBe("openai");
+      expect(attribute(model, genAiAttributes.requestModel)).toBe(modelName);
+      expect(attribute(model, genAiAttributes.inputTokens)).toBeGreaterThan(0);
+      expect(attribute(model, genAiAttributes.outputTokens)).toBeGreaterThan(0);
+    }
+    const firstTokens = models
+      .map((m) => attribute(m, genAiAttributes.timeToFirstToken))
+      .filter((v) => v !== undefined);
+    expect(firstTokens.length).toBeGreaterThanOrEqual(1);
+    for (const seconds of firstTokens) expect(seconds).toBeGreaterThanOrEqual(0);
+
+    const tool = one(agentSpans(), spanNames.toolCall("log_workout"), run, otlpKind.client);
+    expect(attribute(tool, genAiAttributes.toolName)).toBe("log_workout");
+    const toolServer = one(apiSpans(), "POST /tools/:name", tool, otlpKind.server);
+    const handler = one(apiSpans(), spanNames.toolHandler("log_workout"), toolServer);
+    expect(attribute(handler, "tool.outcome")).toBe("ok");
+    const db = one(apiSpans(), spanNames.db("tool_calls.transaction"), handler);
+    expect(attribute(db, "db.system.name")).toBe("postgresql");
+    expect(receiver.services().sort()).toEqual(["agent", "api"]);
+
+    // Log records of both services carry the trace (and a span of it), on OTLP and stdout.
+    const spanIds = new Set(
+      [...inTrace(apiSpans()), ...inTrace(agentSpans())].map((s) => s.spanId),
+    );
+    for (const service of ["api", "agent"] as const) {
+      const records = await exported(() => {
+        const found = receiver.logs(service).filter((l) => l.traceId === traceId);
+        return found.length > 0 ? found : undefined;
+      });
+      for (const record of records) expect(spanIds.has(record.spanId ?? "")).toBe(true);
+      const lines = stdout[service].map((l) => JSON.parse(l));
+      expect(lines.some((l) => l.trace_id === traceId && spanIds.has(l.span_id))).toBe(true);
+    }
+    expect(receiver.logs("api").map((l) => l.body?.stringValue)).toContain("run ended");
+    expect(receiver.logs("agent").map((l) => l.body?.stringValue)).toContain("run completed");
+
+    // Tokens never reach a log: the person's id token, on stdout or over OTLP.
+    const everything = JSON.stringify([
+      stdout,
+      receiver.logs("api"),
+      receiver.logs("agent"),
+      apiSpans(),
+      agentSpans(),
+    ]);
+    expect(everything).not.toContain(chat.idToken);
+    expect(everything).not.toContain(chat.idToken.split(".")[2]!);
+  });
+});
