@@ -1,8 +1,9 @@
 "use client";
 
 import { getSession, signOut, useSession } from "next-auth/react";
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { ChatController } from "@/lib/realtime/chat-controller";
+import type { ChatItem } from "@/lib/realtime/chat-state";
 import { Composer } from "./composer";
 import { ConnectionBadge } from "./connection-badge";
 import { SessionList } from "./session-list";
@@ -55,6 +56,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
     };
   }, [controller]);
 
+  const onRetry = useCallback((item: ChatItem) => controller.retry(item), [controller]);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
   const streaming = view.activeRun !== null;
 
@@ -94,11 +96,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
           onOpen={(id) => controller.openSession(id)}
         />
         <main className="chat" aria-label="Chat">
-          <Transcript
-            items={view.items}
-            loading={loading}
-            onRetry={(item) => controller.retry(item)}
-          />
+          <Transcript items={view.items} loading={loading} onRetry={onRetry} />
           {notice ? (
             <div className="alert notice" role="alert">
               <span>{notice.message}</span>

@@ -1,12 +1,19 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { memo, useEffect, useRef } from "react";
 import type { ChatItem } from "@/lib/realtime/chat-state";
 import { toolText } from "./tool-line";
 
 type Props = { items: ChatItem[]; loading: boolean; onRetry: (item: ChatItem) => void };
 
-function Message({ item, onRetry }: { item: ChatItem; onRetry: (item: ChatItem) => void }) {
+// Items keep their identity until they change, so while one answer streams only it re-renders.
+const Message = memo(function Message({
+  item,
+  onRetry,
+}: {
+  item: ChatItem;
+  onRetry: (item: ChatItem) => void;
+}) {
   const typing = item.status === "streaming" && item.content === "";
   return (
     <article
@@ -49,7 +56,7 @@ function Message({ item, onRetry }: { item: ChatItem; onRetry: (item: ChatItem) 
       ) : null}
     </article>
   );
-}
+});
 
 export function Transcript({ items, loading, onRetry }: Props) {
   const end = useRef<HTMLDivElement>(null);
