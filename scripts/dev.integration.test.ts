@@ -78,9 +78,12 @@ describe("bun dev", () => {
       for (const port of [api, agent, web]) {
         await waitFor(answers(`http://127.0.0.1:${port}/health`), 240_000, `/health on ${port}`);
       }
-      const api200 = await fetch(`http://127.0.0.1:${api}/health`);
-      expect([200, 503]).toContain(api200.status);
+      await waitFor(() => Promise.resolve(output.includes("ready:")), 60_000, "the ready line");
+      for (const port of [api, agent, web]) {
+        expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      }
       expect(output).toContain("embedded Postgres");
+      expect(output).toMatch(/api +\| /);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- bun dev output ---\n${output}`);
     }
@@ -91,6 +94,69 @@ describe("bun dev", () => {
     await exited;
     await waitFor(async () => tree.every((pid) => !isRunning(pid)), 20_000, "children to exit");
     expect(tree.filter(isRunning)).toEqual([]);
-    expect(output).toContain("stopped");
+    // The runner's last words may still be in the pipe when its parent `bun run` has exited.
+    await waitFor(() => Promise.resolve(/\| stopped\n/.test(output)), 10_000, "the stopped line");
   }, 300_000);
+
+  test("a taken port stops start-up with a clear message and a non-zero exit", async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, () => done()));
+    const address = blocker.address();
+    const taken = typeof address === "object" && address ? address.port : 0;
+    const [api, agent, db] = await Promise.all([freePort(), freePort(), freePort()]);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      API_PORT: String(api),
+      AGENT_PORT: String(agent),
+      WEB_PORT: String(taken),
+      DEV_DB_PORT: String(db),
+      DEV_DATA_DIR: dataDir,
+    };
+    delete env.DATABASE_URL;
+    try {
+      const child = Bun.spawn(["bun", "run", "dev"], {
+        cwd: repoRoot,
+        env,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+      expect(code).toBe(1);
+      expect(stdout).toContain(`port ${taken} for web is taken`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("a service that dies at start stops everything with its reason and a non-zero exit", async () => {
+    const [api, agent, web, db] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      API_PORT: String(api),
+      AGENT_PORT: String(agent),
+      WEB_PORT: String(web),
+      DEV_DB_PORT: String(db),
+      DEV_DATA_DIR: dataDir,
+      // Every service refuses to start with an invalid setting and names it.
+      OTEL_EXPORTER_OTLP_ENDPOINT: "not a url",
+    };
+    delete env.DATABASE_URL;
+    const child = Bun.spawn(["bun", "run", "dev"], {
+      cwd: repoRoot,
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true,
+    });
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT");
+    expect(stdout).toMatch(/(api|agent) exited with 1 during start/);
+    expect(stdout).toContain("stopped after an error");
+  });
 });

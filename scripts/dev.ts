@@ -26,9 +26,19 @@ const watchers: FSWatcher[] = [];
 let embedded: EmbeddedPostgres | undefined;
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (stopping) process.exit(code);
+let stopRequestedAt = 0;
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) {
+    // `bun run` forwards the terminal's Ctrl-C, so one press arrives twice: only a later
+    // second press means "stop now".
+    if (Date.now() - stopRequestedAt < 1000) return;
+    say("stopping now");
+    for (const child of children.values()) if (child.pid) killGroupNow(child.pid);
+    process.exit(code);
+  }
   stopping = true;
+  stopRequestedAt = Date.now();
   say("stopping…");
   for (const watcher of watchers) watcher.close();
   await Promise.all([...children.values()].map((child) => stopChild(child)));
@@ -64,6 +74,14 @@ async function prepareDatabase(): Promise<string> {
     await sql.end({ timeout: 5 });
   }
   return url;
+}
+
+function killGroupNow(pid: number) {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }
 
 function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>): ServiceSpec[] {

@@ -73,23 +73,28 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Resolves with the status once /health answers at all; rejects when the child exits first. */
+/** Resolves once /health answers 200; rejects when the child exits first or time runs out. */
 export async function waitForHealth(
   child: ChildProcess,
   url: string,
   timeoutMs: number,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`exited with ${child.exitCode ?? child.signalCode} during start`);
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      return response.status;
+      if (response.ok) return response.status;
+      last = `${response.status} ${(await response.text()).slice(0, 200)}`;
     } catch {
-      await Bun.sleep(300);
+      // Not listening yet.
     }
+    await Bun.sleep(300);
   }
-  throw new Error(`did not answer ${url} within ${Math.round(timeoutMs / 1000)} s`);
+  throw new Error(
+    `did not answer ${url} with 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last})`,
+  );
 }
