@@ -110,7 +110,7 @@ beforeAll(async () => {
   void new Response(prometheus.stderr as ReadableStream).text().then((text) => {
     promLog = text;
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   chat?.close();
@@ -124,7 +124,7 @@ afterAll(async () => {
   }
   await stack?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe("Prometheus scrapes the api and the agent", () => {
   test("both targets are up and every product metric has samples after a chat turn", async () => {
@@ -181,5 +181,5 @@ describe("Prometheus scrapes the api and the agent", () => {
     expect(names.length).toBeGreaterThan(0);
     for (const route of names) expect(route).toMatch(/^(\/[a-z:]*)+$|^unmatched$/);
     expect(names).not.toContain("/tools/log_workout");
-  });
+  }, 60_000);
 });

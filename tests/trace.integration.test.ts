@@ -31,13 +31,13 @@ beforeAll(async () => {
     api: { telemetry: telemetry.api },
     agent: { telemetry: telemetry.agent },
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await stack?.close();
   await Promise.all(Object.values(telemetry).map((t) => t.shutdown()));
   receiver?.stop();
-});
+}, 60_000);
 
 /** Flushes both services until `found` sees what it needs (the turn span ends after run.completed). */
 async function exported<T>(found: () => T | undefined, timeoutMs = 15_000): Promise<T> {
@@ -150,5 +150,5 @@ describe("one chat turn, one trace", () => {
     ]);
     expect(everything).not.toContain(chat.idToken);
     expect(everything).not.toContain(chat.idToken.split(".")[2]!);
-  });
+  }, 60_000);
 });
