@@ -33,6 +33,38 @@ const answers = (url: string) => () =>
     () => false,
   );
 
+type Ports = { api: number; agent: number; web: number; db: number };
+
+/** The environment of a `bun dev` on free ports, the embedded database and no model key. */
+async function devEnvironment(overrides: Partial<Ports> = {}, extra: Record<string, string> = {}) {
+  const [api, agent, web, db] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const ports: Ports = { api, agent, web, db, ...overrides };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    API_PORT: String(ports.api),
+    AGENT_PORT: String(ports.agent),
+    WEB_PORT: String(ports.web),
+    DEV_DB_PORT: String(ports.db),
+    DEV_DATA_DIR: dataDir,
+    ...extra,
+  };
+  delete env.DATABASE_URL;
+  delete env.OPENAI_API_KEY;
+  return { ports, env };
+}
+
+async function runToExit(env: Record<string, string>) {
+  const child = Bun.spawn(["bun", "run", "dev"], {
+    cwd: repoRoot,
+    env,
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  });
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  return { stdout, code };
+}
+
 let output = "";
 let runner: ChildProcess | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), "trainer2-dev-"));
@@ -48,22 +80,8 @@ afterAll(() => {
 
 describe("bun dev", () => {
   test("starts every service on the embedded database and Ctrl-C stops them all", async () => {
-    const [api, agent, web, db] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      API_PORT: String(api),
-      AGENT_PORT: String(agent),
-      WEB_PORT: String(web),
-      DEV_DB_PORT: String(db),
-      DEV_DATA_DIR: dataDir,
-    };
-    delete env.DATABASE_URL;
-    delete env.OPENAI_API_KEY;
+    const { ports, env } = await devEnvironment();
+    const { api, agent, web } = ports;
     // Its own process group, like a terminal's foreground job, so SIGINT goes to the group.
     runner = spawn("bun", ["run", "dev"], { cwd: repoRoot, env, detached: true, stdio: "pipe" });
     runner.stdout?.on("data", (chunk) => {
@@ -103,24 +121,9 @@ describe("bun dev", () => {
     await new Promise<void>((done) => blocker.listen(0, () => done()));
     const address = blocker.address();
     const taken = typeof address === "object" && address ? address.port : 0;
-    const [api, agent, db] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      API_PORT: String(api),
-      AGENT_PORT: String(agent),
-      WEB_PORT: String(taken),
-      DEV_DB_PORT: String(db),
-      DEV_DATA_DIR: dataDir,
-    };
-    delete env.DATABASE_URL;
+    const { env } = await devEnvironment({ web: taken });
     try {
-      const child = Bun.spawn(["bun", "run", "dev"], {
-        cwd: repoRoot,
-        env,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+      const { stdout, code } = await runToExit(env);
       expect(code).toBe(1);
       expect(stdout).toContain(`port ${taken} for web is taken`);
     } finally {
@@ -129,31 +132,9 @@ describe("bun dev", () => {
   });
 
   test("a service that dies at start stops everything with its reason and a non-zero exit", async () => {
-    const [api, agent, web, db] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      API_PORT: String(api),
-      AGENT_PORT: String(agent),
-      WEB_PORT: String(web),
-      DEV_DB_PORT: String(db),
-      DEV_DATA_DIR: dataDir,
-      // Every service refuses to start with an invalid setting and names it.
-      OTEL_EXPORTER_OTLP_ENDPOINT: "not a url",
-    };
-    delete env.DATABASE_URL;
-    const child = Bun.spawn(["bun", "run", "dev"], {
-      cwd: repoRoot,
-      env,
-      stdout: "pipe",
-      stderr: "pipe",
-      detached: true,
-    });
-    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    // Every service refuses to start with an invalid setting and names it.
+    const { env } = await devEnvironment({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" });
+    const { stdout, code } = await runToExit(env);
     expect(code).toBe(1);
     expect(stdout).toContain("OTEL_EXPORTER_OTLP_ENDPOINT");
     expect(stdout).toMatch(/(api|agent) exited with 1 during start/);
