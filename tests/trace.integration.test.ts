@@ -8,12 +8,15 @@
  * with log records of both services carrying that trace id.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { genAiAttributes, initTelemetry, spanNames } from "@trainer2/shared/telemetry";
 import { attribute, type OtlpSpan, otlpKind, startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { openChat, type Stack, startStack } from "./support/stack.ts";
 
 let receiver: ReturnType<typeof startOtlpReceiver>;
 let stack: Stack;
+/** The stack's agent speaks Chat Completions to the offline model; a second one, Responses. */
+const agents = {} as Record<"chat_completions" | "responses", TestAgent>;
 const stdout = { api: [] as string[], agent: [] as string[] };
 const telemetry = {} as Record<"api" | "agent", ReturnType<typeof initTelemetry>>;
 
@@ -31,9 +34,19 @@ beforeAll(async () => {
     api: { telemetry: telemetry.api },
     agent: { telemetry: telemetry.agent },
   });
+  agents.chat_completions = stack.agent;
+  agents.responses = await startTestAgent({
+    apiUrl: stack.api.url,
+    apiPublicKey: stack.api.keys.apiPublicKey,
+    agentPrivateKey: stack.api.keys.agentPrivateKey,
+    api: "responses",
+    telemetry: telemetry.agent,
+  });
+  await waitUntilReady(agents.responses);
 }, 60_000);
 
 afterAll(async () => {
+  await agents.responses?.close();
   await stack?.close();
   await Promise.all(Object.values(telemetry).map((t) => t.shutdown()));
   receiver?.stop();
@@ -51,104 +64,110 @@ async function exported<T>(found: () => T | undefined, timeoutMs = 15_000): Prom
   }
 }
 
-describe("one chat turn, one trace", () => {
-  test("api and agent spans share a trace id with the agreed parent links; logs carry it", async () => {
-    const chat = await openChat(stack.api);
-    let events: Awaited<ReturnType<typeof chat.turn>>;
-    try {
-      events = await chat.turn("Please log a 30 minute run");
-    } finally {
-      chat.close();
-    }
-    expect(events.at(-1)?.type).toBe("run.completed");
-    const started = events.find((e) => e.type === "run.started");
-    if (started?.type !== "run.started") throw new Error("no run.started");
-    const runId = started.runId;
+describe.each(["chat_completions", "responses"] as const)(
+  "one chat turn, one trace (%s)",
+  (mode) => {
+    test("api and agent spans share a trace id with the agreed parent links; logs carry it", async () => {
+      const agent = agents[mode];
+      stack.api.setAgentUrl(agent.url);
+      const chat = await openChat(stack.api);
+      let events: Awaited<ReturnType<typeof chat.turn>>;
+      try {
+        events = await chat.turn("Please log a 30 minute run");
+      } finally {
+        chat.close();
+      }
+      expect(events.at(-1)?.type).toBe("run.completed");
+      const started = events.find((e) => e.type === "run.started");
+      if (started?.type !== "run.started") throw new Error("no run.started");
+      const runId = started.runId;
 
-    const apiSpans = () => receiver.spans("api");
-    const agentSpans = () => receiver.spans("agent");
-    const turn = await exported(() =>
-      apiSpans().find(
-        (s) => s.name === spanNames.chatTurn && attribute(s, "chat.run_id") === runId && s.traceId,
-      ),
-    );
-    const traceId = turn.traceId;
-    expect(turn.parentSpanId ?? "").toBe(""); // a fresh root per turn
-    expect(attribute(turn, "chat.outcome")).toBe("completed");
-
-    const inTrace = (spans: OtlpSpan[]) => spans.filter((s) => s.traceId === traceId);
-    const one = (spans: OtlpSpan[], name: string, parent: OtlpSpan, kind?: number) => {
-      const matches = inTrace(spans).filter(
-        (s) => s.name === name && s.parentSpanId === parent.spanId,
+      const apiSpans = () => receiver.spans("api");
+      const agentSpans = () => receiver.spans("agent");
+      const turn = await exported(() =>
+        apiSpans().find(
+          (s) =>
+            s.name === spanNames.chatTurn && attribute(s, "chat.run_id") === runId && s.traceId,
+        ),
       );
-      expect({ name, count: matches.length }).toEqual({ name, count: 1 });
-      if (kind !== undefined) expect({ name, kind: matches[0]!.kind }).toEqual({ name, kind });
-      return matches[0]!;
-    };
+      const traceId = turn.traceId;
+      expect(turn.parentSpanId ?? "").toBe(""); // a fresh root per turn
+      expect(attribute(turn, "chat.outcome")).toBe("completed");
 
-    // The agent's tool call back to the api is the deepest link: wait until it is exported.
-    await exported(() =>
-      inTrace(apiSpans()).find((s) => s.name === spanNames.db("tool_calls.transaction")),
-    );
+      const inTrace = (spans: OtlpSpan[]) => spans.filter((s) => s.traceId === traceId);
+      const one = (spans: OtlpSpan[], name: string, parent: OtlpSpan, kind?: number) => {
+        const matches = inTrace(spans).filter(
+          (s) => s.name === name && s.parentSpanId === parent.spanId,
+        );
+        expect({ name, count: matches.length }).toEqual({ name, count: 1 });
+        if (kind !== undefined) expect({ name, kind: matches[0]!.kind }).toEqual({ name, kind });
+        return matches[0]!;
+      };
 
-    const call = one(apiSpans(), spanNames.agentRunCall, turn, otlpKind.client);
-    const server = one(agentSpans(), "POST /run", call, otlpKind.server);
-    expect(attribute(server, "http.route")).toBe("/run");
-    const run = one(agentSpans(), spanNames.agentRun, server);
-    expect(attribute(run, "chat.run_id")).toBe(runId);
+      // The agent's tool call back to the api is the deepest link: wait until it is exported.
+      await exported(() =>
+        inTrace(apiSpans()).find((s) => s.name === spanNames.db("tool_calls.transaction")),
+      );
 
-    // Model calls: one that asks for the tool, one that answers with text after it.
-    const modelName = stack.agent.model.model;
-    const models = inTrace(agentSpans()).filter((s) => s.name === spanNames.modelCall(modelName));
-    expect(models.length).toBeGreaterThanOrEqual(2);
-    for (const model of models) {
-      expect(model.parentSpanId).toBe(run.spanId);
-      expect(model.kind).toBe(otlpKind.client);
-      expect(attribute(model, genAiAttributes.system)).toBe("openai");
-      expect(attribute(model, genAiAttributes.requestModel)).toBe(modelName);
-      expect(attribute(model, genAiAttributes.inputTokens)).toBeGreaterThan(0);
-      expect(attribute(model, genAiAttributes.outputTokens)).toBeGreaterThan(0);
-    }
-    const firstTokens = models
-      .map((m) => attribute(m, genAiAttributes.timeToFirstToken))
-      .filter((v) => v !== undefined);
-    expect(firstTokens.length).toBeGreaterThanOrEqual(1);
-    for (const seconds of firstTokens) expect(seconds).toBeGreaterThanOrEqual(0);
+      const call = one(apiSpans(), spanNames.agentRunCall, turn, otlpKind.client);
+      const server = one(agentSpans(), "POST /run", call, otlpKind.server);
+      expect(attribute(server, "http.route")).toBe("/run");
+      const run = one(agentSpans(), spanNames.agentRun, server);
+      expect(attribute(run, "chat.run_id")).toBe(runId);
 
-    const tool = one(agentSpans(), spanNames.toolCall("log_workout"), run, otlpKind.client);
-    expect(attribute(tool, genAiAttributes.toolName)).toBe("log_workout");
-    const toolServer = one(apiSpans(), "POST /tools/:name", tool, otlpKind.server);
-    const handler = one(apiSpans(), spanNames.toolHandler("log_workout"), toolServer);
-    expect(attribute(handler, "tool.outcome")).toBe("ok");
-    const db = one(apiSpans(), spanNames.db("tool_calls.transaction"), handler);
-    expect(attribute(db, "db.system.name")).toBe("postgresql");
-    expect(receiver.services().sort()).toEqual(["agent", "api"]);
+      // Model calls: one that asks for the tool, one that answers with text after it.
+      const modelName = agent.model.model;
+      const models = inTrace(agentSpans()).filter((s) => s.name === spanNames.modelCall(modelName));
+      expect(models.length).toBeGreaterThanOrEqual(2);
+      for (const model of models) {
+        expect(model.parentSpanId).toBe(run.spanId);
+        expect(model.kind).toBe(otlpKind.client);
+        expect(attribute(model, genAiAttributes.system)).toBe("openai");
+        expect(attribute(model, genAiAttributes.requestModel)).toBe(modelName);
+        expect(attribute(model, genAiAttributes.inputTokens)).toBeGreaterThan(0);
+        expect(attribute(model, genAiAttributes.outputTokens)).toBeGreaterThan(0);
+      }
+      const firstTokens = models
+        .map((m) => attribute(m, genAiAttributes.timeToFirstToken))
+        .filter((v) => v !== undefined);
+      expect(firstTokens.length).toBeGreaterThanOrEqual(1);
+      for (const seconds of firstTokens) expect(seconds).toBeGreaterThanOrEqual(0);
 
-    // Log records of both services carry the trace (and a span of it), on OTLP and stdout.
-    const spanIds = new Set(
-      [...inTrace(apiSpans()), ...inTrace(agentSpans())].map((s) => s.spanId),
-    );
-    for (const service of ["api", "agent"] as const) {
-      const records = await exported(() => {
-        const found = receiver.logs(service).filter((l) => l.traceId === traceId);
-        return found.length > 0 ? found : undefined;
-      });
-      for (const record of records) expect(spanIds.has(record.spanId ?? "")).toBe(true);
-      const lines = stdout[service].map((l) => JSON.parse(l));
-      expect(lines.some((l) => l.trace_id === traceId && spanIds.has(l.span_id))).toBe(true);
-    }
-    expect(receiver.logs("api").map((l) => l.body?.stringValue)).toContain("run ended");
-    expect(receiver.logs("agent").map((l) => l.body?.stringValue)).toContain("run completed");
+      const tool = one(agentSpans(), spanNames.toolCall("log_workout"), run, otlpKind.client);
+      expect(attribute(tool, genAiAttributes.toolName)).toBe("log_workout");
+      const toolServer = one(apiSpans(), "POST /tools/:name", tool, otlpKind.server);
+      const handler = one(apiSpans(), spanNames.toolHandler("log_workout"), toolServer);
+      expect(attribute(handler, "tool.outcome")).toBe("ok");
+      const db = one(apiSpans(), spanNames.db("tool_calls.transaction"), handler);
+      expect(attribute(db, "db.system.name")).toBe("postgresql");
+      expect(receiver.services().sort()).toEqual(["agent", "api"]);
 
-    // Tokens never reach a log: the person's id token, on stdout or over OTLP.
-    const everything = JSON.stringify([
-      stdout,
-      receiver.logs("api"),
-      receiver.logs("agent"),
-      apiSpans(),
-      agentSpans(),
-    ]);
-    expect(everything).not.toContain(chat.idToken);
-    expect(everything).not.toContain(chat.idToken.split(".")[2]!);
-  }, 60_000);
-});
+      // Log records of both services carry the trace (and a span of it), on OTLP and stdout.
+      const spanIds = new Set(
+        [...inTrace(apiSpans()), ...inTrace(agentSpans())].map((s) => s.spanId),
+      );
+      for (const service of ["api", "agent"] as const) {
+        const records = await exported(() => {
+          const found = receiver.logs(service).filter((l) => l.traceId === traceId);
+          return found.length > 0 ? found : undefined;
+        });
+        for (const record of records) expect(spanIds.has(record.spanId ?? "")).toBe(true);
+        const lines = stdout[service].map((l) => JSON.parse(l));
+        expect(lines.some((l) => l.trace_id === traceId && spanIds.has(l.span_id))).toBe(true);
+      }
+      expect(receiver.logs("api").map((l) => l.body?.stringValue)).toContain("run ended");
+      expect(receiver.logs("agent").map((l) => l.body?.stringValue)).toContain("run completed");
+
+      // Tokens never reach a log: the person's id token, on stdout or over OTLP.
+      const everything = JSON.stringify([
+        stdout,
+        receiver.logs("api"),
+        receiver.logs("agent"),
+        apiSpans(),
+        agentSpans(),
+      ]);
+      expect(everything).not.toContain(chat.idToken);
+      expect(everything).not.toContain(chat.idToken.split(".")[2]!);
+    }, 60_000);
+  },
+);
