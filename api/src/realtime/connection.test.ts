@@ -38,6 +38,28 @@ describe("socket sign-in", () => {
     socket.close();
   });
 
+  test("ws_connections_open counts a socket from open to close, signed in or refused", async () => {
+    // Its own api: sockets of the other tests may still be closing on the shared one.
+    const own = await startTestApi();
+    const open = async () => (await own.app.metrics.wsConnectionsOpen.get()).values[0]?.value;
+    try {
+      expect(await open()).toBe(0);
+      const token = await own.identity.mintIdToken({ email: "gauge@example.com", sub: "gauge" });
+      const socket = await openSocket(`${own.wsUrl}?token=${token}`);
+      await socket.next("ready");
+      const refused = await openSocket(`${own.wsUrl}?token=not-a-token`);
+      expect((await refused.closed).code).toBe(closeCodes.unauthorized);
+      expect(await open()).toBe(1);
+      socket.close();
+      await socket.closed;
+      // The server sees the close a moment after the client does.
+      for (let i = 0; i < 100 && (await open()) !== 0; i++) await Bun.sleep(10);
+      expect(await open()).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
   test("dev-login tokens are accepted when dev login is on", async () => {
     const token = await devLoginToken(api.keys.devLoginPrivateKey, "Dev@Example.com");
     const socket = await openSocket(`${api.wsUrl}?token=${token}`);
