@@ -2,11 +2,14 @@
  * `bun run bench --quick` end to end: the real stack as child processes, every scenario,
  * results that parse with the results schema, and a chart. Timings are never asserted.
  */
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resultsSchema } from "./lib/results.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const repoRoot = join(import.meta.dir, "..");
 

@@ -4,11 +4,14 @@
  * Grafana (every hostname, port and data-source uid one file names exists in the other).
  * The OTLP export itself is proven in shared/src/telemetry.test.ts against a live receiver.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createMetrics } from "@trainer2/shared/metrics";
 import { parse } from "yaml";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const root = resolve(import.meta.dir, "..");
 const yamlAt = (path: string) => parse(readFileSync(join(root, path), "utf8"));

@@ -4,7 +4,7 @@
  * interval. After one chat turn, both targets must be up and every product metric the
  * dashboard reads must have samples in Prometheus itself (not just in /metrics text).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +12,9 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parse, stringify } from "yaml";
 import { openChat, type Stack, startStack } from "./support/stack.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const root = resolve(import.meta.dir, "..");
 /** `.ci/run` installs Debian's `prometheus` package; a developer may have it elsewhere. */

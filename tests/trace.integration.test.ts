@@ -7,11 +7,14 @@
  *       → api "POST /tools/:name" (server) → "tool log_workout" → its db span,
  * with log records of both services carrying that trace id.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { genAiAttributes, initTelemetry, spanNames } from "@trainer2/shared/telemetry";
 import { attribute, type OtlpSpan, otlpKind, startOtlpReceiver } from "./support/otlp-receiver.ts";
 import { openChat, type Stack, startStack } from "./support/stack.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let receiver: ReturnType<typeof startOtlpReceiver>;
 let stack: Stack;

@@ -3,10 +3,13 @@
  * turns through the real agent, the offline model (over HTTP) and the real tools and
  * database, in both OpenAI APIs.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 import { startTestAgent, type TestAgent, waitUntilReady } from "./testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 /** A WebSocket whose server events are read in order, each checked against the contract. */
 async function openSocket(url: string) {

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
 import { readMigrations } from "./migrate.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const cli = resolve(import.meta.dir, "cli.ts");
 let db: TestDatabase;

@@ -1,6 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSql } from "./client.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 describe("embedded Postgres", () => {
   test("many connections querying and committing at once do not trample each other", async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import {
   resetDatabase,
 } from "./migrate.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const opened: TestDatabase[] = [];
 async function emptyDatabase() {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Hono } from "hono";
 import {
   extractContext,
@@ -10,6 +10,9 @@ import {
   SpanKind,
   setModelUsage,
 } from "./telemetry.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 // A tiny OTLP/HTTP (JSON) receiver, the stand-in for the collector.
 type OtlpSpan = {

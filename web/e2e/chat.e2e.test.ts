@@ -3,13 +3,16 @@
  * and database: sign in, stream a reply that changes the profile, reload, Stop, survive a
  * dropped socket, sign out. Screenshots land in e2e/screenshots/ (git-ignored).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
 import { type Stack, startStack, webOrigin } from "./stack";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 const screenshots = join(import.meta.dir, "screenshots");
 

@@ -3,7 +3,7 @@
  * a loopback pass-through that records status codes and can stand for an api that is down,
  * tampered with, or redeployed with another tool.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,9 @@ import { defineTool } from "../../../api/src/tools/define-tool.ts";
 import { capabilitiesAndTools } from "../../../api/src/tools/index.ts";
 import { loadTools } from "../../../api/src/tools/registry.ts";
 import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 type Mode = "pass" | "down" | "tamper";
 

@@ -3,11 +3,14 @@
  * caller who hangs up stops the upstream request. The endpoint is a fake at the edge of the
  * world; the api (for the tool surface) and the agent are real.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import type { RunStreamEvent } from "@trainer2/shared/wire";
 import { postRun, readEvents, runBody } from "../test-helpers.ts";
 import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream";
 

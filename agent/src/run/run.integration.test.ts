@@ -2,12 +2,15 @@
  * /run against the real api and database, with the offline model over real HTTP, in both of
  * the SDK's OpenAI APIs.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { postRun, readEvents, runBody } from "../test-helpers.ts";
 import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 const agents: Record<string, TestAgent> = {};

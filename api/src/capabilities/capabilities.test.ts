@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { tool } from "@openai/agents";
 import { verifyDetached } from "@trainer2/shared/tokens";
 import { capabilitiesDto, headers } from "@trainer2/shared/wire";
@@ -7,6 +7,9 @@ import { defineTool } from "../tools/define-tool.ts";
 import { loadTools } from "../tools/registry.ts";
 import { badAgentAuthorizations, createHarness, type Harness } from "../tools/test-helpers.ts";
 import { undescribedColumn } from "./table-cards.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let h: Harness;
 

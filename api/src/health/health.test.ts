@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSql } from "@trainer2/db";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
@@ -6,6 +6,9 @@ import { createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
 import { startAgentDouble } from "../realtime/agent-double.ts";
 import { startTestApi, type TestApi } from "../testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 

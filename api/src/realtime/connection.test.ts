@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeCodes } from "@trainer2/shared/wire";
 import { badTokens, devLoginToken } from "../auth/bad-tokens.ts";
 import { startTestApi, type TestApi } from "../testing.ts";
 import { openSocket } from "./test-socket.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 

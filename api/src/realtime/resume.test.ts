@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "../testing.ts";
 import { type AgentDouble, answer, manual, startAgentDouble } from "./agent-double.ts";
 import { openSocket } from "./test-socket.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 let agent: AgentDouble;

@@ -3,10 +3,13 @@
  * after update_profile over HTTP, the user's open socket receives a `state` event that
  * already carries the new profile. Another user's socket gets nothing.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 import { startTestApi, type TestApi } from "../testing.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import {
   finishAssistantMessage,
@@ -10,6 +10,9 @@ import {
 } from "./messages.ts";
 import { createSession, getOwnedSession, titleFrom } from "./sessions.ts";
 import { upsertUserFromIdentity } from "./users.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let db: TestDatabase;
 let userId: string;

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestDatabase, type TestDatabase } from "../testing.ts";
 import { getProfile } from "./profiles.ts";
 import { findUserByIdentity, upsertUserFromIdentity } from "./users.ts";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let db: TestDatabase;
 beforeAll(async () => {

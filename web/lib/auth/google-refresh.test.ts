@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { SignJWT } from "jose";
 import { refreshGoogleIdToken } from "./google-refresh";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 // A fake Google token endpoint on loopback: the only double, at the edge of the world.
 type Reply = { status: number; body: unknown };

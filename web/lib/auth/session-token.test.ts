@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { decodeJwt, SignJWT } from "jose";
 import type { Account } from "next-auth";
 import { devMinter } from "./dev-login";
 import { refreshGoogleIdToken } from "./google-refresh";
 import { nextSessionToken, refreshMarginSeconds, type TokenDeps } from "./session-token";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 // Fake Google token endpoint (edge of the world); everything else is the real code.
 let status = 200;

@@ -2,11 +2,14 @@
  * The chat page's logic without a browser, against the real api, agent, offline model and
  * database: a turn that changes the profile, and a socket dropped mid-answer.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { devMinter } from "../auth/dev-login";
 import { ChatController, type ChatSnapshot } from "./chat-controller";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 let api: TestApi;
 let agent: TestAgent;

@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
 import { type ConnectionStatus, RealtimeClient, realtimeUrl, tokenExpiry } from "./client";
+
+// These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
+setDefaultTimeout(60_000);
 
 // A tiny WebSocket server double on loopback: it records every frame and lets each test
 // script the server's side of the /realtime protocol.
