@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
-import { startTestAgent, type TestAgent, waitUntilReady } from "./testing.ts";
+import { type OpenAiApi, startAgentPerApi } from "./test-helpers.ts";
+import type { TestAgent } from "./testing.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -57,24 +58,15 @@ async function openSocket(url: string) {
 }
 
 let api: TestApi;
-const agents: Record<string, TestAgent> = {};
+let agents: Record<OpenAiApi, TestAgent>;
 
 beforeAll(async () => {
   api = await startTestApi();
-  for (const mode of ["chat_completions", "responses"] as const) {
-    agents[mode] = await startTestAgent({
-      apiUrl: api.url,
-      apiPublicKey: api.keys.apiPublicKey,
-      agentPrivateKey: api.keys.agentPrivateKey,
-      api: mode,
-      offlineDelayMs: 2,
-    });
-    await waitUntilReady(agents[mode]!);
-  }
+  agents = await startAgentPerApi(api, { offlineDelayMs: 2 });
 });
 
 afterAll(async () => {
-  for (const agent of Object.values(agents)) await agent.close();
+  for (const agent of Object.values(agents ?? {})) await agent.close();
   await api?.close();
 });
 

@@ -2,9 +2,11 @@
  * Shared pieces of the agent's tests: a user and session in the real database, run tokens
  * signed like the api signs them, and reading a /run NDJSON stream.
  */
+import type { TestApi } from "@trainer2/api/testing";
 import type { Sql } from "@trainer2/db";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
+import { startTestAgent, type TestAgent, waitUntilReady } from "./testing.ts";
 
 export async function createUserAndSession(sql: Sql) {
   const subject = crypto.randomUUID();
@@ -56,4 +58,26 @@ export async function readEvents(response: Response): Promise<RunStreamEvent[]> 
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => runStreamEvent.parse(JSON.parse(line)));
+}
+
+export const openAiApis = ["chat_completions", "responses"] as const;
+export type OpenAiApi = (typeof openAiApis)[number];
+
+/** One ready agent per OpenAI API the SDK can speak, all on the same real api. */
+export async function startAgentPerApi(
+  api: TestApi,
+  options: { offlineDelayMs?: number } = {},
+): Promise<Record<OpenAiApi, TestAgent>> {
+  const agents = {} as Record<OpenAiApi, TestAgent>;
+  for (const mode of openAiApis) {
+    agents[mode] = await startTestAgent({
+      apiUrl: api.url,
+      apiPublicKey: api.keys.apiPublicKey,
+      agentPrivateKey: api.keys.agentPrivateKey,
+      api: mode,
+      ...options,
+    });
+    await waitUntilReady(agents[mode]);
+  }
+  return agents;
 }

@@ -6,30 +6,22 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
-import { postRun, readEvents, runBody } from "../test-helpers.ts";
-import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+import { type OpenAiApi, postRun, readEvents, runBody, startAgentPerApi } from "../test-helpers.ts";
+import type { TestAgent } from "../testing.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
 let api: TestApi;
-const agents: Record<string, TestAgent> = {};
+let agents: Record<OpenAiApi, TestAgent>;
 
 beforeAll(async () => {
   api = await startTestApi();
-  for (const mode of ["chat_completions", "responses"] as const) {
-    agents[mode] = await startTestAgent({
-      apiUrl: api.url,
-      apiPublicKey: api.keys.apiPublicKey,
-      agentPrivateKey: api.keys.agentPrivateKey,
-      api: mode,
-    });
-    await waitUntilReady(agents[mode]!);
-  }
+  agents = await startAgentPerApi(api);
 });
 
 afterAll(async () => {
-  for (const agent of Object.values(agents)) await agent.close();
+  for (const agent of Object.values(agents ?? {})) await agent.close();
   await api?.close();
 });
 
