@@ -17,8 +17,6 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     connect_timeout: options.connectTimeout ?? 10,
     idle_timeout: 30,
     onnotice: () => {},
-    // Dates stay strings: the wire wants ISO text, and `date` columns have no time zone.
-    types: {},
   });
 }
 

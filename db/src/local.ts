@@ -29,7 +29,13 @@ function isAlive(pid: number): boolean {
 export function findRunningEmbedded(dataDir = defaultDataDir): string | undefined {
   const path = recordPath(dataDir);
   if (!existsSync(path)) return undefined;
-  const parsed = runningRecord.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  let record: unknown;
+  try {
+    record = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined; // A torn write from a killed runner: nobody serves it.
+  }
+  const parsed = runningRecord.safeParse(record);
   if (parsed.success && isAlive(parsed.data.pid)) return parsed.data.url;
   return undefined;
 }
