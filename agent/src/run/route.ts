@@ -17,23 +17,30 @@ export type RunRouteDeps = RunDeps & {
   ready: () => boolean;
 };
 
-async function authorize(c: Context, publicKey: KeyLike, body: RunRequest): Promise<string> {
+type RunClaims = Awaited<ReturnType<typeof verifyRunToken>>;
+
+/** Checked before the body is read: a caller without the api's token learns nothing more. */
+async function authenticate(
+  c: Context,
+  publicKey: KeyLike,
+): Promise<{ token: string; claims: RunClaims }> {
   const header = c.req.header("authorization") ?? "";
   const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!token) throw new AppError("unauthorized", "a run token is required (Authorization: Bearer)");
-  let claims: Awaited<ReturnType<typeof verifyRunToken>>;
   try {
-    claims = await verifyRunToken(token, publicKey);
+    return { token, claims: await verifyRunToken(token, publicKey) };
   } catch (error) {
     throw new AppError("unauthorized", "the run token is not valid", { cause: error });
   }
+}
+
+function authorize(claims: RunClaims, body: RunRequest): void {
   if (
     claims.runId !== body.runId ||
     claims.userId !== body.userId ||
     claims.sessionId !== body.sessionId
   )
     throw new AppError("forbidden", "the run token was issued for another run");
-  return token;
 }
 
 async function parseBody(c: Context): Promise<RunRequest> {
@@ -50,8 +57,9 @@ async function parseBody(c: Context): Promise<RunRequest> {
 }
 
 export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Response> {
+  const { token: runToken, claims } = await authenticate(c, deps.apiPublicKey);
   const body = await parseBody(c);
-  const runToken = await authorize(c, deps.apiPublicKey, body);
+  authorize(claims, body);
   if (!deps.ready() && !deps.current().surface)
     throw new AppError("agent_unavailable", "the agent has not synced its tools with the api yet");
   // The request's server span (httpTracing); the stream below may start after it returns.

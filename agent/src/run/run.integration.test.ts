@@ -110,4 +110,22 @@ describe("/run refuses callers without the api's token", () => {
     const workouts = await api.sql`select 1 from workouts where user_id = ${body.userId}`;
     expect(workouts.length).toBe(0);
   });
+
+  test("the token is checked before the body: a stranger's bad body learns nothing about it", async () => {
+    const agentUrl = agents.chat_completions!.url;
+    const { body } = await runBody(api.sql, api.keys.apiPrivateKey, "hello");
+    for (const strange of [{ ...body, input: "" }, { nonsense: true }]) {
+      const response = await postRun(agentUrl, strange, undefined);
+      expect(response.status).toBe(401);
+      const answer = (await response.json()) as { code: string; message: string };
+      expect(answer.code).toBe("unauthorized");
+      expect(answer.message).not.toMatch(/input|runId|history/);
+    }
+    const notJson = await fetch(`${agentUrl}/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer not-a-token" },
+      body: "{",
+    });
+    expect(notJson.status).toBe(401);
+  });
 });
