@@ -193,6 +193,27 @@ describe("a chat turn", () => {
     owner.socket.close();
     other.socket.close();
   });
+
+  test("an answer containing NUL characters completes and is stored, not left streaming", async () => {
+    agent.setScript((io) => {
+      io.send({ type: "delta", text: "zero\u0000byte" });
+      io.send({
+        type: "completed",
+        output: "zero\u0000byte",
+        items: [{ role: "assistant", content: "zero\u0000byte" }],
+      });
+      io.end();
+    });
+    const { socket } = await signedIn();
+    socket.send({ type: "chat", text: "odd", clientMsgId: "n1" });
+    const { sessionId } = await socket.next("message");
+    expect((await socket.next("run.completed")).sessionId).toBe(sessionId);
+    expect((await storedMessages(sessionId)).map((r) => [r.content, r.status])).toEqual([
+      ["odd", "complete"],
+      ["zero\uFFFDbyte", "complete"],
+    ]);
+    socket.close();
+  });
 });
 
 describe("a turn that does not complete", () => {

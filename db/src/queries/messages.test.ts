@@ -102,6 +102,20 @@ describe("messages", () => {
     ]);
   });
 
+  test("an answer with NUL characters is stored (replaced), not left streaming", async () => {
+    const session = await createSession(db.sql, userId, "nul");
+    const { assistant } = await turn(session.id, "hi");
+    const ended = await finishAssistantMessage(db.sql, assistant.id, {
+      content: "a\u0000b",
+      status: "complete",
+      items: [{ role: "assistant", "con\u0000tent": ["x\u0000"] }],
+    });
+    expect(ended).toMatchObject({ status: "complete", content: "a\uFFFDb" });
+    expect(await historyItems(db.sql, session.id, assistant.seq + 1)).toEqual([
+      { role: "assistant", "con\uFFFDtent": ["x\uFFFD"] },
+    ]);
+  });
+
   test("start-up recovery marks streaming answers interrupted", async () => {
     const session = await createSession(db.sql, userId, "crash");
     const left = await turn(session.id, "mid-run");

@@ -3,6 +3,7 @@
  * same transaction as the insert, so replay ("everything after seq N") is exact.
  */
 import type { AgentItem, Message } from "@trainer2/shared/wire";
+import { withoutNul } from "./nul.ts";
 import { reserveSeqs } from "./sessions.ts";
 import { type Queryable, toIso } from "./users.ts";
 
@@ -83,7 +84,10 @@ export async function findByClientMsgId(
   return row ? { sessionId: row.session_id, message: toMessage(row) } : null;
 }
 
-/** Ends the assistant message of a run: its text, final status and (when complete) items. */
+/**
+ * Ends the assistant message of a run: its text, final status and (when complete) items.
+ * The text and items come from a model: a NUL in them is replaced so the write cannot fail.
+ */
 export async function finishAssistantMessage(
   sql: Queryable,
   id: string,
@@ -95,13 +99,14 @@ export async function finishAssistantMessage(
   },
 ): Promise<Message> {
   // sql.json, not JSON.stringify: postgres.js would encode a string param as a jsonb string.
-  const items = end.items ? sql.json(end.items as never) : null;
+  const items = end.items ? sql.json(withoutNul(end.items) as never) : null;
+  const content = withoutNul(end.content);
   // One statement, so the message and the session's activity time change together.
   const [row] = await sql<MessageRow[]>`
     with ended as (
       update messages
-      set content = ${end.content}, status = ${end.status}, items = ${items},
-          error_code = ${end.errorCode ?? null}, updated_at = now()
+      set content = ${content}, status = ${end.status}, items = ${items},
+          error_code = ${withoutNul(end.errorCode ?? null)}, updated_at = now()
       where id = ${id}
       returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at
     ), touched as (
