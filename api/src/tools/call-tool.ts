@@ -6,6 +6,7 @@
  * (status error) still commits.
  */
 import type { Sql, TransactionSql } from "@trainer2/db";
+import { withoutNul } from "@trainer2/db/queries/nul";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import {
   claimToolCall,
@@ -84,6 +85,27 @@ function fromRecord(record: ToolCallRecord): Outcome {
 
 const issuePath = (path: PropertyKey[]) => path.map(String).join(".");
 
+/** Where the first U+0000 sits in parsed arguments: Postgres cannot store it in text. */
+function nulPath(value: unknown, path: PropertyKey[] = []): PropertyKey[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulPath(item, [...path, Array.isArray(value) ? Number(key) : key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function invalid(issues: { path: string; message: string }[]): Outcome {
+  const named = issues.map((issue) => `${issue.path || "(arguments)"}: ${issue.message}`);
+  return {
+    status: "invalid",
+    error: { code: "invalid_arguments", message: `Invalid arguments: ${named.join("; ")}`, issues },
+    changedData: false,
+  };
+}
+
 async function evaluate(
   tx: TransactionSql,
   tools: Tool[],
@@ -114,21 +136,13 @@ async function evaluate(
   }
   const parsed = tool.input.safeParse(request.args);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({
-      path: issuePath(issue.path),
-      message: issue.message,
-    }));
-    const named = issues.map((issue) => `${issue.path || "(arguments)"}: ${issue.message}`);
-    return {
-      status: "invalid",
-      error: {
-        code: "invalid_arguments",
-        message: `Invalid arguments: ${named.join("; ")}`,
-        issues,
-      },
-      changedData: false,
-    };
+    return invalid(
+      parsed.error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message })),
+    );
   }
+  const withNul = nulPath(parsed.data);
+  if (withNul)
+    return invalid([{ path: issuePath(withNul), message: "must not contain NUL characters" }]);
   const { userId, sessionId, runId } = request.run;
   try {
     const result = await tx.savepoint((sp) =>
@@ -167,7 +181,8 @@ export async function callTool(sql: Sql, tools: Tool[], request: CallRequest): P
     if (!claimed) {
       const stored = await findToolCall(tx, run.runId, toolCallId);
       if (!stored) throw new AppError("internal", "The tool call record vanished.");
-      if (stored.tool !== toolName) {
+      // Compared as stored: a NUL in the name was replaced on the way in.
+      if (stored.tool !== withoutNul(toolName)) {
         throw new AppError("conflict", "This tool call id was already used for another tool.");
       }
       return toResult(fromRecord(stored), true);

@@ -172,6 +172,26 @@ describe("POST /tools/:name records every call", () => {
     expect(record).toMatchObject({ status: "invalid", errorCode: "invalid_arguments" });
   });
 
+  test("a NUL in the arguments is invalid_arguments naming the field, and recorded", async () => {
+    const user = await h.createUser();
+    const { run, call } = await h.startRun(user);
+    const response = await call("log_workout", { ...workoutArgs, kind: "run\u0000" });
+    expect(response.status).toBe(400);
+    expect(toolResponse.parse(await response.json())).toMatchObject({
+      ok: false,
+      error: { code: "invalid_arguments", issues: [{ path: "kind", message: expect.any(String) }] },
+    });
+    const unknown = await call("get%00profile", {});
+    expect(unknown.status).toBe(404);
+    expect(
+      (await listToolCallsOfRun(h.sql, run.runId)).map((r) => [r.tool, r.status, r.arguments]),
+    ).toEqual([
+      ["log_workout", "invalid", { ...workoutArgs, kind: "run\uFFFD" }],
+      ["get\uFFFDprofile", "error", {}],
+    ]);
+    expect(await countWorkouts(user.userId)).toBe(0);
+  });
+
   test("oversized arguments are refused as invalid and recorded", async () => {
     const user = await h.createUser();
     const { run, call } = await h.startRun(user);

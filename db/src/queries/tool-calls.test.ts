@@ -62,4 +62,28 @@ describe("tool call audit", () => {
     const stored = await findToolCall(db.sql, runId, "x");
     expect(stored).toMatchObject({ userId: null, sessionId: null, status: "error" });
   });
+
+  test("a NUL in the name, arguments or result is replaced, and the call is recorded", async () => {
+    const runId = crypto.randomUUID();
+    const id = await claimToolCall(db.sql, {
+      toolCallId: "n",
+      runId,
+      userId,
+      sessionId: null,
+      tool: "get\u0000profile",
+      arguments: { "k\u0000": ["v\u0000"] },
+    });
+    expect(id).toBeString();
+    await finishToolCall(db.sql, id!, {
+      status: "error",
+      result: { code: "not_found", message: "no \u0000" },
+      errorCode: "not_found",
+      durationMs: 1,
+    });
+    expect(await findToolCall(db.sql, runId, "n")).toMatchObject({
+      tool: "get\uFFFDprofile",
+      arguments: { "k\uFFFD": ["v\uFFFD"] },
+      result: { code: "not_found", message: "no \uFFFD" },
+    });
+  });
 });

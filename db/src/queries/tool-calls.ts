@@ -3,6 +3,7 @@
  * invalid ones. (run_id, tool_call_id) is unique, which makes a call idempotent: the row is
  * claimed first, so a retry (or a concurrent twin) finds it and gets the stored answer.
  */
+import { withoutNul } from "./nul.ts";
 import type { Queryable } from "./users.ts";
 
 export type ToolCallStatus = "ok" | "error" | "invalid" | "refused";
@@ -65,6 +66,7 @@ export type ClaimToolCall = {
  * Inserts the call's row, provisionally as an error, and returns its id; null when the
  * (run, call id) pair already exists. Against a concurrent twin the insert waits for the
  * other transaction and then yields null, so only one of them ever runs the tool.
+ * Name and arguments come from a model: a NUL in them is replaced, so the call is recorded.
  */
 export async function claimToolCall(sql: Queryable, call: ClaimToolCall): Promise<string | null> {
   const [row] = await sql<{ id: string }[]>`
@@ -74,8 +76,8 @@ export async function claimToolCall(sql: Queryable, call: ClaimToolCall): Promis
       ${call.runId},
       (select id from users where id = ${call.userId}),
       (select id from chat_sessions where id = ${call.sessionId}),
-      ${call.tool},
-      ${call.arguments === undefined ? null : sql.json(call.arguments as never)},
+      ${withoutNul(call.tool)},
+      ${call.arguments === undefined ? null : sql.json(withoutNul(call.arguments) as never)},
       'error'
     )
     on conflict (run_id, tool_call_id) do nothing
@@ -98,8 +100,8 @@ export async function finishToolCall(
   await sql`
     update tool_calls set
       status = ${outcome.status},
-      result = ${outcome.result === undefined ? null : sql.json(outcome.result as never)},
-      error_code = ${outcome.errorCode},
+      result = ${outcome.result === undefined ? null : sql.json(withoutNul(outcome.result) as never)},
+      error_code = ${withoutNul(outcome.errorCode)},
       duration_ms = ${Math.round(outcome.durationMs)}
     where id = ${id}`;
 }
