@@ -51,6 +51,9 @@ export function classify(error: unknown): Failure {
     if (link instanceof ModelIdleTimeout) return failure("model_timeout");
     if (link instanceof APIConnectionTimeoutError) return failure("model_timeout");
     if (link instanceof APIConnectionError) return failure("model_unavailable");
+    // The client could not parse what the endpoint sent (not the API's JSON events): the
+    // endpoint is wrong or broken, which the person can fix, not an agent bug.
+    if (link instanceof SyntaxError) return failure("model_unavailable");
     const status = statusOf(link);
     if (status === undefined) continue;
     if (status === 401 || status === 403) return failure("model_auth");

@@ -12,7 +12,7 @@ import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
-type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream";
+type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream" | "garbage";
 
 /** A model endpoint that misbehaves on demand and notes when a caller went away. */
 function startFakeUpstream() {
@@ -48,6 +48,11 @@ function startFakeUpstream() {
           return error(429, "Rate limit reached", { "retry-after": "120" });
         case "500":
           return error(500, "The server had an error");
+        case "garbage":
+          // A 200 event stream that is not the API's JSON (a wrong endpoint or a broken proxy).
+          return new Response("data: {not json\n\n", {
+            headers: { "content-type": "text/event-stream" },
+          });
         case "hang":
           await new Promise((resolve) => request.signal.addEventListener("abort", resolve));
           return new Response(null, { status: 499 });
@@ -120,6 +125,7 @@ describe.each(["chat_completions", "responses"] as const)("model errors (%s)", (
     ["500", "model_unavailable", "Try again"],
     ["hang", "model_timeout", "too long"],
     ["stall", "model_timeout", "too long"],
+    ["garbage", "model_unavailable", "OPENAI_BASE_URL"],
   ] as const)("upstream %s ends in failed %s", async (behaviour, code, hint) => {
     upstream.state.behaviour = behaviour;
     const events = await runOnce(agents[mode]!);
