@@ -64,6 +64,14 @@ export async function fetchCapabilities(options: FetchOptions): Promise<FetchRes
   }
   const bad = parsed.data.tables.find((table) => !safeName.test(table.name));
   if (bad) throw unavailable(`table name ${JSON.stringify(bad.name)} is not a safe file name`);
+  // One file per name, and the SDK refuses an agent with two tools of one name.
+  for (const [kind, names] of [
+    ["tool", parsed.data.tools.map((tool) => tool.name)],
+    ["table", parsed.data.tables.map((table) => table.name)],
+  ] as const) {
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw unavailable(`${kind} name ${JSON.stringify(twice)} appears more than once`);
+  }
   const etag = response.headers.get("etag") ?? `"${parsed.data.version}"`;
   return { status: "ok", capabilities: parsed.data, etag };
 }
