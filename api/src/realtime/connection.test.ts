@@ -169,6 +169,24 @@ describe("frames", () => {
     socket.close();
   });
 
+  test("a NUL in a chat frame is a bad_request naming the field; nothing is stored", async () => {
+    const socket = await signedIn();
+    socket.send({ type: "chat", text: "hi\u0000there", clientMsgId: "n1" });
+    expect(await socket.next()).toEqual({
+      type: "error",
+      code: "bad_request",
+      message: "text: must not contain NUL characters",
+    });
+    socket.send({ type: "chat", text: "hi", clientMsgId: "n\u0000" });
+    expect(await socket.next()).toMatchObject({
+      type: "error",
+      message: expect.stringMatching(/^clientMsgId:/),
+    });
+    expect(await socket.drain()).toEqual([]);
+    expect(await api.sql`select 1 from messages`).toHaveLength(0);
+    socket.close();
+  });
+
   test("repeated bad frames close the socket with 4400", async () => {
     const socket = await signedIn();
     for (let i = 0; i < 3; i++) socket.send({ type: "nope" } as never);

@@ -148,6 +148,11 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     }
     if (json === undefined) return badFrame("bad_request", "The frame is not valid JSON.");
     if (!parsed.success) return badFrame("bad_request", describeIssues(parsed.error));
+    // Postgres cannot store U+0000 in text: refuse it here, naming the field, not as internal.
+    const nulField = Object.entries(parsed.data).find(
+      ([, value]) => typeof value === "string" && value.includes("\u0000"),
+    )?.[0];
+    if (nulField) return badFrame("bad_request", `${nulField}: must not contain NUL characters`);
     badFrames = 0;
     try {
       await dispatch(parsed.data, client);
