@@ -325,6 +325,33 @@ describe("a turn that does not complete", () => {
     socket.close();
   });
 
+  test("an answer that cannot be stored ends interrupted, never left streaming", async () => {
+    // A real refusal from the database, for this one answer only.
+    await api.sql.unsafe(`
+      create function refuse_answer() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$;
+      create trigger refuse_answer before update on messages for each row
+        when (new.status = 'complete' and new.content = 'unstorable') execute function refuse_answer();`);
+    try {
+      agent.setScript(answer("unstorable"));
+      const { socket } = await signedIn();
+      socket.send({ type: "chat", text: "store this", clientMsgId: "u1" });
+      const { sessionId } = await socket.next("message");
+      expect(await socket.next("run.failed")).toMatchObject({ code: "internal" });
+      expect(
+        (await storedMessages(sessionId)).map((r) => [r.content, r.status, r.error_code]),
+      ).toEqual([
+        ["store this", "complete", null],
+        ["unstorable", "interrupted", "internal"],
+      ]);
+      socket.close();
+    } finally {
+      await api.sql.unsafe(
+        "drop trigger refuse_answer on messages; drop function refuse_answer();",
+      );
+    }
+  });
+
   test("a stream that ends without completed or failed is an agent_error", async () => {
     agent.setScript((io) => {
       io.send({ type: "delta", text: "and then" });

@@ -218,6 +218,14 @@ async function finishRun(
     });
   } catch (error) {
     ctx.logger.error("could not store the end of a run", { runId: run.runId, error });
+    // Never leave the answer `streaming`: clients would show it as still coming, forever.
+    await finishAssistantMessage(ctx.sql, placeholder.id, {
+      content: run.text,
+      status: run.text ? "interrupted" : "failed",
+      errorCode: "internal",
+    }).catch((again) =>
+      ctx.logger.error("could not mark a run as failed", { runId: run.runId, error: again }),
+    );
     ctx.hub.endRun(run);
     ctx.hub.toSession(run.userId, run.sessionId, {
       type: "run.failed",
