@@ -87,7 +87,9 @@ export async function executeRun(
     model: deps.model,
     tools,
   });
-  const history = request.history as unknown as AgentInputItem[];
+  // Stored history is cleaned again on the way in: sessions stored by an older agent may
+  // still carry items that no longer replay (see items.ts).
+  const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
   const calls = modelSpans(deps.telemetry, deps.metrics, deps.model);

@@ -16,7 +16,7 @@ type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream" | "garbage"
 
 /** A model endpoint that misbehaves on demand and notes when a caller went away. */
 function startFakeUpstream() {
-  const state = { behaviour: "500" as Behaviour, requests: 0, aborted: 0 };
+  const state = { behaviour: "500" as Behaviour, requests: 0, aborted: 0, lastBody: "" };
   const encoder = new TextEncoder();
   const chunk = (content: string) =>
     encoder.encode(
@@ -39,6 +39,7 @@ function startFakeUpstream() {
     idleTimeout: 0,
     async fetch(request) {
       state.requests++;
+      state.lastBody = await request.clone().text();
       request.signal.addEventListener("abort", () => state.aborted++, { once: true });
       switch (state.behaviour) {
         case "401":
@@ -155,3 +156,29 @@ test("a caller that hangs up aborts the upstream model request", async () => {
     await Bun.sleep(25);
   expect(upstream.state.aborted).toBe(abortedBefore + 1);
 });
+
+test.each(["chat_completions", "responses"] as const)(
+  "stored history with a reasoning item replays without it (%s)",
+  async (mode) => {
+    // A session stored before reasoning items were left out: sent on, they break every turn.
+    upstream.state.behaviour = "500";
+    const history = [
+      { type: "message", role: "user", content: "hi" },
+      { type: "reasoning", content: [{ type: "input_text", text: "Greet them back." }] },
+      {
+        type: "message",
+        role: "assistant",
+        status: "completed",
+        content: [{ type: "output_text", text: "Hello! How can I help?" }],
+      },
+    ];
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "thanks", history);
+    const response = await postRun(agents[mode]!.url, body, token, AbortSignal.timeout(20_000));
+    await readEvents(response);
+    const sent = upstream.state.lastBody;
+    // Booleans: a failure should not print the whole prompt.
+    expect(sent.includes("Hello! How can I help?")).toBe(true);
+    expect(sent.includes("Greet them back.")).toBe(false);
+    expect(sent.includes('"type":"reasoning"')).toBe(false);
+  },
+);
