@@ -8,6 +8,7 @@ import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { type OpenAiApi, postRun, readEvents, runBody, startAgentPerApi } from "../test-helpers.ts";
 import type { TestAgent } from "../testing.ts";
+import { isStrictReady } from "./strict-schema.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -81,6 +82,14 @@ describe.each(["chat_completions", "responses"] as const)("/run with %s", (mode)
     const [profile] = await api.sql`select goals from profiles where user_id = ${body.userId}`;
     expect(profile).toEqual({ goals: "to run a half marathon" });
   });
+});
+
+test("every tool the real api publishes is sent to the model in strict mode", () => {
+  const tools = agents.chat_completions.sync.surface?.tools ?? [];
+  expect(tools.length).toBeGreaterThan(0);
+  expect(tools.filter((tool) => !isStrictReady(tool.parameters)).map((tool) => tool.name)).toEqual(
+    [],
+  );
 });
 
 describe("/run refuses callers without the api's token", () => {

@@ -49,6 +49,51 @@ describe("SDK tools from synced specs", () => {
     expect(open).toMatchObject({ name: "open", strict: false });
   });
 
+  test("a schema strict mode would have to rewrite is sent as published, non-strict", () => {
+    // Strict mode would make `note` required-but-nullable (the api's `.optional()` refuses
+    // null) and keep a map (OpenAI refuses strict schemas whose objects are open).
+    const optional = {
+      type: "object",
+      properties: { kind: { type: "string" }, note: { type: "string" } },
+      required: ["kind"],
+      additionalProperties: false,
+    };
+    const map = {
+      type: "object",
+      properties: {
+        tags: { type: "object", additionalProperties: { type: "string" } },
+      },
+      required: ["tags"],
+      additionalProperties: false,
+    };
+    const nestedOptional = {
+      type: "object",
+      properties: {
+        sets: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { reps: { type: "integer" }, kg: { type: "number" } },
+            required: ["reps"],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ["sets"],
+      additionalProperties: false,
+    };
+    const tools = buildTools(
+      [
+        { name: "optional", description: "", parameters: optional },
+        { name: "map", description: "", parameters: map },
+        { name: "nested", description: "", parameters: nestedOptional },
+      ],
+      context,
+    );
+    expect(tools.map((tool) => tool.strict)).toEqual([false, false, false]);
+    expect(tools.map((tool) => tool.parameters)).toEqual([optional, map, nestedOptional] as never);
+  });
+
   test("an unreachable api becomes a model-visible tool error, not a crash", async () => {
     const events: RunStreamEvent[] = [];
     const [only] = buildTools(

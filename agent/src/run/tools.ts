@@ -15,6 +15,7 @@ import {
 } from "@trainer2/shared/telemetry";
 import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
 import { headers, type RunStreamEvent, type ToolSpec, toolResponse } from "@trainer2/shared/wire";
+import { isStrictReady } from "./strict-schema.ts";
 
 export type ToolContext = {
   apiUrl: string;
@@ -126,6 +127,8 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
     // Errors are already model-visible outcomes; anything else should end the run.
     errorFunction: null,
   };
+  // Strict only for a schema that needs no rewriting; any other is sent exactly as published.
+  if (!isStrictReady(spec.parameters)) return tool({ ...base, strict: false }) as never;
   try {
     return tool({ ...base, strict: true }) as unknown as FunctionTool;
   } catch (error) {
