@@ -75,6 +75,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
 
   const armExpiry = (expiresAt: number) => {
     clearTimeout(expiryTimer);
+    // The socket may have closed while the token was checked: cleanup has run already.
+    if (closed) return;
     const ms = expiresAt * 1000 - ctx.now();
     if (ms <= 0) return close(closeCodes.unauthorized, "The token has expired.");
     expiryTimer = setTimeout(
