@@ -45,8 +45,8 @@ const Message = memo(function Message({
         <div className="content">{item.content}</div>
       ) : null}
       {item.status === "sending" ? <p className="meta">Sending…</p> : null}
-      {item.status === "interrupted" ? <p className="meta">Stopped</p> : null}
-      {item.status === "failed" ? (
+      {item.status === "interrupted" && !item.error ? <p className="meta">Stopped</p> : null}
+      {item.status === "failed" || item.error ? (
         <div className="failure" role="alert">
           <span>{item.error?.message ?? "This answer could not be completed."}</span>
           <button type="button" className="button small" onClick={() => onRetry(item)}>

@@ -182,6 +182,29 @@ describe("chat view", () => {
     });
   });
 
+  test("a failure before any text is failed; after some text it is interrupted, as stored", () => {
+    const started = apply(emptyChat(sid), {
+      type: "run.started",
+      runId: run,
+      sessionId: sid,
+      clientMsgId: "c",
+      seq: 2,
+    });
+    const failure: ServerEvent = {
+      type: "run.failed",
+      runId: run,
+      sessionId: sid,
+      seq: 2,
+      code: "agent_unreachable",
+      message: "The connection to the trainer broke.",
+    };
+    expect(apply(started, failure).items[0]?.status).toBe("failed");
+    const cut = apply(started, delta(2, 0, "Chapter 1."), failure).items[0];
+    expect(cut).toMatchObject({ status: "interrupted", content: "Chapter 1." });
+    // The reason and its Retry stay visible.
+    expect(cut?.error?.code).toBe("agent_unreachable");
+  });
+
   test("events of another session are ignored", () => {
     const view = loadSession(emptyChat(), { id: sid, title: null, messages: [message(1)] });
     const after = apply(view, { ...delta(2, 0, "elsewhere"), sessionId: other } as ServerEvent);

@@ -279,7 +279,9 @@ export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
             ? item
             : {
                 ...item,
-                status: stopped ? "interrupted" : "failed",
+                // As the api stores it: a failure after some text keeps that text as
+                // interrupted, so a reload shows the same status as the live page.
+                status: stopped || item.content ? "interrupted" : "failed",
                 ...(stopped ? {} : { error: { code: event.code, message: event.message } }),
               },
         assistantSeed(event.seq, event.runId),
