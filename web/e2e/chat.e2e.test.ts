@@ -48,6 +48,9 @@ async function stored(sessionId: string) {
 const lastAssistant = () => page.locator("[data-testid=message][data-role=assistant]").last();
 const composer = () => page.getByRole("textbox", { name: "Message" });
 const connected = () => page.getByTestId("connection").getByText("Connected");
+/** The transcript shows its newest message (its own scroll box is at the end). */
+const transcriptAtEnd = () =>
+  page.$eval(".transcript", (el) => el.scrollHeight - el.scrollTop - el.clientHeight <= 2);
 
 async function send(text: string) {
   await composer().fill(text);
@@ -183,7 +186,15 @@ describe("chat in the browser", () => {
   });
 
   test("a dropped socket loses and duplicates nothing", async () => {
+    // Scrolled up to re-read: sending still shows the end of the chat.
+    await page.$eval(".transcript", (el) => {
+      el.scrollTop = 0;
+    });
+    const asked = page.locator("[data-testid=message][data-role=user]");
+    const before = await asked.count();
     await send("tell me a long story");
+    await asked.nth(before).waitFor();
+    expect(await transcriptAtEnd()).toBe(true);
     const answer = lastAssistant();
     await page.waitForFunction(() => {
       const nodes = document.querySelectorAll("[data-testid=message][data-role=assistant]");
@@ -267,6 +278,9 @@ describe("chat in the browser", () => {
       .nth(firstStored.length - 1)
       .waitFor();
     expect(await transcript()).toEqual(firstStored);
+    // An opened chat shows its latest messages, not its first.
+    expect(await page.$eval(".transcript", (el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    expect(await transcriptAtEnd()).toBe(true);
   });
 
   test("sign-out ends the session", async () => {

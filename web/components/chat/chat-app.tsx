@@ -96,7 +96,13 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
           onOpen={(id) => controller.openSession(id)}
         />
         <main className="chat" aria-label="Chat">
-          <Transcript items={view.items} loading={loading} onRetry={onRetry} />
+          <Transcript
+            sessionId={view.sessionId}
+            items={view.items}
+            loading={loading}
+            streaming={streaming}
+            onRetry={onRetry}
+          />
           {notice ? (
             <div className="alert notice" role="alert">
               <span>{notice.message}</span>

@@ -1,10 +1,17 @@
 "use client";
 
-import { memo, useEffect, useRef } from "react";
+import { memo, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatItem } from "@/lib/realtime/chat-state";
+import { isAtEnd, shouldFollow, type TranscriptShape } from "./follow-scroll";
 import { toolText } from "./tool-line";
 
-type Props = { items: ChatItem[]; loading: boolean; onRetry: (item: ChatItem) => void };
+type Props = {
+  sessionId: string | null;
+  items: ChatItem[];
+  loading: boolean;
+  streaming: boolean;
+  onRetry: (item: ChatItem) => void;
+};
 
 // Items keep their identity until they change, so while one answer streams only it re-renders.
 const Message = memo(function Message({
@@ -58,23 +65,62 @@ const Message = memo(function Message({
   );
 });
 
-export function Transcript({ items, loading, onRetry }: Props) {
-  const end = useRef<HTMLDivElement>(null);
+const shapeOf = (sessionId: string | null, items: ChatItem[]): TranscriptShape => {
+  const last = items.at(-1);
+  return {
+    sessionId,
+    count: items.length,
+    last: last ? { key: last.key, role: last.role, status: last.status } : null,
+  };
+};
+
+export function Transcript({ sessionId, items, loading, streaming, onRetry }: Props) {
   const box = useRef<HTMLDivElement>(null);
+  // Whether the reader was at the end at their last scroll (see follow-scroll.ts).
+  const pinned = useRef(true);
+  const shown = useRef<TranscriptShape>(shapeOf(null, []));
   const last = items.at(-1);
   const lastLength = last?.content.length ?? 0;
 
-  // Follow the answer as it streams, unless the reader scrolled up to read something else.
+  // Before paint, so the reader never sees the old position flash.
   // biome-ignore lint/correctness/useExhaustiveDependencies: re-run as the last message grows
+  useLayoutEffect(() => {
+    const el = box.current;
+    const now = shapeOf(sessionId, items);
+    const follow = shouldFollow(shown.current, now, pinned.current);
+    shown.current = now;
+    if (!el || !follow) return;
+    // scrollTop, not scrollIntoView: that would also scroll the page around the transcript.
+    el.scrollTop = el.scrollHeight;
+    pinned.current = true;
+  }, [sessionId, items.length, last?.key, last?.status, lastLength]);
+
+  // The box itself changes size too (the offline banner arriving, the phone's profile panel,
+  // the composer growing): a reader at the end stays at the end.
   useEffect(() => {
     const el = box.current;
-    if (!el) return;
-    const nearBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 160;
-    if (nearBottom) end.current?.scrollIntoView({ block: "end" });
-  }, [items.length, lastLength]);
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (pinned.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   return (
-    <div className="transcript" ref={box} role="log" aria-label="Messages" tabIndex={-1}>
+    <div
+      className="transcript"
+      ref={box}
+      role="log"
+      aria-label="Messages"
+      // While an answer streams, screen readers wait for it instead of reading each token.
+      aria-busy={streaming}
+      // No tabIndex: browsers make a scrolling box keyboard-focusable by themselves (arrows,
+      // Page Up/Down); -1 would take that away.
+      onScroll={(event) => {
+        pinned.current = isAtEnd(event.currentTarget);
+      }}
+    >
       {loading && items.length === 0 ? <p className="muted center">Loading your chat…</p> : null}
       {!loading && items.length === 0 ? (
         <div className="empty">
@@ -88,7 +134,6 @@ export function Transcript({ items, loading, onRetry }: Props) {
       {items.map((item) => (
         <Message key={item.key} item={item} onRetry={onRetry} />
       ))}
-      <div ref={end} />
     </div>
   );
 }
