@@ -32,8 +32,11 @@ export class Hub {
   private readonly clients = new Map<string, Set<Client>>();
   private readonly runs = new Map<string, ActiveRun>();
   private readonly reserved = new Set<string>();
-  /** Bumped on every stored-message change of a session (not on deltas): see `version`. */
-  private readonly versions = new Map<string, number>();
+  /**
+   * Sessions a resume is reading, with a count of their stored-message changes (not deltas)
+   * meanwhile: see `watchChanges`. Entries live only as long as a read, so this stays small.
+   */
+  private readonly watched = new Map<string, { readers: number; changes: number }>();
 
   constructor(
     private readonly loadState: StateLoader,
@@ -58,8 +61,8 @@ export class Hub {
 
   /** Every socket of `userId` following `sessionId` gets `event`. */
   toSession(userId: string, sessionId: string, event: ServerEvent): void {
-    if (event.type !== "delta" && event.type !== "tool")
-      this.versions.set(sessionId, this.version(sessionId) + 1);
+    const watch = this.watched.get(sessionId);
+    if (watch && event.type !== "delta" && event.type !== "tool") watch.changes += 1;
     for (const client of this.clients.get(userId) ?? [])
       if (client.sessions.has(sessionId)) client.send(event);
   }
@@ -68,9 +71,34 @@ export class Hub {
     for (const client of this.clients.get(userId) ?? []) client.send(event);
   }
 
-  /** Changes whenever a session's stored messages may have changed; deltas excluded. */
-  version(sessionId: string): number {
-    return this.versions.get(sessionId) ?? 0;
+  /**
+   * Starts noticing changes to a session's stored messages (deltas excluded); the returned
+   * function stops and says whether any happened. Call it also when the read failed.
+   */
+  watchChanges(sessionId: string): () => boolean {
+    const watch = this.watched.get(sessionId) ?? { readers: 0, changes: 0 };
+    watch.readers += 1;
+    this.watched.set(sessionId, watch);
+    const before = watch.changes;
+    let stopped = false;
+    return () => {
+      if (!stopped) {
+        stopped = true;
+        watch.readers -= 1;
+        if (watch.readers === 0) this.watched.delete(sessionId);
+      }
+      return watch.changes !== before;
+    };
+  }
+
+  /** How many entries each index holds: every one must go when its socket or run does. */
+  sizes(): { users: number; runs: number; reserved: number; watched: number } {
+    return {
+      users: this.clients.size,
+      runs: this.runs.size,
+      reserved: this.reserved.size,
+      watched: this.watched.size,
+    };
   }
 
   /**

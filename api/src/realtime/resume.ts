@@ -21,9 +21,14 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   if (!owned) throw new AppError("not_found", "Session not found.");
   let messages: Message[] = [];
   for (let attempt = 1; ; attempt++) {
-    const version = hub.version(frame.sessionId);
-    messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
-    if (hub.version(frame.sessionId) === version || attempt >= maxReadAttempts) break;
+    const stop = hub.watchChanges(frame.sessionId);
+    let changed: boolean;
+    try {
+      messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
+    } finally {
+      changed = stop();
+    }
+    if (!changed || attempt >= maxReadAttempts) break;
   }
   // From here to the end nothing awaits: no event of the session can slip in between.
   client.sessions.add(frame.sessionId);

@@ -137,3 +137,22 @@ describe("a socket that closes while its auth frame is checked", () => {
     );
   });
 });
+
+describe("the hub after a session's sockets and runs are gone", () => {
+  test("holds no entry for them", async () => {
+    newGate();
+    gate.open();
+    const socket = await openSocket(`ws://127.0.0.1:${server.port}/realtime`);
+    socket.send({ type: "auth", token: "chatter" });
+    await socket.next("ready");
+    // No agent listens: the turn still stores, announces and ends (agent_unavailable).
+    socket.send({ type: "chat", text: "hello", clientMsgId: "h1" });
+    const { sessionId } = await socket.next("message");
+    await socket.next("run.failed");
+    socket.send({ type: "resume", sessionId, afterSeq: 0 });
+    expect((await socket.drain()).map((event) => event.type)).toEqual(["message", "message"]);
+    socket.close();
+    await until(noSocketOpen);
+    expect(api.hub.sizes()).toEqual({ users: 0, runs: 0, reserved: 0, watched: 0 });
+  });
+});
