@@ -145,6 +145,17 @@ describe("chat in the browser", () => {
     await page.screenshot({ path: join(screenshots, "chat-desktop.png") });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(screenshots, "chat-phone.png"), fullPage: true });
+    // On a phone the page fits the screen with the composer in view; the profile is a tap away.
+    const box = await composer().boundingBox();
+    expect(box!.y + box!.height).toBeLessThanOrEqual(844);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(
+      844,
+    );
+    expect(await page.getByTestId("profile-goals").isVisible()).toBe(false);
+    await page.getByRole("button", { name: "Profile" }).click();
+    expect(await page.getByTestId("profile-goals").textContent()).toBe("to run a 5k");
+    expect(await page.getByTestId("profile-goals").isVisible()).toBe(true);
+    await page.getByRole("button", { name: "Profile" }).click();
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

@@ -57,11 +57,13 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
   }, [controller]);
 
   const onRetry = useCallback((item: ChatItem) => controller.retry(item), [controller]);
+  // Phone widths show the profile on demand (the toggle is hidden on wide screens).
+  const [panelOpen, setPanelOpen] = useState(false);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
   const streaming = view.activeRun !== null;
 
   return (
-    <div className="app">
+    <div className={panelOpen ? "app panel-open" : "app"}>
       <header className="topbar">
         <span className="brand">trainer2</span>
         <ConnectionBadge
@@ -70,6 +72,15 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
           onReconnect={() => controller.reconnectNow()}
         />
         <span className="spacer" />
+        <button
+          type="button"
+          className="button ghost panel-toggle"
+          aria-expanded={panelOpen}
+          aria-controls="state-panel"
+          onClick={() => setPanelOpen((open) => !open)}
+        >
+          Profile
+        </button>
         <span className="who" title={state?.user.email ?? undefined}>
           {state?.user.name ?? userName}
         </span>

@@ -38,7 +38,12 @@ function WorkoutItem({ workout }: { workout: Workout }) {
 export function StatePanel({ state, loading }: Props) {
   const profile = state?.profile;
   return (
-    <aside className="panel" aria-label="Your training profile" data-testid="state-panel">
+    <aside
+      id="state-panel"
+      className="panel"
+      aria-label="Your training profile"
+      data-testid="state-panel"
+    >
       <section>
         <h2>Profile</h2>
         {loading ? <p className="muted">Loading…</p> : null}
