@@ -51,6 +51,7 @@ const connected = () => page.getByTestId("connection").getByText("Connected");
 /** The transcript shows its newest message (its own scroll box is at the end). */
 const transcriptAtEnd = () =>
   page.$eval(".transcript", (el) => el.scrollHeight - el.scrollTop - el.clientHeight <= 2);
+const focusedText = () => page.evaluate(() => document.activeElement?.textContent ?? "");
 
 async function send(text: string) {
   await composer().fill(text);
@@ -183,6 +184,8 @@ describe("chat in the browser", () => {
       return (last?.querySelector(".content")?.textContent?.length ?? 0) > length + 20;
     }, early.length);
     expect(await composer().isDisabled()).toBe(true);
+    // The disabled composer handed the keyboard to Stop rather than to the top of the page.
+    expect(await focusedText()).toBe("Stop");
     await page.getByRole("button", { name: "Stop" }).click();
     await answer.and(page.locator("[data-status=interrupted]")).waitFor();
     await answer.getByText("Stopped").waitFor();
@@ -269,6 +272,7 @@ describe("chat in the browser", () => {
     await page.getByRole("button", { name: "New chat" }).click();
     await page.getByText("Say hello to your trainer").waitFor();
     expect(sessionIdInUrl()).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("composer-input");
     await send("log a 30 minute run");
     await page.getByTestId("workout").getByText("run").waitFor();
     await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();

@@ -57,6 +57,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
   }, [controller]);
 
   const onRetry = useCallback((item: ChatItem) => controller.retry(item), [controller]);
+  const input = useRef<HTMLTextAreaElement>(null);
   // Phone widths show the profile on demand (the toggle is hidden on wide screens).
   const [panelOpen, setPanelOpen] = useState(false);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
@@ -103,7 +104,11 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
           sessions={state?.sessions ?? []}
           currentId={view.sessionId}
           disabled={streaming}
-          onNew={() => controller.newChat()}
+          onNew={() => {
+            controller.newChat();
+            // A new chat is for typing: put the cursor there.
+            input.current?.focus();
+          }}
           onOpen={(id) => controller.openSession(id)}
         />
         <main className="chat" aria-label="Chat">
@@ -131,6 +136,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             connected={status === "connected"}
             onSend={(text) => controller.send(text)}
             onStop={() => controller.cancel()}
+            inputRef={input}
           />
         </main>
         <StatePanel state={state} loading={loading && !state} />

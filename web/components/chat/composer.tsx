@@ -1,23 +1,38 @@
 "use client";
 
 import { maxChatTextLength } from "@trainer2/shared/wire";
-import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type RefObject,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 
 type Props = {
   streaming: boolean;
   connected: boolean;
   onSend: (text: string) => boolean;
   onStop: () => void;
+  /** Lets the page put the cursor here (after "New chat"). */
+  inputRef?: RefObject<HTMLTextAreaElement | null>;
 };
 
-export function Composer({ streaming, connected, onSend, onStop }: Props) {
+export function Composer({ streaming, connected, onSend, onStop, inputRef }: Props) {
   const [text, setText] = useState("");
-  const input = useRef<HTMLTextAreaElement>(null);
+  const ownInput = useRef<HTMLTextAreaElement>(null);
+  const input = inputRef ?? ownInput;
+  const stop = useRef<HTMLButtonElement>(null);
 
-  // Back to the keyboard as soon as the answer is done.
   useEffect(() => {
+    // Back to the keyboard as soon as the answer is done.
     if (!streaming) input.current?.focus();
-  }, [streaming]);
+    // Disabling the box drops its focus to the page; hand it to Stop instead, so a keyboard
+    // user is not sent back to the top and can stop the answer with Enter.
+    else if ([input.current, document.body, null].includes(document.activeElement as never))
+      stop.current?.focus();
+  }, [streaming, input]);
 
   const submit = () => {
     if (streaming || !text.trim()) return;
@@ -56,7 +71,7 @@ export function Composer({ streaming, connected, onSend, onStop }: Props) {
         aria-describedby={connected ? undefined : "composer-offline"}
       />
       {streaming ? (
-        <button type="button" className="button danger" onClick={onStop}>
+        <button ref={stop} type="button" className="button danger" onClick={onStop}>
           Stop
         </button>
       ) : (
