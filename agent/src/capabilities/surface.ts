@@ -71,11 +71,14 @@ async function writeAtomically(path: string, content: string) {
   }
 }
 
-/** Removes files in `folder` with `extension` whose names are not in `keep`. */
+/** A file written aside by `writeAtomically` that a crash left behind before its rename. */
+const leftover = (file: string) => file.includes(".tmp-");
+
+/** Removes files in `folder` with `extension` whose names are not in `keep`, and leftovers. */
 async function removeStale(folder: string, extension: string, keep: Set<string>) {
   for (const file of await readdir(folder)) {
-    if (!file.endsWith(extension) || keep.has(file.slice(0, -extension.length))) continue;
-    await rm(join(folder, file), { force: true });
+    const stale = file.endsWith(extension) && !keep.has(file.slice(0, -extension.length));
+    if (stale || leftover(file)) await rm(join(folder, file), { force: true });
   }
 }
 
@@ -101,6 +104,7 @@ export async function writeSurface(dir: string, surface: Surface): Promise<void>
   await writeAtomically(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   await removeStale(toolsDir, ".json", new Set(manifest.tools));
   await removeStale(tablesDir, ".md", new Set(manifest.tables));
+  await removeStale(dir, ".json", new Set(["manifest"]));
 }
 
 /** The last good surface on disk, or undefined when there is none or it is damaged. */
