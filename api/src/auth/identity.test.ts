@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { AppError } from "@trainer2/shared/errors";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPublicKey } from "@trainer2/shared/tokens";
 import { devLoginToken } from "./bad-tokens.ts";
@@ -44,6 +45,37 @@ describe("Google", () => {
     await expect(verify(await provider.mintIdToken())).rejects.toMatchObject({
       message: expect.stringContaining("issuer"),
     });
+  });
+});
+
+describe("an identity provider that cannot be reached", () => {
+  test("is unavailable (503), not a bad token (401)", async () => {
+    const errorPage = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response("down for maintenance", { status: 500 }),
+    });
+    try {
+      const token = await provider.mintIdToken();
+      for (const jwksUrl of [
+        "http://127.0.0.1:9/jwks",
+        `http://127.0.0.1:${errorPage.port}/jwks`,
+      ]) {
+        const verify = createIdentityVerifier({
+          oidc: { issuer: provider.issuer, jwksUrl, audience: provider.audience },
+        });
+        const refusal = await verify(token).then(
+          () => null,
+          (error: AppError) => ({ code: error.code, status: error.status }),
+        );
+        expect({ jwksUrl, refusal }).toEqual({
+          jwksUrl,
+          refusal: { code: "unavailable", status: 503 },
+        });
+      }
+    } finally {
+      await errorPage.stop(true);
+    }
   });
 });
 

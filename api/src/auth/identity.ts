@@ -89,6 +89,20 @@ function providersFrom(config: IdentityConfig): Provider[] {
 const unauthorized = (message: string, cause?: unknown) =>
   new AppError("unauthorized", message, cause === undefined ? undefined : { cause });
 
+/**
+ * The provider's keys could not be had (network, timeout, an error page): the token may be
+ * fine, so this is not a 401, which would make clients throw away good tokens.
+ */
+function keysUnavailable(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    // jose's generic error comes only from a JWKS response that is not 200 or not JSON.
+    error.code === "ERR_JOSE_GENERIC"
+  );
+}
+
 /** A plain reason for the client; jose's own messages stay in the logs via `cause`. */
 function reasonOf(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -101,8 +115,10 @@ function reasonOf(error: unknown): AppError {
     return unauthorized("The token's signing key is unknown.", error);
   if (error instanceof errors.JWSSignatureVerificationFailed)
     return unauthorized("The token's signature is invalid.", error);
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
-    return unauthorized("The sign-in keys could not be fetched.", error);
+  if (keysUnavailable(error))
+    return new AppError("unavailable", "Sign-in could not be checked right now; try again.", {
+      cause: error,
+    });
   return unauthorized("The token is malformed or invalid.", error);
 }
 
