@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { maxChatTextLength } from "@trainer2/shared/wire";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
@@ -296,6 +297,20 @@ describe("chat in the browser", () => {
     // An opened chat shows its latest messages, not its first.
     expect(await page.$eval(".transcript", (el) => el.scrollHeight > el.clientHeight)).toBe(true);
     expect(await transcriptAtEnd()).toBe(true);
+  });
+
+  test("the composer grows with a long draft and shows the length limit", async () => {
+    const empty = (await composer().boundingBox())!.height;
+    await composer().fill("I want to get fitter.\n".repeat(6));
+    expect((await composer().boundingBox())!.height).toBeGreaterThan(empty);
+    expect(await page.getByTestId("composer-count").count()).toBe(0);
+    // A paste longer than a message can be is cut at the limit, and the page says so.
+    await composer().fill("x".repeat(maxChatTextLength + 1000));
+    const count = (await page.getByTestId("composer-count").textContent()) ?? "";
+    const limit = maxChatTextLength.toLocaleString("en");
+    expect(count).toContain(`${limit} / ${limit} characters`);
+    await composer().fill("");
+    expect(await page.getByTestId("composer-count").count()).toBe(0);
   });
 
   test("sign-out ends the session", async () => {

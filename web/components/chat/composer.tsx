@@ -19,6 +19,9 @@ type Props = {
   inputRef?: RefObject<HTMLTextAreaElement | null>;
 };
 
+/** The counter appears this close to the limit: earlier it is noise. */
+const counterFrom = maxChatTextLength - 500;
+
 export function Composer({ streaming, connected, onSend, onStop, inputRef }: Props) {
   const [text, setText] = useState("");
   const ownInput = useRef<HTMLTextAreaElement>(null);
@@ -52,6 +55,11 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef }: Pro
     submit();
   };
 
+  const hints = [
+    connected ? null : "composer-offline",
+    text.length >= counterFrom ? "composer-count" : null,
+  ].filter(Boolean);
+
   return (
     <form className="composer" onSubmit={onSubmit}>
       <label className="visually-hidden" htmlFor="composer-input">
@@ -68,7 +76,7 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef }: Pro
         rows={2}
         placeholder={streaming ? "The trainer is answering…" : "Message your trainer"}
         title="Enter sends, Shift+Enter starts a new line"
-        aria-describedby={connected ? undefined : "composer-offline"}
+        aria-describedby={hints.length ? hints.join(" ") : undefined}
       />
       {streaming ? (
         <button ref={stop} type="button" className="button danger" onClick={onStop}>
@@ -79,8 +87,18 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef }: Pro
           Send
         </button>
       )}
+      {text.length >= counterFrom ? (
+        <p
+          id="composer-count"
+          className={`small composer-hint ${text.length >= maxChatTextLength ? "over" : "muted"}`}
+          data-testid="composer-count"
+        >
+          {text.length.toLocaleString("en")} / {maxChatTextLength.toLocaleString("en")} characters
+          {text.length >= maxChatTextLength ? " (the most one message can hold)" : ""}
+        </p>
+      ) : null}
       {connected ? null : (
-        <p id="composer-offline" className="muted small offline-hint">
+        <p id="composer-offline" className="muted small composer-hint">
           Not connected: messages are sent once the connection is back.
         </p>
       )}
