@@ -39,6 +39,7 @@ export class CapabilitySync {
   #syncedAt: Date | undefined;
   #error: string | undefined;
   #inFlight: Promise<SyncOutcome> | undefined;
+  #queued: Promise<SyncOutcome> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #loaded = false;
@@ -63,12 +64,28 @@ export class CapabilitySync {
     };
   }
 
-  /** One sync now; concurrent callers share the one in flight. */
+  /**
+   * One sync now. A sync already under way may have asked the api before the change this
+   * caller knows about, so callers arriving meanwhile share one more sync that follows it.
+   */
   syncNow(): Promise<SyncOutcome> {
-    this.#inFlight ??= this.#sync().finally(() => {
-      this.#inFlight = undefined;
+    const running = this.#inFlight;
+    if (!running) return this.#begin();
+    this.#queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.#begin();
+      });
+    return this.#queued;
+  }
+
+  #begin(): Promise<SyncOutcome> {
+    const run: Promise<SyncOutcome> = this.#sync().finally(() => {
+      if (this.#inFlight === run) this.#inFlight = undefined;
     });
-    return this.#inFlight;
+    this.#inFlight = run;
+    return run;
   }
 
   async #sync(): Promise<SyncOutcome> {
@@ -140,6 +157,7 @@ export class CapabilitySync {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    await this.#queued?.catch(() => undefined);
     await this.#inFlight?.catch(() => undefined);
   }
 }
