@@ -94,6 +94,9 @@ describe("chat in the browser", () => {
     await connected().waitFor();
     await page.getByText("Say hello to your trainer").waitFor();
     expect(await page.locator(".who").textContent()).toBe("Casey Runner");
+    // A local icon: without one every page load logged a 404 for /favicon.ico.
+    const icon = await page.locator("link[rel=icon]").first().getAttribute("href");
+    expect(await page.evaluate(async (href) => (await fetch(href)).status, icon!)).toBe(200);
   });
 
   test("the session renews its id_token on demand (what the page does after close 4401)", async () => {
@@ -283,6 +286,10 @@ describe("chat in the browser", () => {
 
     const chats = page.getByRole("navigation", { name: "Chats" });
     await chats.getByText("log a 30 minute run").waitFor();
+    // Titles are cut with an ellipsis in the list; the tooltip has the whole one.
+    expect(await chats.getByText("my goal is to run a 5k").getAttribute("title")).toBe(
+      "my goal is to run a 5k",
+    );
     await chats.getByText("my goal is to run a 5k").click();
     await page.waitForFunction(
       (id) => new URL(location.href).searchParams.get("session") === id,

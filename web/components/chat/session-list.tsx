@@ -24,6 +24,8 @@ export function SessionList({ sessions, currentId, disabled, onNew, onOpen }: Pr
               aria-current={session.id === currentId ? "page" : undefined}
               disabled={disabled && session.id !== currentId}
               onClick={() => onOpen(session.id)}
+              // Long titles are cut with an ellipsis; the tooltip has the whole one.
+              title={session.title ?? undefined}
             >
               {session.title ?? "Untitled chat"}
             </button>
