@@ -12,7 +12,16 @@ import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
-type Behaviour = "401" | "429" | "500" | "hang" | "stall" | "stream" | "garbage";
+type Behaviour =
+  | "401"
+  | "429"
+  | "500"
+  | "hang"
+  | "stall"
+  | "stream"
+  | "garbage"
+  | "unknown_tool"
+  | "bad_arguments";
 
 /** A model endpoint that misbehaves on demand and notes when a caller went away. */
 function startFakeUpstream() {
@@ -28,6 +37,20 @@ function startFakeUpstream() {
         choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: null }],
       })}\n\n`,
     );
+  const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+  const chunkOf = (content: string | null, finish: string | null = null) => ({
+    id: "chatcmpl-fake",
+    object: "chat.completion.chunk",
+    created: 0,
+    model: "fake",
+    choices: [
+      {
+        index: 0,
+        delta: content === null ? {} : { role: "assistant", content },
+        finish_reason: finish,
+      },
+    ],
+  });
   const error = (status: number, message: string, extra: Record<string, string> = {}) =>
     Response.json(
       { error: { message, type: "error", code: null, param: null } },
@@ -54,6 +77,36 @@ function startFakeUpstream() {
           return new Response("data: {not json\n\n", {
             headers: { "content-type": "text/event-stream" },
           });
+        case "unknown_tool":
+        case "bad_arguments": {
+          // Chat Completions only: a tool call the agent did not offer, or arguments that are
+          // not JSON; once a tool result came back, a short answer.
+          const answered = state.lastBody.includes('"role":"tool"');
+          const name = state.behaviour === "unknown_tool" ? "drop_all_tables" : "log_workout";
+          const call = {
+            index: 0,
+            id: `call_${state.requests}`,
+            type: "function",
+            function: { name, arguments: "{not json" },
+          };
+          const events = answered
+            ? [sse(chunkOf("Sorry, that did not work.")), sse(chunkOf(null, "stop"))]
+            : [
+                sse({
+                  ...chunkOf(null, "tool_calls"),
+                  choices: [
+                    {
+                      index: 0,
+                      delta: { role: "assistant", tool_calls: [call] },
+                      finish_reason: "tool_calls",
+                    },
+                  ],
+                }),
+              ];
+          return new Response(`${events.join("")}data: [DONE]\n\n`, {
+            headers: { "content-type": "text/event-stream" },
+          });
+        }
         case "hang":
           await new Promise((resolve) => request.signal.addEventListener("abort", resolve));
           return new Response(null, { status: 499 });
@@ -182,3 +235,30 @@ test.each(["chat_completions", "responses"] as const)(
     expect(sent.includes('"type":"reasoning"')).toBe(false);
   },
 );
+
+describe("a model that misuses the tools (chat_completions)", () => {
+  test("a call to a tool the agent does not have ends the run in one failed, nothing written", async () => {
+    upstream.state.behaviour = "unknown_tool";
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 30 minute run");
+    const response = await postRun(agents.chat_completions!.url, body, token);
+    const events = await readEvents(response);
+    expect(events.filter((event) => ["completed", "failed"].includes(event.type))).toEqual([
+      expect.objectContaining({ type: "failed", code: "agent_error" }),
+    ]);
+    expect(events.some((event) => event.type === "tool")).toBe(false);
+    const calls = await api.sql`select 1 from tool_calls where run_id = ${body.runId}`;
+    expect(calls.length).toBe(0);
+  });
+
+  test("arguments that are not JSON go back to the model as an error; the run completes", async () => {
+    upstream.state.behaviour = "bad_arguments";
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 30 minute run");
+    const events = await readEvents(await postRun(agents.chat_completions!.url, body, token));
+    const terminal = events.filter((event) => ["completed", "failed"].includes(event.type));
+    expect(terminal).toEqual([
+      expect.objectContaining({ type: "completed", output: "Sorry, that did not work." }),
+    ]);
+    const workouts = await api.sql`select 1 from workouts where user_id = ${body.userId}`;
+    expect(workouts.length).toBe(0);
+  });
+});
