@@ -24,8 +24,9 @@ const messages: Record<RunFailureCode, string> = {
   model_unavailable:
     "The model provider could not be reached or had an error. Try again shortly; check OPENAI_BASE_URL if it persists.",
   model_timeout: "The model took too long to answer. Please try again.",
+  // A 404 is as often a base URL without its /v1 (or pointing at another app) as a model name.
   model_bad_request:
-    "The model provider refused the request. Check OPENAI_MODEL and OPENAI_API for this endpoint.",
+    "The model provider refused the request. Check OPENAI_MODEL, OPENAI_API and OPENAI_BASE_URL (usually ending in /v1) for this endpoint.",
   agent_error: "The agent ran into a problem answering. Please try again.",
 };
 

@@ -14,6 +14,7 @@ setDefaultTimeout(60_000);
 
 type Behaviour =
   | "401"
+  | "404"
   | "429"
   | "500"
   | "hang"
@@ -67,6 +68,9 @@ function startFakeUpstream() {
       switch (state.behaviour) {
         case "401":
           return error(401, "Incorrect API key provided");
+        case "404":
+          // What a server answers when OPENAI_BASE_URL lacks its /v1 (or names another app).
+          return new Response("Not Found", { status: 404 });
         case "429":
           // A long Retry-After must not make the agent sit and wait.
           return error(429, "Rate limit reached", { "retry-after": "120" });
@@ -175,6 +179,7 @@ async function runOnce(agent: TestAgent): Promise<RunStreamEvent[]> {
 describe.each(["chat_completions", "responses"] as const)("model errors (%s)", (mode) => {
   test.each([
     ["401", "model_auth", "OPENAI_API_KEY"],
+    ["404", "model_bad_request", "OPENAI_BASE_URL"],
     ["429", "model_rate_limited", "try again"],
     ["500", "model_unavailable", "Try again"],
     ["hang", "model_timeout", "too long"],
