@@ -4,7 +4,7 @@
  * handled one after another so a frame sent right after connecting waits for `ready`.
  */
 import { mostRecentSession } from "@trainer2/db/queries/sessions";
-import { type AppError, toAppError } from "@trainer2/shared/errors";
+import { type AppError, errorCodes, toAppError } from "@trainer2/shared/errors";
 import { type ClientFrame, clientFrame, closeCodes, type ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
@@ -87,7 +87,14 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
 
   const becomeReady = async (auth: Authenticated) => {
     armExpiry(auth.expiresAt);
-    const recent = await mostRecentSession(ctx.sql, auth.user.id);
+    let recent: Awaited<ReturnType<typeof mostRecentSession>>;
+    try {
+      recent = await mostRecentSession(ctx.sql, auth.user.id);
+    } catch (error) {
+      // Neither ready nor closed would leave a signed-in socket open that can do nothing.
+      logger.error("socket could not get ready", { error });
+      return close(errorCodes.internal.close, "The server could not get ready; reconnect.");
+    }
     if (closed) return;
     client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
     ctx.hub.add(client);

@@ -156,3 +156,24 @@ describe("the hub after a session's sockets and runs are gone", () => {
     expect(api.hub.sizes()).toEqual({ users: 0, runs: 0, reserved: 0, watched: 0 });
   });
 });
+
+describe("a socket whose user cannot be made ready", () => {
+  test("is closed with 1011 so the client reconnects, not left open and useless", async () => {
+    newGate();
+    gate.open();
+    // A real database failure: the sessions table is gone for a moment.
+    await db.sql`alter table chat_sessions rename to chat_sessions_away`;
+    try {
+      const socket = await openSocket(`ws://127.0.0.1:${server.port}/realtime`);
+      socket.send({ type: "auth", token: "unlucky" });
+      const outcome = await Promise.race([
+        socket.closed,
+        Bun.sleep(5000).then(() => ({ code: 0, reason: "still open" })),
+      ]);
+      expect(outcome.code).toBe(1011);
+      socket.close();
+    } finally {
+      await db.sql`alter table chat_sessions_away rename to chat_sessions`;
+    }
+  });
+});
