@@ -219,6 +219,14 @@ describe("chat in the browser", () => {
       const last = nodes[nodes.length - 1] as HTMLElement | undefined;
       return last?.dataset.status === "streaming" && (last.textContent?.length ?? 0) > 80;
     });
+    // On a phone the top bar must not grow a second row (and shove the chat) while reconnecting.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const topbarHeights = await page.evaluateHandle(() => {
+      const heights: number[] = [];
+      const bar = document.querySelector(".topbar")!;
+      new ResizeObserver(() => heights.push(bar.getBoundingClientRect().height)).observe(bar);
+      return heights;
+    });
     const dropped = await page.evaluate(() => {
       const sockets = (window as unknown as { __sockets: WebSocket[] }).__sockets;
       const live = sockets.filter((s) => s.readyState === WebSocket.OPEN);
@@ -228,6 +236,10 @@ describe("chat in the browser", () => {
     expect(dropped).toBe(1);
     await page.getByTestId("connection").getByText("Reconnecting…").waitFor();
     await connected().waitFor();
+    const heights = await topbarHeights.jsonValue();
+    expect(heights.length).toBeGreaterThan(0);
+    expect(new Set(heights).size).toBe(1);
+    await page.setViewportSize({ width: 1280, height: 800 });
     await answer.and(page.locator("[data-status=complete]")).waitFor({ timeout: 60_000 });
     const story = (await transcript()).at(-1)!.text;
     expect(story.startsWith("Chapter 1.")).toBe(true);

@@ -67,11 +67,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
     <div className={panelOpen ? "app panel-open" : "app"}>
       <header className="topbar">
         <span className="brand">trainer2</span>
-        <ConnectionBadge
-          status={status}
-          retryInMs={retryInMs}
-          onReconnect={() => controller.reconnectNow()}
-        />
+        <ConnectionBadge status={status} />
         <span className="spacer" />
         <button
           type="button"
@@ -137,6 +133,12 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             onSend={(text) => controller.send(text)}
             onStop={() => controller.cancel()}
             inputRef={input}
+            onReconnect={
+              // Worth offering only when the next automatic try is a while away.
+              status === "reconnecting" && retryInMs !== null && retryInMs > 1000
+                ? () => controller.reconnectNow()
+                : undefined
+            }
           />
         </main>
         <StatePanel state={state} loading={loading && !state} />

@@ -17,12 +17,14 @@ type Props = {
   onStop: () => void;
   /** Lets the page put the cursor here (after "New chat"). */
   inputRef?: RefObject<HTMLTextAreaElement | null>;
+  /** Offered while disconnected: try to reconnect at once instead of after the backoff. */
+  onReconnect?: () => void;
 };
 
 /** The counter appears this close to the limit: earlier it is noise. */
 const counterFrom = maxChatTextLength - 500;
 
-export function Composer({ streaming, connected, onSend, onStop, inputRef }: Props) {
+export function Composer({ streaming, connected, onSend, onStop, inputRef, onReconnect }: Props) {
   const [text, setText] = useState("");
   const ownInput = useRef<HTMLTextAreaElement>(null);
   const input = inputRef ?? ownInput;
@@ -100,6 +102,11 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef }: Pro
       {connected ? null : (
         <p id="composer-offline" className="muted small composer-hint">
           Not connected: messages are sent once the connection is back.
+          {onReconnect ? (
+            <button type="button" className="link" onClick={onReconnect}>
+              Retry now
+            </button>
+          ) : null}
         </p>
       )}
     </form>

@@ -1,6 +1,7 @@
 import type { ConnectionStatus } from "@/lib/realtime/client";
 
-type Props = { status: ConnectionStatus; retryInMs: number | null; onReconnect: () => void };
+/** Status only: its one-line width keeps the top bar from jumping (Retry now sits in the composer). */
+type Props = { status: ConnectionStatus };
 
 const labels: Record<ConnectionStatus, string> = {
   connecting: "Connecting…",
@@ -9,7 +10,7 @@ const labels: Record<ConnectionStatus, string> = {
   "signed-out": "Signed out",
 };
 
-export function ConnectionBadge({ status, retryInMs, onReconnect }: Props) {
+export function ConnectionBadge({ status }: Props) {
   return (
     <span
       className={`badge badge-${status}`}
@@ -19,11 +20,6 @@ export function ConnectionBadge({ status, retryInMs, onReconnect }: Props) {
     >
       <span className="dot" aria-hidden="true" />
       {labels[status]}
-      {status === "reconnecting" && retryInMs !== null && retryInMs > 1000 ? (
-        <button type="button" className="link" onClick={onReconnect}>
-          Retry now
-        </button>
-      ) : null}
       {status === "signed-out" ? (
         <a className="link" href="/signin">
           Sign in again
