@@ -52,6 +52,13 @@ export const workoutDto = z.object({
   createdAt: isoDateTime,
 });
 
+/** A finished tool call of an assistant message's run, as its live `tool` line ended. */
+export const messageToolDto = z.object({
+  name: z.string(),
+  status: z.enum(["ok", "error"]),
+  summary: z.string().optional(),
+});
+
 export const messageDto = z.object({
   id: uuid,
   seq: z.number().int().positive(),
@@ -61,6 +68,13 @@ export const messageDto = z.object({
   runId: uuid.nullable(),
   clientMsgId: z.string().nullable(),
   createdAt: isoDateTime,
+  /**
+   * Assistant messages: the run's tool calls, oldest first, so a reload shows the same tool
+   * lines as the live page. Absent where the sender did not look them up.
+   */
+  tools: z.array(messageToolDto).optional(),
+  /** Why an interrupted or failed answer ended (a `run.failed` code, or `interrupted`). */
+  errorCode: z.string().nullable().optional(),
 });
 
 export const sessionSummaryDto = z.object({
@@ -293,6 +307,7 @@ export type Profile = z.infer<typeof profileDto>;
 export type Exercise = z.infer<typeof exerciseDto>;
 export type Workout = z.infer<typeof workoutDto>;
 export type Message = z.infer<typeof messageDto>;
+export type MessageTool = z.infer<typeof messageToolDto>;
 export type SessionSummary = z.infer<typeof sessionSummaryDto>;
 export type Session = z.infer<typeof sessionDto>;
 export type State = z.infer<typeof stateDto>;

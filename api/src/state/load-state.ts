@@ -8,6 +8,7 @@ import { findUserById } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
 import type { State } from "@trainer2/shared/wire";
 import { toUserDto } from "../auth/authenticate.ts";
+import { withTools } from "./message-tools.ts";
 
 /**
  * `sessionId` given: that session, which must be the user's (404 otherwise, with no hint
@@ -29,7 +30,7 @@ export async function loadState(
     getProfile(sql, userId),
     listSessions(sql, userId),
     recentWorkouts(sql, userId),
-    session ? latestMessages(sql, session.id) : Promise.resolve([]),
+    session ? latestMessages(sql, session.id).then((page) => withTools(sql, page)) : [],
   ]);
   return {
     user: toUserDto(user),

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { finishAssistantMessage, insertTurn } from "@trainer2/db/queries/messages";
 import { createSession } from "@trainer2/db/queries/sessions";
+import {
+  claimToolCall,
+  finishToolCall,
+  type ToolCallStatus,
+} from "@trainer2/db/queries/tool-calls";
 import { stateDto } from "@trainer2/shared/wire";
 import { badTokens } from "../auth/bad-tokens.ts";
 import { startAgentDouble } from "../realtime/agent-double.ts";
@@ -164,6 +169,98 @@ describe("GET /state content and ownership", () => {
     expect(await theirs.json()).toEqual(await missing.json());
     const own = stateDto.parse(await (await getState(owner, `?sessionId=${session.id}`)).json());
     expect(own.session?.messages.map((m) => m.content)).toEqual(["secret", "ok"]);
+  });
+
+  test("assistant messages carry their own run's tool lines and why they ended", async () => {
+    const token = await api.identity.mintIdToken({ sub: "tools" });
+    const userId = await userIdOf(token);
+    /** One stored turn in `sessionId` whose run made `calls`, ended as `end`. */
+    async function storedTurn(
+      sessionId: string,
+      text: string,
+      calls: [tool: string, status: ToolCallStatus, message?: string][],
+      end: Parameters<typeof finishAssistantMessage>[2],
+    ) {
+      const runId = crypto.randomUUID();
+      const turn = await api.sql.begin((tx) =>
+        insertTurn(tx, { sessionId, text, clientMsgId: text, runId }),
+      );
+      if (!("user" in turn)) throw new Error("duplicate turn");
+      for (const [index, [tool, status, message]] of calls.entries()) {
+        const id = await claimToolCall(api.sql, {
+          toolCallId: `call_${index}`,
+          runId,
+          userId,
+          sessionId: status === "refused" ? null : sessionId,
+          tool,
+          arguments: {},
+        });
+        await finishToolCall(api.sql, id!, {
+          status,
+          result: status === "ok" ? { done: true } : { code: "x", message },
+          errorCode: status === "ok" ? null : "x",
+          durationMs: 1,
+        });
+        // Claimed one after another: make the order certain whatever the clock's resolution.
+        await api.sql`update tool_calls set created_at = now() + make_interval(secs => ${index})
+          where id = ${id!}`;
+      }
+      await finishAssistantMessage(api.sql, turn.assistant.id, end);
+      return runId;
+    }
+    const plan = await createSession(api.sql, userId, "plan");
+    const other = await createSession(api.sql, userId, "other");
+    await storedTurn(
+      plan.id,
+      "set my goal",
+      [
+        ["update_profile", "ok"],
+        ["log_workout", "invalid", "Invalid arguments: kind: Required"],
+        ["get_profile", "refused", "This run may not act on that session."],
+      ],
+      { content: "Done.", status: "complete" },
+    );
+    await storedTurn(plan.id, "and then?", [], {
+      content: "Half an ans",
+      status: "interrupted",
+      errorCode: "model_timeout",
+    });
+    // A second run in another session: its call must not show up in the first one.
+    await storedTurn(other.id, "my workouts?", [["list_workouts", "ok"]], {
+      content: "",
+      status: "failed",
+      errorCode: "interrupted",
+    });
+
+    const body = stateDto.parse(await (await getState(token, `?sessionId=${plan.id}`)).json());
+    const messages = body.session?.messages ?? [];
+    expect(messages.map((m) => [m.role, m.tools, m.errorCode])).toEqual([
+      ["user", undefined, null],
+      [
+        "assistant",
+        [
+          { name: "update_profile", status: "ok", summary: "update_profile done" },
+          { name: "log_workout", status: "error", summary: "Invalid arguments: kind: Required" },
+          {
+            name: "get_profile",
+            status: "error",
+            summary: "This run may not act on that session.",
+          },
+        ],
+        null,
+      ],
+      ["user", undefined, null],
+      ["assistant", [], "model_timeout"],
+    ]);
+    const theirs = stateDto.parse(await (await getState(token, `?sessionId=${other.id}`)).json());
+    expect(theirs.session?.messages.map((m) => [m.tools, m.errorCode, m.status])).toEqual([
+      [undefined, null, "complete"],
+      [
+        [{ name: "list_workouts", status: "ok", summary: "list_workouts done" }],
+        "interrupted",
+        "failed",
+      ],
+    ]);
   });
 
   test("a malformed session id: 400 naming the field", async () => {

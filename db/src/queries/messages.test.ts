@@ -92,6 +92,17 @@ describe("messages", () => {
       "",
     ]);
     expect((await latestMessages(db.sql, session.id, 3)).map((m) => m.seq)).toEqual([4, 5, 6]);
+    // Why an answer ended travels with it, so a reload can say so.
+    expect(
+      (await latestMessages(db.sql, session.id)).map((m) => [m.role, m.status, m.errorCode]),
+    ).toEqual([
+      ["user", "complete", null],
+      ["assistant", "complete", null],
+      ["user", "complete", null],
+      ["assistant", "interrupted", "cancelled"],
+      ["user", "complete", null],
+      ["assistant", "streaming", null],
+    ]);
     expect(await historyItems(db.sql, session.id, c.user.seq)).toEqual([
       { role: "user", content: "first" },
       { role: "assistant", content: "answer one" },
@@ -121,7 +132,7 @@ describe("messages", () => {
     const left = await turn(session.id, "mid-run");
     expect(await markStreamingInterrupted(db.sql)).toBeGreaterThanOrEqual(1);
     const [row] = await messagesAfter(db.sql, session.id, left.user.seq);
-    expect(row?.status).toBe("interrupted");
+    expect(row).toMatchObject({ status: "interrupted", errorCode: "interrupted" });
     expect(await markStreamingInterrupted(db.sql)).toBe(0);
   });
 

@@ -17,9 +17,11 @@ type MessageRow = {
   run_id: string | null;
   client_msg_id: string | null;
   created_at: Date | string;
+  error_code: string | null;
 };
 
-const columns = "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at";
+const columns =
+  "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code";
 
 export const toMessage = (row: MessageRow): Message => ({
   id: row.id,
@@ -30,6 +32,7 @@ export const toMessage = (row: MessageRow): Message => ({
   runId: row.run_id,
   clientMsgId: row.client_msg_id,
   createdAt: toIso(row.created_at),
+  errorCode: row.error_code,
 });
 
 export const maxMessagesInState = 200;
@@ -108,7 +111,8 @@ export async function finishAssistantMessage(
       set content = ${content}, status = ${end.status}, items = ${items},
           error_code = ${withoutNul(end.errorCode ?? null)}, updated_at = now()
       where id = ${id}
-      returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at
+      returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at,
+        error_code
     ), touched as (
       update chat_sessions set updated_at = now() where id = (select session_id from ended)
     )
