@@ -109,6 +109,7 @@ async function setUpTurn(
     clientMsgId: frame.clientMsgId,
     seq: inserted.assistant.seq,
     text: "",
+    tools: [],
     controller: new AbortController(),
   };
   hub.startRun(run);

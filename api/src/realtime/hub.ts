@@ -23,8 +23,38 @@ export type ActiveRun = {
   seq: number;
   /** The answer so far (what a resuming socket gets as one delta at offset 0). */
   text: string;
+  /**
+   * Its tool lines so far, as the live events left them: a resuming socket gets them at the
+   * same instant it starts following, so no line is missed or repeated (see resume.ts).
+   */
+  tools: RunToolLine[];
   controller: AbortController;
 };
+
+export type RunToolLine = {
+  name: string;
+  status: "started" | "ok" | "error";
+  summary?: string;
+  /** The model's call id when the agent sent one: pairs a call's end with its start. */
+  callId?: string;
+};
+
+/** Records a live tool event: an end replaces its call's `started` line, else it is added. */
+export function recordToolLine(run: ActiveRun, line: RunToolLine): void {
+  if (line.status !== "started") {
+    const index = run.tools.findLastIndex(
+      (t) =>
+        t.status === "started" &&
+        t.name === line.name &&
+        (line.callId === undefined || t.callId === undefined || t.callId === line.callId),
+    );
+    if (index !== -1) {
+      run.tools[index] = line;
+      return;
+    }
+  }
+  run.tools.push(line);
+}
 
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
 

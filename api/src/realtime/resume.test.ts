@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
+import { headers, type RunRequest } from "@trainer2/shared/wire";
 import { startTestApi, type TestApi } from "../testing.ts";
 import { type AgentDouble, answer, manual, startAgentDouble } from "./agent-double.ts";
 import { openSocket } from "./test-socket.ts";
@@ -35,6 +37,35 @@ async function firstTurn(sub: string) {
   await socket.next("run.completed");
   return { socket, sessionId };
 }
+
+/** What the agent does for a tool: the real `POST /tools/:name` with the run's own token. */
+async function callTool(request: RunRequest, name: string, callId: string, body: unknown) {
+  const { userId, sessionId, runId } = request;
+  const runToken = await signRunToken(
+    { userId, sessionId, runId },
+    await importPrivateKey(api.keys.apiPrivateKey),
+  );
+  const response = await fetch(`${api.url}/tools/${name}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey))}`,
+      [headers.runToken]: runToken,
+      [headers.toolCallId]: callId,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as { ok: boolean };
+}
+
+const goal = {
+  displayName: null,
+  goals: "run a 5k",
+  experienceLevel: null,
+  equipment: null,
+  limitations: null,
+  units: null,
+};
 
 describe("several sockets and resume", () => {
   test("two sockets of the user on the session receive the same turn", async () => {
@@ -154,6 +185,101 @@ describe("several sockets and resume", () => {
     later.send({ type: "resume", sessionId, afterSeq: 4 });
     expect(await later.drain()).toEqual([]);
     later.close();
+  });
+
+  test("a replayed answer carries its run's tool lines and why it ended", async () => {
+    const sub = `replay-tools-${crypto.randomUUID()}`;
+    const { socket, sessionId } = await firstTurn(sub);
+    agent.setScript(manual);
+    socket.send({ type: "chat", sessionId, text: "set my goal", clientMsgId: "goal" });
+    const run = await agent.nextRun();
+    run.send({ type: "tool", name: "update_profile", status: "started", callId: "c1" });
+    expect(await callTool(run.request, "update_profile", "c1", goal)).toMatchObject({ ok: true });
+    expect(await callTool(run.request, "log_workout", "c2", {})).toMatchObject({ ok: false });
+    run.send({
+      type: "tool",
+      name: "update_profile",
+      status: "ok",
+      summary: "update_profile done",
+    });
+    run.send({ type: "delta", text: "Saved your goal, " });
+    run.send({ type: "failed", code: "model_unavailable", message: "The model is down." });
+    run.end();
+    await socket.next("run.failed");
+    socket.close();
+
+    const { socket: later } = await connect(sub);
+    later.send({ type: "resume", sessionId, afterSeq: 3 });
+    // (A `state` event may come too: the profile changed.)
+    const [replayed, ...rest] = (await later.drain()).filter((e) => e.type !== "state");
+    expect(rest).toEqual([]);
+    if (replayed?.type !== "message") throw new Error("expected the stored answer");
+    expect(replayed.message).toMatchObject({
+      seq: 4,
+      status: "interrupted",
+      errorCode: "model_unavailable",
+      tools: [
+        { name: "update_profile", status: "ok", summary: "update_profile done" },
+        { name: "log_workout", status: "error", summary: expect.stringContaining("Invalid") },
+      ],
+    });
+    later.close();
+  });
+
+  test("a resume mid-run shows each tool line once, however its store and event interleave", async () => {
+    const sub = `resume-tools-${crypto.randomUUID()}`;
+    const { socket: first, sessionId } = await firstTurn(sub);
+    agent.setScript(manual);
+    first.send({ type: "chat", sessionId, text: "set my goal", clientMsgId: "goal" });
+    const started = await first.next("run.started");
+    const run = await agent.nextRun();
+    // A call that ended before the drop, and one whose row is stored but whose end the
+    // agent has not announced yet (its line is still "started" on every page).
+    run.send({ type: "tool", name: "get_profile", status: "started", callId: "c1" });
+    expect(await callTool(run.request, "get_profile", "c1", {})).toMatchObject({ ok: true });
+    run.send({ type: "tool", name: "get_profile", status: "ok", summary: "get_profile done" });
+    run.send({ type: "tool", name: "update_profile", status: "started", callId: "c2" });
+    expect(await callTool(run.request, "update_profile", "c2", goal)).toMatchObject({ ok: true });
+    while (api.app.hub.runOf(sessionId)?.tools.length !== 2) await Bun.sleep(10);
+    first.close();
+    await first.closed;
+
+    const { socket: again } = await connect(sub);
+    again.send({ type: "resume", sessionId, afterSeq: started.seq - 1 });
+    const base = { runId: started.runId, sessionId, seq: started.seq };
+    // (A late `state` event of the profile change may come too: not what this is about.)
+    expect((await again.drain()).filter((e) => e.type !== "state")).toEqual([
+      {
+        type: "message",
+        sessionId,
+        message: expect.objectContaining({
+          seq: started.seq,
+          status: "streaming",
+          tools: [{ name: "get_profile", status: "ok", summary: "get_profile done" }],
+        }),
+      },
+      { type: "delta", ...base, offset: 0, text: "" },
+      { type: "tool", ...base, name: "update_profile", status: "started" },
+    ]);
+    // Its end now arrives live, once: the replay did not take it from the stored row too.
+    run.send({
+      type: "tool",
+      name: "update_profile",
+      status: "ok",
+      summary: "update_profile done",
+    });
+    expect(await again.next("tool")).toEqual({
+      type: "tool",
+      ...base,
+      name: "update_profile",
+      status: "ok",
+      summary: "update_profile done",
+    });
+    run.send({ type: "completed", output: "Done.", items: [] });
+    run.end();
+    await again.next("run.completed");
+    expect(again.events.filter((e) => e.type === "tool").length).toBe(2);
+    again.close();
   });
 
   test("publishState sends the user's fresh state to each of their sockets only", async () => {

@@ -15,7 +15,7 @@ import { signRunToken } from "@trainer2/shared/tokens";
 import type { AgentItem } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
 import type { RealtimeContext } from "./context.ts";
-import type { ActiveRun } from "./hub.ts";
+import { type ActiveRun, recordToolLine } from "./hub.ts";
 
 /** Why the api itself stopped a run (the abort reason of its controller). */
 export class RunStop extends Error {
@@ -111,7 +111,13 @@ export async function streamOutcome(
               text: event.text,
             });
           } else if (event.type === "tool") {
-            const { name, status, summary } = event;
+            const { name, status, summary, callId } = event;
+            recordToolLine(run, {
+              name,
+              status,
+              ...(summary === undefined ? {} : { summary }),
+              ...(callId === undefined ? {} : { callId }),
+            });
             hub.toSession(run.userId, run.sessionId, {
               type: "tool",
               ...base,
