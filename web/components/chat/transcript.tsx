@@ -2,6 +2,7 @@
 
 import { memo, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatItem } from "@/lib/realtime/chat-state";
+import { failureText } from "./failure-line";
 import { isAtEnd, shouldFollow, type TranscriptShape } from "./follow-scroll";
 import { toolText } from "./tool-line";
 
@@ -55,7 +56,7 @@ const Message = memo(function Message({
       {item.status === "interrupted" && !item.error ? <p className="meta">Stopped</p> : null}
       {item.status === "failed" || item.error ? (
         <div className="failure" role="alert">
-          <span>{item.error?.message ?? "This answer could not be completed."}</span>
+          <span>{failureText(item.error)}</span>
           <button type="button" className="button small" onClick={() => onRetry(item)}>
             Retry
           </button>

@@ -6,6 +6,7 @@ import {
   applyEvent,
   type ChatView,
   emptyChat,
+  fromMessage,
   loadSession,
   resumeAfterSeq,
 } from "./chat-state";
@@ -283,5 +284,149 @@ describe("chat view", () => {
     });
     expect(switched.sessionId).toBe(other);
     expect(switched.items.map((i) => i.content)).toEqual(["elsewhere"]);
+  });
+});
+
+describe("stored messages after a reload", () => {
+  const tool = (
+    name: string,
+    status: "started" | "ok" | "error",
+    summary?: string,
+  ): ServerEvent => ({
+    type: "tool",
+    runId: run,
+    sessionId: sid,
+    seq: 2,
+    name,
+    status,
+    ...(summary ? { summary } : {}),
+  });
+
+  test("an answer brings its tool lines and the reason it ended", () => {
+    const item = fromMessage(
+      message(2, {
+        runId: run,
+        status: "interrupted",
+        errorCode: "shutdown",
+        tools: [
+          { name: "update_profile", status: "ok", summary: "update_profile done" },
+          { name: "log_workout", status: "error", summary: "Date is in the future" },
+        ],
+      }),
+    );
+    expect(item.tools).toEqual([
+      { name: "update_profile", status: "ok", summary: "update_profile done" },
+      { name: "log_workout", status: "error", summary: "Date is in the future" },
+    ]);
+    expect(item).toMatchObject({ status: "interrupted", error: { code: "shutdown" } });
+  });
+
+  test("a Stop stays 'Stopped' (no error), also when no text had come yet", () => {
+    for (const status of ["interrupted", "failed"] as const) {
+      const item = fromMessage(message(2, { status, content: "", errorCode: "cancelled" }));
+      expect(item.status).toBe("interrupted");
+      expect(item.error).toBeUndefined();
+    }
+  });
+
+  test("messages without the new fields (an older api) read as before", () => {
+    const item = fromMessage(message(2, { status: "failed" }));
+    expect(item).toMatchObject({ status: "failed", tools: [] });
+    expect(item.error).toBeUndefined();
+    expect(fromMessage(message(2, { errorCode: null })).error).toBeUndefined();
+  });
+
+  test("a reload shows what the live page showed", () => {
+    const live = apply(
+      emptyChat(sid),
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c", seq: 2 },
+      tool("update_profile", "started"),
+      tool("update_profile", "ok", "update_profile done"),
+      delta(2, 0, "Saved. Now"),
+      {
+        type: "run.failed",
+        runId: run,
+        sessionId: sid,
+        seq: 2,
+        code: "model_timeout",
+        message: "whatever the server said",
+      },
+    ).items[0]!;
+    const reloaded = loadSession(emptyChat(), {
+      id: sid,
+      title: null,
+      messages: [
+        message(2, {
+          runId: run,
+          content: "Saved. Now",
+          status: "interrupted",
+          errorCode: "model_timeout",
+          tools: [{ name: "update_profile", status: "ok", summary: "update_profile done" }],
+        }),
+      ],
+    }).items[0]!;
+    const shown = (item: typeof live) => ({
+      status: item.status,
+      content: item.content,
+      tools: item.tools,
+      code: item.error?.code,
+    });
+    expect(shown(reloaded)).toEqual(shown(live));
+  });
+
+  test("a replayed answer's lines replace ours, even while it is being written", () => {
+    let view = apply(
+      emptyChat(sid),
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c", seq: 2 },
+      tool("get_profile", "started"),
+      delta(2, 0, "Looking"),
+    );
+    // Dropped here; get_profile ended meanwhile. The replay has the lines as of the resume.
+    view = apply(view, {
+      type: "message",
+      sessionId: sid,
+      message: message(2, {
+        runId: run,
+        content: "",
+        status: "streaming",
+        tools: [{ name: "get_profile", status: "ok", summary: "get_profile done" }],
+      }),
+    });
+    expect(view.items[0]?.content).toBe("Looking");
+    expect(view.items[0]?.tools).toEqual([
+      { name: "get_profile", status: "ok", summary: "get_profile done" },
+    ]);
+    // A replay without tools (a user's echo, an older api) keeps what we have.
+    view = apply(view, {
+      type: "message",
+      sessionId: sid,
+      message: message(2, { runId: run, content: "", status: "streaming" }),
+    });
+    expect(view.items[0]?.tools).toHaveLength(1);
+  });
+
+  test("a snapshot keeps live lines of an answer still being written, takes stored ones after", () => {
+    const streaming = apply(
+      emptyChat(sid),
+      { type: "run.started", runId: run, sessionId: sid, clientMsgId: "c", seq: 2 },
+      tool("update_profile", "started"),
+    );
+    const snapshot = (status: Message["status"]) =>
+      loadSession(streaming, {
+        id: sid,
+        title: null,
+        messages: [
+          message(2, {
+            runId: run,
+            content: "",
+            status,
+            tools: [{ name: "update_profile", status: "ok", summary: "update_profile done" }],
+          }),
+        ],
+      }).items[0]?.tools;
+    expect(snapshot("streaming")).toEqual([{ name: "update_profile", status: "started" }]);
+    expect(snapshot("complete")).toEqual([
+      { name: "update_profile", status: "ok", summary: "update_profile done" },
+    ]);
   });
 });

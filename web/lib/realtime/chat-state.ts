@@ -18,7 +18,11 @@ export type ChatItem = {
   clientMsgId: string | null;
   runId: string | null;
   tools: ToolLine[];
-  error?: { code: string; message: string };
+  /**
+   * Why the answer ended early. Live failures bring the server's message; stored ones only
+   * their code: the page words both from the code (components/chat/failure-line.ts).
+   */
+  error?: { code: string; message?: string };
 };
 
 export type ChatView = {
@@ -39,16 +43,34 @@ export const emptyChat = (sessionId: string | null = null): ChatView => ({
   activeRun: null,
 });
 
-const fromMessage = (message: Message): ChatItem => ({
-  key: `s:${message.seq}`,
-  seq: message.seq,
-  role: message.role,
-  content: message.content,
-  status: message.status,
-  clientMsgId: message.clientMsgId,
-  runId: message.runId,
-  tools: [],
-});
+/**
+ * A stored message as the live page would show it: its run's tool lines, and why it ended.
+ * A Stop is "Stopped" however much text came (the api stores an empty one as failed).
+ */
+export function fromMessage(message: Message): ChatItem {
+  const code = message.errorCode ?? null;
+  const stopped = code !== null && cancelCodes.has(code) && message.status !== "complete";
+  const ended = message.status === "interrupted" || message.status === "failed";
+  return {
+    key: `s:${message.seq}`,
+    seq: message.seq,
+    role: message.role,
+    content: message.content,
+    status: stopped ? "interrupted" : message.status,
+    clientMsgId: message.clientMsgId,
+    runId: message.runId,
+    tools: (message.tools ?? []).map(({ name, status, summary }) => ({
+      name,
+      status,
+      ...(summary ? { summary } : {}),
+    })),
+    ...(code !== null && ended && !stopped ? { error: { code } } : {}),
+  };
+}
+
+/** Stored tool lines are the truth for a finished answer; the live ones otherwise. */
+const toolsOf = (message: Message, stored: ChatItem, mine: ChatItem) =>
+  message.tools !== undefined && finalStatuses.has(message.status) ? stored.tools : mine.tools;
 
 function sorted(items: ChatItem[]): ChatItem[] {
   // Stored items by seq; anything still sending goes last, in the order it was typed.
@@ -82,7 +104,7 @@ export function loadSession(view: ChatView, session: Session | null): ChatView {
     if (!mine) return stored;
     if (!finalStatuses.has(message.status) && mine.content.length > stored.content.length)
       return mine;
-    return { ...stored, key: mine.key, tools: mine.tools };
+    return { ...stored, key: mine.key, tools: toolsOf(message, stored, mine) };
   });
   const rest = base.items.filter(
     (i) =>
@@ -171,12 +193,14 @@ function applyMessage(view: ChatView, message: Message): ChatView {
     message.seq,
     (item) => {
       if (item === incoming) return item;
+      // A replay's tool lines are as of the moment the socket started following (see the
+      // api's resume), so they replace ours even while the answer is still being written.
+      const tools = message.tools === undefined ? item.tools : incoming.tools;
       // A stored final message is the truth; a stored streaming one may lag our deltas.
-      if (finalStatuses.has(message.status))
-        return { ...incoming, tools: item.tools, key: item.key };
+      if (finalStatuses.has(message.status)) return { ...incoming, tools, key: item.key };
       return item.content.length >= incoming.content.length
-        ? item
-        : { ...incoming, tools: item.tools, key: item.key };
+        ? { ...item, tools }
+        : { ...incoming, tools, key: item.key };
     },
     () => incoming,
   );
