@@ -166,6 +166,9 @@ describe("chat in the browser", () => {
 
   test("a reload shows the whole history", async () => {
     const before = await transcript();
+    const toolLines = () => page.getByTestId("tool-line").allTextContents();
+    const linesBefore = await toolLines();
+    expect(linesBefore).toContain("Updated your profile");
     await page.reload();
     await connected().waitFor();
     await page
@@ -173,6 +176,9 @@ describe("chat in the browser", () => {
       .nth(before.length - 1)
       .waitFor();
     expect(await transcript()).toEqual(before);
+    // The tool lines come back from the stored calls, worded as they were live.
+    await page.getByTestId("tool-line").getByText("Updated your profile").waitFor();
+    expect(await toolLines()).toEqual(linesBefore);
     expect(await page.getByTestId("profile-goals").textContent()).toBe("to run a 5k");
   });
 
@@ -268,7 +274,13 @@ describe("chat in the browser", () => {
       await send("my goal is to run a half marathon");
       const failed = lastAssistant().and(page.locator("[data-status=failed]"));
       await failed.waitFor();
-      expect(((await failed.getByRole("alert").textContent()) ?? "").length).toBeGreaterThan(10);
+      const reason = (await failed.getByRole("alert").textContent()) ?? "";
+      expect(reason.length).toBeGreaterThan(10);
+      // After a reload it still says why (the stored code, worded by the same module).
+      await page.reload();
+      await connected().waitFor();
+      await failed.waitFor();
+      expect(await failed.getByRole("alert").textContent()).toBe(reason);
     } finally {
       stack.api.setAgentUrl(stack.agentUrl);
     }
