@@ -3,6 +3,7 @@
  * agent only forwards the model's arguments with its JWT, the run token and the call id, and
  * hands the api's `{ok, …}` answer back to the model as the tool output.
  */
+
 import { type FunctionTool, tool, UserError } from "@openai/agents";
 import type { Logger } from "@trainer2/shared/logger";
 import {
@@ -14,6 +15,7 @@ import {
   type Telemetry,
 } from "@trainer2/shared/telemetry";
 import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
+import { toolCallSummary } from "@trainer2/shared/tool-lines";
 import { headers, type RunStreamEvent, type ToolSpec, toolResponse } from "@trainer2/shared/wire";
 import { isStrictReady } from "./strict-schema.ts";
 
@@ -65,8 +67,11 @@ async function callApi(spec: ToolSpec, args: unknown, callId: string, context: T
   };
 }
 
-function summaryOf(spec: ToolSpec, outcome: ToolOutcome): string {
-  return outcome.ok ? `${spec.name} done` : outcome.error.message;
+function summaryOf(spec: ToolSpec, outcome: ToolOutcome): string | undefined {
+  return toolCallSummary(
+    spec.name,
+    outcome.ok ? { ok: true } : { ok: false, message: outcome.error.message },
+  );
 }
 
 function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {

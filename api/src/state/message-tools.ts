@@ -5,18 +5,17 @@
 
 import { type RunToolCall, toolCallsOfRuns } from "@trainer2/db/queries/tool-calls";
 import type { Queryable } from "@trainer2/db/queries/users";
+import { toolCallSummary } from "@trainer2/shared/tool-lines";
 import type { Message, MessageTool } from "@trainer2/shared/wire";
 
-/**
- * The line as the live `tool` event ended it. Its summary is built like the agent builds
- * it (agent/src/run/tools.ts `summaryOf`): "<tool> done" when ok, else the message of the
- * error the api answered with, which is what the agent was given. Refused and invalid
- * calls are errors too.
- */
+/** The line as the live `tool` event ended it; refused and invalid calls are errors too. */
 export function toolLineOf(call: RunToolCall): MessageTool {
-  if (call.status === "ok") return { name: call.tool, status: "ok", summary: `${call.tool} done` };
-  const message = errorMessageOf(call.result);
-  return { name: call.tool, status: "error", ...(message ? { summary: message } : {}) };
+  const ok = call.status === "ok";
+  const summary = toolCallSummary(
+    call.tool,
+    ok ? { ok: true } : { ok: false, message: errorMessageOf(call.result) },
+  );
+  return { name: call.tool, status: ok ? "ok" : "error", ...(summary ? { summary } : {}) };
 }
 
 function errorMessageOf(result: unknown): string | undefined {
