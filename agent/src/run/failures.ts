@@ -3,6 +3,7 @@
  * is written for the person reading the chat; the cause goes to the log only.
  */
 
+import { failureMessages } from "@trainer2/shared/failures";
 import type { RunFailureCode } from "@trainer2/shared/wire";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 
@@ -16,21 +17,10 @@ export class ModelIdleTimeout extends Error {
   }
 }
 
-const messages: Record<RunFailureCode, string> = {
-  model_auth:
-    "The model provider rejected the agent's credentials. Check OPENAI_API_KEY (and OPENAI_BASE_URL).",
-  model_rate_limited:
-    "The model provider is rate limiting or out of quota. Wait a moment and try again.",
-  model_unavailable:
-    "The model provider could not be reached or had an error. Try again shortly; check OPENAI_BASE_URL if it persists.",
-  model_timeout: "The model took too long to answer. Please try again.",
-  // A 404 is as often a base URL without its /v1 (or pointing at another app) as a model name.
-  model_bad_request:
-    "The model provider refused the request. Check OPENAI_MODEL, OPENAI_API and OPENAI_BASE_URL (usually ending in /v1) for this endpoint.",
-  agent_error: "The agent ran into a problem answering. Please try again.",
-};
-
-export const failure = (code: RunFailureCode): Failure => ({ code, message: messages[code] });
+export const failure = (code: RunFailureCode): Failure => ({
+  code,
+  message: failureMessages[code],
+});
 
 function statusOf(error: unknown): number | undefined {
   if (error instanceof APIError && typeof error.status === "number") return error.status;

@@ -3,7 +3,9 @@
  * session of the body. The answer is NDJSON `runStreamEvent` lines, written as they happen;
  * a caller that hangs up aborts the model call.
  */
+
 import { AppError } from "@trainer2/shared/errors";
+import { failureMessages } from "@trainer2/shared/failures";
 import { activeContext, SpanStatusCode, spanNames } from "@trainer2/shared/telemetry";
 import { type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
 import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
@@ -88,7 +90,7 @@ export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Respon
         )
         .catch((error) => {
           deps.logger.error("run crashed", { runId: body.runId, cause: error });
-          emit({ type: "failed", code: "agent_error", message: "The agent ran into a problem." });
+          emit({ type: "failed", code: "agent_error", message: failureMessages.agent_error });
         })
         .finally(() => {
           try {

@@ -3,6 +3,7 @@
  * `runStreamEvent`. Transport problems become `AgentFailure`s with the run.failed code the
  * client will see; an abort surfaces as the abort's reason so the caller knows who stopped it.
  */
+import { failureMessages } from "@trainer2/shared/failures";
 import { type RunRequest, type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
 
 export class AgentFailure extends Error {
@@ -20,7 +21,7 @@ const maxLineLength = 1024 * 1024;
 
 function failureForStatus(status: number): AgentFailure {
   if (status === 502 || status === 503 || status === 504)
-    return new AgentFailure("agent_unavailable", "The trainer is not available right now.");
+    return new AgentFailure("agent_unavailable", failureMessages.agent_unavailable);
   return new AgentFailure("agent_error", `The trainer refused the request (HTTP ${status}).`);
 }
 
@@ -99,7 +100,7 @@ export async function* streamRun(options: StreamRunOptions): AsyncGenerator<RunS
   } catch (error) {
     return rethrow(
       error,
-      new AgentFailure("agent_unavailable", "The trainer is not reachable right now.", {
+      new AgentFailure("agent_unavailable", failureMessages.agent_unavailable, {
         cause: error,
       }),
     );

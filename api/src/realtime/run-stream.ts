@@ -4,6 +4,7 @@
  * way the run ended as an `Outcome`. Timeouts and cancellation abort the upstream request.
  */
 import { historyItems } from "@trainer2/db/queries/messages";
+import { failureMessages } from "@trainer2/shared/failures";
 import {
   injectTraceparent,
   type Span,
@@ -26,9 +27,9 @@ export class RunStop extends Error {
 }
 
 const stopMessages: Record<RunStop["code"], string> = {
-  cancelled: "The answer was cancelled.",
-  timeout: "The trainer took too long to answer.",
-  shutdown: "The server restarted while answering.",
+  cancelled: failureMessages.cancelled,
+  timeout: failureMessages.timeout,
+  shutdown: failureMessages.shutdown,
   done: "The run ended.",
 };
 
@@ -53,7 +54,7 @@ function outcomeOf(error: unknown, ctx: RealtimeContext, run: ActiveRun): Outcom
     return { kind: "failed", code: error.code, message: error.message };
   }
   ctx.logger.error("run crashed", { runId: run.runId, error });
-  return { kind: "failed", code: "agent_error", message: "The trainer ran into a problem." };
+  return { kind: "failed", code: "agent_error", message: failureMessages.agent_error };
 }
 
 /** Streams the agent's run to the session's sockets; never throws (failures are outcomes). */
@@ -136,7 +137,7 @@ export async function streamOutcome(
         return {
           kind: "failed",
           code: "agent_error",
-          message: "The trainer stopped before finishing.",
+          message: failureMessages.agent_error,
         } as const;
       },
       { kind: SpanKind.CLIENT },
