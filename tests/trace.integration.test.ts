@@ -10,7 +10,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { genAiAttributes, initTelemetry, spanNames } from "@trainer2/shared/telemetry";
-import { attribute, type OtlpSpan, otlpKind, startOtlpReceiver } from "./support/otlp-receiver.ts";
+import {
+  attribute,
+  type OtlpSpan,
+  otlpKind,
+  startOtlpReceiver,
+} from "@trainer2/shared/testing/otlp-receiver";
 import { openChat, type Stack, startStack } from "./support/stack.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.

@@ -10,79 +10,21 @@ import {
   SpanKind,
   setModelUsage,
 } from "./telemetry.ts";
+import {
+  type OtlpAttribute,
+  type OtlpReceiver,
+  startOtlpReceiver,
+} from "./testing/otlp-receiver.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
-// A tiny OTLP/HTTP (JSON) receiver, the stand-in for the collector.
-type OtlpSpan = {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  status?: { code?: number; message?: string };
-  attributes?: OtlpAttr[];
-};
-type OtlpAttr = { key: string; value: Record<string, unknown> };
-type OtlpLog = {
-  traceId?: string;
-  spanId?: string;
-  body?: { stringValue?: string };
-  attributes?: OtlpAttr[];
-};
-type Received = { service: string; spans: OtlpSpan[]; logs: OtlpLog[] };
-
-function serviceOf(resource: { attributes?: OtlpAttr[] } | undefined): string {
-  return String(resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue);
-}
-
-function startReceiver() {
-  const received: Received[] = [];
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      const raw = new Uint8Array(await req.arrayBuffer());
-      const bytes = req.headers.get("content-encoding") === "gzip" ? Bun.gunzipSync(raw) : raw;
-      if (!req.headers.get("content-type")?.includes("json"))
-        return new Response("json only", { status: 415 });
-      const body = JSON.parse(new TextDecoder().decode(bytes));
-      if (path === "/v1/traces") {
-        for (const rs of body.resourceSpans ?? [])
-          received.push({
-            service: serviceOf(rs.resource),
-            spans: rs.scopeSpans.flatMap((s: { spans: OtlpSpan[] }) => s.spans),
-            logs: [],
-          });
-      } else if (path === "/v1/logs") {
-        for (const rl of body.resourceLogs ?? [])
-          received.push({
-            service: serviceOf(rl.resource),
-            spans: [],
-            logs: rl.scopeLogs.flatMap((s: { logRecords: OtlpLog[] }) => s.logRecords),
-          });
-      } else return new Response("not found", { status: 404 });
-      return Response.json({});
-    },
-  });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    spans: (service?: string) =>
-      received.filter((r) => !service || r.service === service).flatMap((r) => r.spans),
-    logs: (service?: string) =>
-      received.filter((r) => !service || r.service === service).flatMap((r) => r.logs),
-    stop: () => server.stop(true),
-  };
-}
-
-const attr = (item: { attributes?: OtlpAttr[] }, key: string) =>
+const attr = (item: { attributes?: OtlpAttribute[] }, key: string) =>
   item.attributes?.find((a) => a.key === key)?.value;
 
-let receiver: ReturnType<typeof startReceiver>;
+let receiver: OtlpReceiver;
 beforeAll(() => {
-  receiver = startReceiver();
+  receiver = startOtlpReceiver();
 });
 afterAll(() => receiver.stop());
 

@@ -66,12 +66,15 @@ export function startOtlpReceiver() {
       return Response.json({});
     },
   });
-  const of = (service: string) => batches.filter((b) => b.service === service);
+  const of = (service?: string) => batches.filter((b) => !service || b.service === service);
   return {
     url: `http://127.0.0.1:${server.port}`,
     services: () => [...new Set(batches.map((b) => b.service))],
-    spans: (service: string) => of(service).flatMap((b) => b.spans),
-    logs: (service: string) => of(service).flatMap((b) => b.logs),
+    /** Every span (of one service, when named). */
+    spans: (service?: string) => of(service).flatMap((b) => b.spans),
+    logs: (service?: string) => of(service).flatMap((b) => b.logs),
     stop: () => server.stop(true),
   };
 }
+
+export type OtlpReceiver = ReturnType<typeof startOtlpReceiver>;
