@@ -3,6 +3,7 @@
  * transaction, announce the run, stream the agent's answer to every socket following the
  * session, and store how it ended. Nothing the user wrote is lost, whatever the agent does.
  */
+
 import {
   findByClientMsgId,
   finishAssistantMessage,
@@ -10,6 +11,7 @@ import {
 } from "@trainer2/db/queries/messages";
 import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
+import { failureMessages } from "@trainer2/shared/failures";
 import type { TurnOutcome } from "@trainer2/shared/metrics";
 import {
   ROOT_CONTEXT,
@@ -232,7 +234,7 @@ async function finishRun(
       type: "run.failed",
       ...base,
       code: "internal",
-      message: "The answer could not be saved.",
+      message: failureMessages.internal,
     });
   }
 }
