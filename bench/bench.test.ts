@@ -6,6 +6,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { resultsSchema } from "./lib/results.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -16,20 +17,11 @@ const repoRoot = join(import.meta.dir, "..");
 test("bench --quick runs the whole stack and writes valid results and a chart", async () => {
   const out = mkdtempSync(join(tmpdir(), "trainer2-bench-"));
   try {
-    const child = Bun.spawn([process.execPath, "bench/run.ts", "--quick", "--out", out], {
-      cwd: repoRoot,
-      env: process.env,
-      stdout: "pipe",
-      stderr: "pipe",
+    const { stdout, stderr, code } = await runCommand(
+      [process.execPath, "bench/run.ts", "--quick", "--out", out],
       // SIGTERM lets the bench stop its own children; it also stops itself at 55 s.
-      timeout: 85_000,
-      killSignal: "SIGTERM",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
+      { cwd: repoRoot, timeout: 85_000, killSignal: "SIGTERM" },
+    );
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
     expect(stdout).toContain("| Scenario | Measure | Result |");

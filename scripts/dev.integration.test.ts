@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { descendantsOf, isRunning } from "./lib/process-tree.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -56,17 +57,8 @@ async function devEnvironment(overrides: Partial<Ports> = {}, extra: Record<stri
   return { ports, env };
 }
 
-async function runToExit(env: Record<string, string>) {
-  const child = Bun.spawn(["bun", "run", "dev"], {
-    cwd: repoRoot,
-    env,
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
-  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-  return { stdout, code };
-}
+const runToExit = (env: Record<string, string>) =>
+  runCommand(["bun", "run", "dev"], { cwd: repoRoot, env, detached: true });
 
 let output = "";
 let runner: ChildProcess | undefined;

@@ -8,6 +8,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createMetrics } from "@trainer2/shared/metrics";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { parse } from "yaml";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -21,17 +22,7 @@ const compose: Any = yamlAt("compose.yaml");
 const promtool = Bun.which("promtool");
 
 async function run(cmd: string[], stdin?: string) {
-  const proc = Bun.spawn(cmd, {
-    cwd: root,
-    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await runCommand(cmd, { cwd: root, stdin });
   return { code, output: stdout + stderr };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { readMigrations } from "./migrate.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 
@@ -17,18 +18,7 @@ afterAll(async () => {
 });
 
 async function run(...args: string[]) {
-  const child = Bun.spawn(["bun", cli, ...args], {
-    env: { ...process.env, DATABASE_URL: db.url },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { stdout, stderr, code };
+  return runCommand(["bun", cli, ...args], { env: { ...process.env, DATABASE_URL: db.url } });
 }
 
 describe("db CLI", () => {
@@ -59,13 +49,10 @@ describe("db CLI", () => {
     const unknown = await run("explode");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "explode"');
-    const child = Bun.spawn(["bun", cli, "status"], {
+    const badUrl = await runCommand(["bun", cli, "status"], {
       env: { ...process.env, DATABASE_URL: "mysql://nope" },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const stderr = await new Response(child.stderr).text();
-    expect(await child.exited).toBe(1);
-    expect(stderr).toContain("DATABASE_URL");
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toContain("DATABASE_URL");
   });
 });

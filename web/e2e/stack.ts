@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startTestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 
 const webDir = join(import.meta.dir, "..");
 const nextBin = join(webDir, "..", "node_modules", "next", "dist", "bin", "next");
@@ -29,18 +30,12 @@ function freePort(): number {
 }
 
 async function run(args: string[], env: Record<string, string>, what: string) {
-  const proc = Bun.spawn(["node", nextBin, ...args], {
+  const { stdout, stderr, code } = await runCommand(["node", nextBin, ...args], {
     cwd: webDir,
     env: { ...process.env, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) throw new Error(`${what} failed (exit ${code}):\n${(out + err).slice(-4000)}`);
+  if (code !== 0)
+    throw new Error(`${what} failed (exit ${code}):\n${(stdout + stderr).slice(-4000)}`);
 }
 
 /** `next build`, once per test run: the run always tests the sources as they are now. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { tool } from "@openai/agents";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { verifyDetached } from "@trainer2/shared/tokens";
 import { capabilitiesDto, headers } from "@trainer2/shared/wire";
 import { z } from "zod";
@@ -113,17 +114,14 @@ describe("GET /capabilities", () => {
       const { document } = await buildCapabilities(sql, await loadTools());
       console.log(document.version);
       await sql.end();`;
-    const child = Bun.spawn(["bun", "-e", script], {
+    const {
+      stdout: out,
+      stderr: err,
+      code,
+    } = await runCommand(["bun", "-e", script], {
       cwd: import.meta.dir,
       env: { ...process.env, CAPS_DB_URL: h.db.url },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [out, err, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
     expect(err).toBe("");
     expect(code).toBe(0);
     expect(out.trim()).toBe(one.version);
