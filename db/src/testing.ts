@@ -122,3 +122,10 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   const { DATABASE_URL } = readDbEnv();
   return DATABASE_URL ? createOnServer(DATABASE_URL, options) : createEmbedded(options);
 }
+
+/** A bare `users` row for tests of the tables that hang off a user; returns its id. */
+export async function createTestUser(sql: Sql, subject: string = crypto.randomUUID()) {
+  const [row] = await sql<{ id: string }[]>`
+    insert into users (issuer, subject) values ('test', ${subject}) returning id`;
+  return row!.id;
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { createTestDatabase, createTestUser, type TestDatabase } from "../testing.ts";
 import { updateProfile } from "./profile-updates.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -10,9 +10,7 @@ let userId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const [row] = await db.sql<{ id: string }[]>`
-    insert into users (issuer, subject) values ('test', 'a') returning id`;
-  userId = row!.id;
+  userId = await createTestUser(db.sql);
 });
 afterAll(() => db.close());
 

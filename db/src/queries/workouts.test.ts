@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { createTestDatabase, createTestUser, type TestDatabase } from "../testing.ts";
 import { insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -8,12 +8,6 @@ setDefaultTimeout(60_000);
 let db: TestDatabase;
 let userId: string;
 let otherUserId: string;
-
-async function newUser(sql: TestDatabase["sql"], subject: string) {
-  const [row] = await sql<{ id: string }[]>`
-    insert into users (issuer, subject) values ('test', ${subject}) returning id`;
-  return row!.id;
-}
 
 const workout = (performedOn: string | null, durationMin: number | null, kind = "run") => ({
   performedOn,
@@ -25,8 +19,8 @@ const workout = (performedOn: string | null, durationMin: number | null, kind = 
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  userId = await newUser(db.sql, "a");
-  otherUserId = await newUser(db.sql, "b");
+  userId = await createTestUser(db.sql, "a");
+  otherUserId = await createTestUser(db.sql, "b");
 });
 afterAll(() => db.close());
 
@@ -65,7 +59,7 @@ describe("workout queries", () => {
   });
 
   test("weekly summary counts workouts and minutes per ISO week, empty weeks included", async () => {
-    const fresh = await newUser(db.sql, "c");
+    const fresh = await createTestUser(db.sql, "c");
     const [dates] = await db.sql<{ monday: string; lastWeek: string }[]>`
       select date_trunc('week', current_date)::date::text as monday,
         (date_trunc('week', current_date)::date - 7)::text as "lastWeek"`;
