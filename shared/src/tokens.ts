@@ -129,6 +129,36 @@ export async function verifyRunToken(token: string, publicKey: KeyLike): Promise
   }
 }
 
+// ---------- dev-login id_token ----------
+
+export const devIdTokenTtlSeconds = 60 * 60;
+
+/** The subject of a dev-login identity: stable per (lower-cased) email. */
+export const devSubject = (email: string) => `dev:${email.trim().toLowerCase()}`;
+
+/**
+ * An id_token of the web app's dev login, which the api accepts only with
+ * AUTH_DEV_LOGIN=true: the claims it reads from a Google id_token, its own issuer and audience.
+ */
+export async function signDevIdToken(
+  who: { email: string; name: string },
+  privateKey: KeyLike,
+  options: { nowSeconds?: number; ttlSeconds?: number } = {},
+): Promise<{ idToken: string; expiresAt: number }> {
+  const email = who.email.trim().toLowerCase();
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const expiresAt = now + (options.ttlSeconds ?? devIdTokenTtlSeconds);
+  const idToken = await new SignJWT({ email, name: who.name.trim() })
+    .setProtectedHeader({ alg, typ: "JWT" })
+    .setIssuer(issuers.devLogin)
+    .setAudience(audiences.devLogin)
+    .setSubject(devSubject(email))
+    .setIssuedAt(now)
+    .setExpirationTime(expiresAt)
+    .sign(privateKey);
+  return { idToken, expiresAt };
+}
+
 // ---------- detached signatures over response bodies ----------
 
 const encoder = new TextEncoder();

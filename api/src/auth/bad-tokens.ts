@@ -2,8 +2,8 @@
  * Test helper: the token matrix every entry point must refuse, built against a running
  * test api (its identity provider and dev-login key).
  */
-import { audiences, issuers } from "@trainer2/shared/tokens";
-import { exportSPKI, generateKeyPair, importJWK, importPKCS8, SignJWT } from "jose";
+import { audiences, importPrivateKey, issuers, signDevIdToken } from "@trainer2/shared/tokens";
+import { exportSPKI, generateKeyPair, importJWK, SignJWT } from "jose";
 import type { TestApi } from "../testing.ts";
 
 /** `reason`: a fragment of the message the client gets, proving why it was refused. */
@@ -102,14 +102,10 @@ export async function devLoginToken(
   email: string,
   options: { expiresInSeconds?: number } = {},
 ): Promise<string> {
-  const key = await importPKCS8(privateKeyPem, "RS256");
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ email: email.toLowerCase(), name: email.split("@")[0] })
-    .setProtectedHeader({ alg: "RS256", typ: "JWT" })
-    .setIssuer(issuers.devLogin)
-    .setAudience(audiences.devLogin)
-    .setSubject(`dev:${email.toLowerCase()}`)
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresInSeconds ?? 3600))
-    .sign(key);
+  const { idToken } = await signDevIdToken(
+    { email, name: email.split("@")[0]! },
+    await importPrivateKey(privateKeyPem),
+    options.expiresInSeconds === undefined ? {} : { ttlSeconds: options.expiresInSeconds },
+  );
+  return idToken;
 }

@@ -2,12 +2,14 @@
  * next-auth (v4) configuration, built from the parsed environment. Google when its
  * credentials are set; the dev login only when AUTH_DEV_LOGIN=true.
  */
+
+import { devSubject } from "@trainer2/shared/tokens";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import GoogleProvider from "next-auth/providers/google";
 import type { Provider } from "next-auth/providers/index";
 import { type WebEnv, webEnv } from "../env";
-import { devLoginInput, devLoginProviderId, devMinter, devSubject } from "./dev-login";
+import { devLoginInput, devLoginProviderId, devMinter } from "./dev-login";
 import { refreshGoogleIdToken } from "./google-refresh";
 import { nextSessionToken, type TokenDeps } from "./session-token";
 
