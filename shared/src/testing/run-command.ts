@@ -19,7 +19,8 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const child = Bun.spawn(cmd, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    // Unset: the child inherits this process's environment (Bun.spawn's default).
+    env: options.env,
     stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
     stdout: "pipe",
     stderr: "pipe",
