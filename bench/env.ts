@@ -2,16 +2,11 @@
  * The benchmark's environment: the only bench module that reads `process.env`. Children get
  * a small, explicit environment (plus PATH/HOME so Bun behaves), never the caller's secrets.
  */
+import { blankAsUnset, postgresUrl } from "@trainer2/shared/config";
 import { z } from "zod";
 
 const schema = z.object({
-  DATABASE_URL: z.preprocess(
-    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL: expected a postgres:// URL")
-      .optional(),
-  ),
+  DATABASE_URL: blankAsUnset(postgresUrl.optional()),
   PATH: z.string().default("/usr/local/bin:/usr/bin:/bin"),
   HOME: z.string().default("/tmp"),
 });

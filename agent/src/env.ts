@@ -2,19 +2,20 @@
  * The agent's environment, parsed once at start. Only this file reads `process.env`.
  */
 import {
+  blankAsUnset,
   boolFlag,
   loadEnvOrExit,
+  logLevel,
   optionalString,
   parseEnv,
   pem,
   port,
   url,
+  wholeNumber,
 } from "@trainer2/shared/config";
 import { z } from "zod";
 
 export const openAIDefaultBaseUrl = "https://api.openai.com/v1";
-
-const logLevel = z.enum(["debug", "info", "warn", "error"]);
 
 export const agentEnvSchema = z
   .object({
@@ -25,8 +26,7 @@ export const agentEnvSchema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_MODEL: optionalString,
     OPENAI_BASE_URL: url.optional(),
-    OPENAI_API: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    OPENAI_API: blankAsUnset(
       z
         .enum(["responses", "chat_completions"], {
           message: "expected responses or chat_completions",
@@ -35,23 +35,11 @@ export const agentEnvSchema = z
     ),
     /** Upload the SDK's traces to OpenAI (off by default: it sends the API key along). */
     OPENAI_TRACING: boolFlag(false),
-    CAPABILITIES_SYNC_INTERVAL_S: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-      z.coerce.number().int().min(1).max(86_400).default(60),
-    ),
-    OFFLINE_MODEL_DELAY_MS: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-      z.coerce.number().int().min(0).max(10_000).default(30),
-    ),
+    CAPABILITIES_SYNC_INTERVAL_S: wholeNumber(1, 86_400, 60),
+    OFFLINE_MODEL_DELAY_MS: wholeNumber(0, 10_000, 30),
     /** A model call that sends nothing for this long is abandoned as `model_timeout`. */
-    MODEL_TIMEOUT_S: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-      z.coerce.number().int().min(1).max(600).default(60),
-    ),
-    LOG_LEVEL: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-      logLevel.default("info"),
-    ),
+    MODEL_TIMEOUT_S: wholeNumber(1, 600, 60),
+    LOG_LEVEL: logLevel,
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   })
   .superRefine((env, ctx) => {

@@ -1,27 +1,22 @@
 /** The api's configuration: the only module that reads process.env. */
 import {
+  blankAsUnset,
   boolFlag,
   loadEnvOrExit,
+  logLevel,
   optionalPem,
   optionalString,
   pem,
   port,
+  postgresUrl,
   url,
 } from "@trainer2/shared/config";
 import { z } from "zod";
 
-const logLevel = z.preprocess(
-  (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-  z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-);
-
 export const envSchema = z
   .object({
     PORT: port(8000),
-    DATABASE_URL: z.preprocess(
-      (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-      z.string({ message: "required" }).regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL"),
-    ),
+    DATABASE_URL: blankAsUnset(postgresUrl),
     AGENT_URL: url.default("http://localhost:9000"),
     API_PRIVATE_KEY: pem("PRIVATE"),
     API_PUBLIC_KEY: pem("PUBLIC"),

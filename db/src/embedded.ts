@@ -1,7 +1,9 @@
 /**
  * Embedded Postgres for `bun dev` and local tests: PGlite behind a Postgres wire socket on
- * loopback. Limits (NOTES.md): every connection shares one backend, so the socket's
- * maxConnections must exceed every pool's `max`, and advisory locks exclude nothing.
+ * loopback. Limits of PGlite 0.5 behind pglite-socket 0.2: every connection shares one
+ * backend, so the socket's maxConnections must exceed every pool's `max` (the default of 1
+ * hangs a pool), advisory locks exclude nothing, LISTEN/NOTIFY never crosses connections,
+ * and a query on a second connection waits while a transaction is open on another.
  */
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";

@@ -1,15 +1,7 @@
-import { parseEnv } from "@trainer2/shared/config";
+import { blankAsUnset, parseEnv, postgresUrl } from "@trainer2/shared/config";
 import { z } from "zod";
 
-const schema = z.object({
-  DATABASE_URL: z.preprocess(
-    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
-      .optional(),
-  ),
-});
+const schema = z.object({ DATABASE_URL: blankAsUnset(postgresUrl.optional()) });
 
 /** The database the db tools and test helpers use; undefined means "use the embedded one". */
 export function readDbEnv(source: Record<string, string | undefined> = process.env) {

@@ -3,6 +3,7 @@
  * named, exit 1. Values are never echoed (they may be secrets).
  */
 import { z } from "zod";
+import { LOG_LEVELS } from "./logger.ts";
 
 export class EnvError extends Error {
   readonly problems: string[];
@@ -48,21 +49,36 @@ export function loadEnvOrExit<S extends z.ZodType>(
 const blankToUndefined = (value: unknown) =>
   typeof value === "string" && value.trim() === "" ? undefined : value;
 
-export const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+/** `schema`, with a blank value read as unset (so its default or optionality applies). */
+export const blankAsUnset = <S extends z.ZodType>(schema: S) =>
+  z.preprocess(blankToUndefined, schema);
+
+export const optionalString = blankAsUnset(z.string().optional());
 
 export const port = (fallback: number) =>
-  z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+  blankAsUnset(z.coerce.number().int().min(0).max(65535).default(fallback));
+
+/** A whole number in [min, max], `fallback` when unset. */
+export const wholeNumber = (min: number, max: number, fallback: number) =>
+  blankAsUnset(z.coerce.number().int().min(min).max(max).default(fallback));
+
+/** LOG_LEVEL of every service; `silent` turns the JSON log lines off. */
+export const logLevel = blankAsUnset(z.enum(LOG_LEVELS).default("info"));
+
+/** A postgres:// URL (required unless wrapped in `.optional()`). */
+export const postgresUrl = z
+  .string({ message: "required" })
+  .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL");
 
 export const boolFlag = (fallback: boolean) =>
-  z.preprocess(
-    blankToUndefined,
+  blankAsUnset(
     z
       .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
       .default(fallback ? "true" : "false")
       .transform((value) => value === "true" || value === "1" || value === "yes"),
   );
 
-export const url = z.preprocess(blankToUndefined, z.url({ message: "expected a URL" }));
+export const url = blankAsUnset(z.url({ message: "expected a URL" }));
 
 /**
  * A PEM key from the environment. `.env` files often carry it on one line with `\n`
@@ -78,5 +94,4 @@ export const pem = (kind: "PRIVATE" | "PUBLIC") =>
       }),
   );
 
-export const optionalPem = (kind: "PRIVATE" | "PUBLIC") =>
-  z.preprocess(blankToUndefined, pem(kind).optional());
+export const optionalPem = (kind: "PRIVATE" | "PUBLIC") => blankAsUnset(pem(kind).optional());

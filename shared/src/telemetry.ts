@@ -4,8 +4,9 @@
  * test process with their own `service.name`. Only the context manager and the W3C
  * propagator are global (they carry no service identity).
  *
- * Under Bun nothing is auto-instrumented: servers call `extractContext(headers)` for incoming
- * requests and clients call `injectTraceparent(headers)` before `fetch` (NOTES.md).
+ * Under Bun nothing is auto-instrumented (neither `fetch` nor `Bun.serve`): servers call
+ * `extractContext(headers)` for incoming requests and clients call
+ * `injectTraceparent(headers)` before `fetch`.
  */
 import {
   type Attributes,

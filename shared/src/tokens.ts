@@ -38,6 +38,12 @@ export const runTokenTtlSeconds = 15 * 60;
 
 export type KeyLike = CryptoKey;
 
+/** The token of an `Authorization: Bearer <token>` header; null when there is none. */
+export function bearerToken(header: string | null | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return match?.[1] ?? null;
+}
+
 export const importPrivateKey = (pem: string): Promise<KeyLike> => importPKCS8(pem, alg);
 export const importPublicKey = (pem: string): Promise<KeyLike> => importSPKI(pem, alg);
 

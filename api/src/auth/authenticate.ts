@@ -3,6 +3,7 @@ import type { Sql } from "@trainer2/db";
 import { type UserRecord, upsertUserFromIdentity } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
 import type { Logger } from "@trainer2/shared/logger";
+import { bearerToken } from "@trainer2/shared/tokens";
 import type { User } from "@trainer2/shared/wire";
 import type { MiddlewareHandler } from "hono";
 import type { IdentityVerifier } from "./identity.ts";
@@ -30,14 +31,9 @@ export function createAuthenticate(deps: {
   };
 }
 
-/** `Authorization: Bearer <id_token>` → `c.var.auth`. */
-export function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1] ?? null;
-}
-
 export type AuthVariables = { auth: Authenticated };
 
+/** `Authorization: Bearer <id_token>` → `c.var.auth`. */
 export function requireUser(
   authenticate: Authenticate,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {

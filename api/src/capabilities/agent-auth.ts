@@ -4,12 +4,7 @@
  * lifetime of at most 5 minutes). The token itself is never echoed or logged.
  */
 import { AppError } from "@trainer2/shared/errors";
-import { type KeyLike, TokenError, verifyAgentJwt } from "@trainer2/shared/tokens";
-
-export function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  return match?.[1] ?? null;
-}
+import { bearerToken, type KeyLike, TokenError, verifyAgentJwt } from "@trainer2/shared/tokens";
 
 /** Resolves when the header carries a valid agent JWT; throws an `unauthorized` AppError. */
 export async function requireAgent(header: string | undefined, publicKey: KeyLike): Promise<void> {

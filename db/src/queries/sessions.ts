@@ -90,7 +90,3 @@ export async function reserveSeqs(sql: Queryable, sessionId: string, count: numb
   if (!row) throw new Error("session not found while reserving seqs");
   return row.last_seq - count + 1;
 }
-
-export async function touchSession(sql: Queryable, sessionId: string): Promise<void> {
-  await sql`update chat_sessions set updated_at = now() where id = ${sessionId}`;
-}
