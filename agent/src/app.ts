@@ -2,7 +2,8 @@
  * The agent's HTTP surface: `POST /run` (streamed), `POST /update` (sync now), `GET /health`
  * and `GET /metrics`. Everything it needs arrives in `deps`; nothing here reads the env.
  */
-import { AppError, toAppError } from "@trainer2/shared/errors";
+import { AppError } from "@trainer2/shared/errors";
+import { answerErrorsAsJson } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import { httpTracing, type Telemetry } from "@trainer2/shared/telemetry";
@@ -32,13 +33,10 @@ export function createApp(deps: AppDeps): Hono {
   app.use(httpMetrics(deps.metrics));
   app.use(httpTracing(deps.telemetry));
 
-  app.onError((error, c) => {
-    const appError = toAppError(error);
-    // Expected failures (sync down, bad token) are logged where they happen.
-    if (appError.code === "internal") deps.logger.error("request failed", { cause: error });
-    return c.json(appError.toJSON(), appError.status as 400);
+  // Expected failures (sync down, bad token) are logged where they happen.
+  answerErrorsAsJson(app, (error) => {
+    if (error.code === "internal") deps.logger.error("request failed", { cause: error.cause });
   });
-  app.notFound((c) => c.json({ code: "not_found", message: "no such route" }, 404));
 
   app.get("/health", (c) => {
     const capabilities = deps.sync.status();

@@ -38,6 +38,8 @@ export type StartOptions = {
 
 export type RunningAgent = {
   url: string;
+  /** The Hono app (its routes, for tests that walk them). */
+  app: ReturnType<typeof createApp>;
   port: number;
   sync: CapabilitySync;
   model: ModelRuntime;
@@ -89,6 +91,7 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
   sync.start();
   return {
     url: `http://${server.hostname}:${server.port}`,
+    app,
     port: server.port ?? options.port,
     sync,
     model,

@@ -4,7 +4,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import { markStreamingInterrupted } from "@trainer2/db/queries/messages";
-import { toAppError } from "@trainer2/shared/errors";
+import { answerErrorsAsJson } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
@@ -19,9 +19,9 @@ import { healthRoutes } from "./health/routes.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
-import { RunStop } from "./realtime/run-stream.ts";
 import { loadState } from "./state/load-state.ts";
 import { stateRoutes } from "./state/routes.ts";
+import type { Tool } from "./tools/define-tool.ts";
 import { capabilitiesAndTools } from "./tools/index.ts";
 
 export type ApiDeps = {
@@ -43,6 +43,8 @@ export type ApiDeps = {
   realtime?: Partial<RealtimeOptions>;
   /** How long an agent /health probe may take (ms). */
   agentProbeTimeoutMs?: number;
+  /** The tools to serve; default: every `*.tool.ts` of the api. Tests pass their own. */
+  tools?: Tool[];
 };
 
 export type ApiApp = {
@@ -90,12 +92,9 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use(httpMetrics(metrics));
   app.use(httpTracing(telemetry));
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
-  app.onError((error, c) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) logger.error("request failed", { path: c.req.path, error });
-    return c.json({ error: appError.toJSON() }, appError.status as 500);
-  });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: "Not found." } }, 404));
+  answerErrorsAsJson(app, (error, c) =>
+    logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
+  );
 
   app.route("/", healthRoutes({ sql: deps.sql, agentStatus }));
   app.get("/metrics", metricsHandler(metrics));
@@ -121,6 +120,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       sql: deps.sql,
       keys: deps.keys,
       onStateChanged: publishState,
+      ...(deps.tools ? { tools: deps.tools } : {}),
       logger,
       telemetry,
       metrics,
@@ -142,7 +142,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     telemetry,
     publishState,
     close: async () => {
-      for (const run of hub.activeRuns()) run.controller.abort(new RunStop("shutdown"));
+      for (const run of hub.activeRuns()) run.stop("shutdown");
       // Let the aborted runs store their partial answers before the pool goes away.
       for (let waited = 0; hub.activeRuns().length > 0 && waited < 3000; waited += 20)
         await Bun.sleep(20);

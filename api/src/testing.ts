@@ -14,6 +14,7 @@ import { type ApiApp, createApp } from "./app.ts";
 import { createIdentityVerifier } from "./auth/identity.ts";
 import { startTestIdentity, type TestIdentity } from "./auth/test-identity.ts";
 import type { RealtimeOptions } from "./realtime/context.ts";
+import type { Tool } from "./tools/define-tool.ts";
 
 export type { MintClaims, TestIdentity } from "./auth/test-identity.ts";
 
@@ -53,6 +54,8 @@ export type TestApiOptions = {
   telemetry?: Telemetry;
   /** The app's registry (default: a fresh one, served on /metrics either way). */
   metrics?: Metrics;
+  /** The tools to serve (default: the api's own `*.tool.ts` files). */
+  tools?: Tool[];
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -87,6 +90,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
     agentProbeTimeoutMs: 500,
     ...(options.realtime ? { realtime: options.realtime } : {}),
   });

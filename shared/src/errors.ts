@@ -1,60 +1,58 @@
 /**
- * One error type for every service. Clients see `code` and `message`; logs see `cause`.
+ * One error type and one JSON error shape for every service. Codes, statuses and sentences
+ * come from the failure registry (failures.ts). Clients see `code` and `message` (and any
+ * details); logs see `cause`.
+ *
+ * The shape of every error body on every HTTP route of the api and the agent:
+ *   { "error": { "code": "<registry code>", "message": "<a sentence>", ...details } }
  */
-export const errorCodes = {
-  bad_request: { status: 400, close: 4400 },
-  invalid_arguments: { status: 400, close: 4400 },
-  unauthorized: { status: 401, close: 4401 },
-  forbidden: { status: 403, close: 4403 },
-  not_found: { status: 404, close: 4404 },
-  conflict: { status: 409, close: 4409 },
-  busy: { status: 409, close: 4409 },
-  payload_too_large: { status: 413, close: 1009 },
-  rate_limited: { status: 429, close: 4429 },
-  internal: { status: 500, close: 1011 },
-  agent_error: { status: 502, close: 1011 },
-  agent_unavailable: { status: 503, close: 1013 },
-  unavailable: { status: 503, close: 1013 },
-  timeout: { status: 504, close: 1011 },
-} as const;
-
-export type ErrorCode = keyof typeof errorCodes;
+import { z } from "zod";
+import { type FailureCode, failureCode, failures } from "./failures.ts";
 
 export class AppError extends Error {
-  readonly code: ErrorCode;
+  readonly code: FailureCode;
   readonly details: Record<string, unknown> | undefined;
 
+  /** Without a message, the registry's plain sentence for the code. */
   constructor(
-    code: ErrorCode,
-    message: string,
+    code: FailureCode,
+    message?: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message ?? failures[code].message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "AppError";
     this.code = code;
     this.details = options?.details;
   }
 
   get status(): number {
-    return errorCodes[this.code].status;
-  }
-
-  get closeCode(): number {
-    return errorCodes[this.code].close;
+    return failures[this.code].status;
   }
 
   /** What a client may see: never the cause. */
-  toJSON(): { code: ErrorCode; message: string } & Record<string, unknown> {
-    return { code: this.code, message: this.message, ...(this.details ?? {}) };
+  toJSON(): ErrorDetail {
+    return { ...(this.details ?? {}), code: this.code, message: this.message };
   }
 }
 
 /** Anything thrown becomes an AppError; unknown failures are `internal` with a plain message. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  return new AppError("internal", "Something went wrong on our side.", { cause: error });
+  return new AppError("internal", undefined, { cause: error });
 }
 
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+export const errorDetail = z.looseObject({ code: failureCode, message: z.string() });
+/** The error body of every HTTP route. */
+export const errorBody = z.object({ error: errorDetail });
+
+export type ErrorDetail = z.infer<typeof errorDetail>;
+export type ErrorBody = z.infer<typeof errorBody>;
+
+/** The body (and status) of an error response. */
+export function errorResponse(error: unknown): { body: ErrorBody; status: number } {
+  const appError = toAppError(error);
+  return { body: { error: appError.toJSON() }, status: appError.status };
 }

@@ -3,6 +3,8 @@
  * of truth: every service parses what it receives with them and types what it sends.
  */
 import { z } from "zod";
+import { errorBody } from "./errors.ts";
+import { failureCode } from "./failures.ts";
 
 export const uuid = z.uuid();
 const isoDateTime = z.string();
@@ -52,10 +54,16 @@ export const workoutDto = z.object({
   createdAt: isoDateTime,
 });
 
-/** A finished tool call of an assistant message's run, as its live `tool` line ended. */
+export const toolStatus = z.enum(["started", "ok", "error"]);
+
+/**
+ * One tool line of an assistant message, as the person saw it live: `summary` is the
+ * sentence shown, worded by the tool's own definition (its `activity`) or, for a failure,
+ * the tool's error message. Stored with the message when its run ends (ended calls only).
+ */
 export const messageToolDto = z.object({
   name: z.string(),
-  status: z.enum(["ok", "error"]),
+  status: toolStatus,
   summary: z.string().optional(),
 });
 
@@ -69,12 +77,12 @@ export const messageDto = z.object({
   clientMsgId: z.string().nullable(),
   createdAt: isoDateTime,
   /**
-   * Assistant messages: the run's tool calls, oldest first, so a reload shows the same tool
-   * lines as the live page. Absent where the sender did not look them up.
+   * Assistant messages: the run's tool lines, oldest first, as stored with the answer, so a
+   * reload shows the same lines as the live page. Absent on user messages.
    */
   tools: z.array(messageToolDto).optional(),
-  /** Why an interrupted or failed answer ended (a `run.failed` code, or `interrupted`). */
-  errorCode: z.string().nullable().optional(),
+  /** Why an interrupted or failed answer ended: the `run.failed` code (failure registry). */
+  errorCode: failureCode.nullable().optional(),
 });
 
 export const sessionSummaryDto = z.object({
@@ -132,8 +140,6 @@ export const clientFrame = z.discriminatedUnion("type", [
 
 // ---------- WebSocket /realtime: server → client ----------
 
-export const toolStatus = z.enum(["started", "ok", "error"]);
-
 export const readyEvent = z.object({
   type: z.literal("ready"),
   user: userDto,
@@ -183,14 +189,18 @@ export const runFailedEvent = z.object({
   runId: uuid,
   sessionId: uuid,
   seq: z.number().int(),
-  code: z.string(),
+  code: failureCode,
   message: z.string(),
 });
 export const stateEvent = z.object({ type: z.literal("state"), state: stateDto });
+/** A frame that could not be served; the connection stays open. Details name what it was about. */
 export const errorEvent = z.object({
   type: z.literal("error"),
-  code: z.string(),
+  code: failureCode,
   message: z.string(),
+  clientMsgId: z.string().optional(),
+  sessionId: uuid.optional(),
+  seq: z.number().int().optional(),
 });
 export const pongEvent = z.object({ type: z.literal("pong") });
 
@@ -207,13 +217,6 @@ export const serverEvent = z.discriminatedUnion("type", [
   pongEvent,
 ]);
 
-/** WebSocket close codes of /realtime. */
-export const closeCodes = {
-  unauthorized: 4401,
-  protocol: 4400,
-  rateLimited: 4429,
-} as const;
-
 // ---------- api → agent: POST /run ----------
 
 /** The agent's history items, provider ids stripped; opaque to the api. */
@@ -226,15 +229,6 @@ export const runRequest = z.object({
   input: z.string().min(1),
   history: z.array(agentItem),
 });
-
-export const runFailureCode = z.enum([
-  "model_auth",
-  "model_rate_limited",
-  "model_unavailable",
-  "model_timeout",
-  "model_bad_request",
-  "agent_error",
-]);
 
 export const usageDto = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
 
@@ -254,7 +248,7 @@ export const runStreamEvent = z.discriminatedUnion("type", [
     items: z.array(agentItem),
     usage: usageDto.optional(),
   }),
-  z.object({ type: z.literal("failed"), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal("failed"), code: failureCode, message: z.string() }),
 ]);
 
 // ---------- agent → api: capabilities and tools ----------
@@ -270,10 +264,21 @@ export const tableCardDto = z.object({
   description: z.string(),
   columns: z.array(tableColumnDto),
 });
+/** Tool and table names: snake_case, at most 64 characters (they become file names too). */
+export const toolNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** How a tool's line reads to the person while it runs, once done, and when it failed. */
+export const toolActivityDto = z.object({
+  running: z.string().min(1),
+  done: z.string().min(1),
+  failed: z.string().min(1),
+});
+
 export const toolSpecDto = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+  name: z.string().regex(toolNamePattern, "tool names are snake_case, at most 64 characters"),
   description: z.string(),
   parameters: z.record(z.string(), z.unknown()),
+  activity: toolActivityDto,
 });
 export const capabilitiesDto = z.object({
   version: z.string(),
@@ -282,17 +287,11 @@ export const capabilitiesDto = z.object({
 });
 
 export const toolIssueDto = z.object({ path: z.string(), message: z.string() });
-export const toolResponse = z.union([
-  z.object({ ok: z.literal(true), result: z.unknown() }),
-  z.object({
-    ok: z.literal(false),
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      issues: z.array(toolIssueDto).optional(),
-    }),
-  }),
-]);
+/**
+ * The answer of `POST /tools/:name`, handed to the model as the tool's output: `{result}`,
+ * or the one error body (`invalid_arguments` also lists `issues`).
+ */
+export const toolResponse = z.union([z.object({ result: z.unknown() }), errorBody]);
 
 /** Headers of agent → api calls besides `Authorization: Bearer <agent JWT>`. */
 export const headers = {
@@ -315,9 +314,9 @@ export type ClientFrame = z.infer<typeof clientFrame>;
 export type ServerEvent = z.infer<typeof serverEvent>;
 export type RunRequest = z.infer<typeof runRequest>;
 export type RunStreamEvent = z.infer<typeof runStreamEvent>;
-export type RunFailureCode = z.infer<typeof runFailureCode>;
 export type AgentItem = z.infer<typeof agentItem>;
 export type TableCard = z.infer<typeof tableCardDto>;
 export type ToolSpec = z.infer<typeof toolSpecDto>;
+export type ToolActivity = z.infer<typeof toolActivityDto>;
 export type Capabilities = z.infer<typeof capabilitiesDto>;
 export type ToolResponse = z.infer<typeof toolResponse>;

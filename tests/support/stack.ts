@@ -4,6 +4,7 @@
  */
 import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import type { Tool } from "@trainer2/api/tools";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
@@ -12,7 +13,7 @@ export type Stack = { api: TestApi; agent: TestAgent; close(): Promise<void> };
 
 export async function startStack(
   options: {
-    api?: { telemetry?: Telemetry; metrics?: Metrics };
+    api?: { telemetry?: Telemetry; metrics?: Metrics; tools?: Tool[] };
     agent?: { telemetry?: Telemetry; metrics?: Metrics };
   } = {},
 ): Promise<Stack> {

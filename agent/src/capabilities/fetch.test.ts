@@ -38,6 +38,7 @@ const tool = (name: string) => ({
   name,
   description: name,
   parameters: { type: "object", properties: {} },
+  activity: { running: `${name}…`, done: `${name} done`, failed: `${name} failed` },
 });
 const table = (name: string) => ({ name, description: name, columns: [] });
 

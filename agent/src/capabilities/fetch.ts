@@ -4,7 +4,12 @@
  */
 import { AppError } from "@trainer2/shared/errors";
 import { type KeyLike, signAgentJwt, verifyDetached } from "@trainer2/shared/tokens";
-import { type Capabilities, capabilitiesDto, headers } from "@trainer2/shared/wire";
+import {
+  type Capabilities,
+  capabilitiesDto,
+  headers,
+  toolNamePattern,
+} from "@trainer2/shared/wire";
 
 export type FetchOptions = {
   apiUrl: string;
@@ -18,8 +23,8 @@ export type FetchResult =
   | { status: "not_modified" }
   | { status: "ok"; capabilities: Capabilities; etag: string };
 
-/** Table and tool names become file names: only this safe shape is accepted. */
-const safeName = /^[a-z][a-z0-9_]{0,63}$/;
+/** Table names become file names, as tool names do: only the tools' safe shape is accepted. */
+const safeName = toolNamePattern;
 
 function unavailable(message: string, cause?: unknown) {
   return new AppError("unavailable", message, { cause });

@@ -8,7 +8,12 @@ const surface = (version: string, tools: string[]): Surface => ({
   version,
   etag: `"${version}"`,
   fetchedAt: new Date(0).toISOString(),
-  tools: tools.map((name) => ({ name, description: name, parameters: { type: "object" } })),
+  tools: tools.map((name) => ({
+    name,
+    description: name,
+    parameters: { type: "object" },
+    activity: { running: `${name}…`, done: `${name} done`, failed: `${name} failed` },
+  })),
   tables: [{ name: "workouts", markdown: "# workouts\n" }],
 });
 

@@ -8,6 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import { errorBody } from "@trainer2/shared/errors";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { z } from "zod";
 // The api's own capabilities/tools module, to serve a "redeployed" api with one more tool.
@@ -61,8 +62,13 @@ const extraTool = defineTool({
   name: "log_sleep",
   description: "Record how long the person slept.",
   input: z.strictObject({ hours: z.number().min(0).max(24) }),
+  activity: {
+    running: "Recording your sleep…",
+    done: "Recorded your sleep",
+    failed: "Could not record your sleep",
+  },
   mutates: true,
-  handler: async () => ({ ok: true }),
+  handler: async () => ({ recorded: true }),
 });
 
 async function snapshot(dir: string) {
@@ -229,7 +235,7 @@ describe("capability sync with the real api", () => {
     proxy.state.mode = "down";
     const down = await update(agent);
     expect(down.status).toBe(503);
-    expect(String(down.body.message)).toContain("503");
+    expect(errorBody.parse(down.body).error.message).toContain("503");
     const degraded = await health(agent);
     expect(degraded.status).toBe(200);
     expect(degraded.body.status).toBe("degraded");
@@ -238,7 +244,7 @@ describe("capability sync with the real api", () => {
     proxy.state.mode = "tamper";
     const tampered = await update(agent);
     expect(tampered.status).toBe(503);
-    expect(String(tampered.body.message)).toContain("signature");
+    expect(errorBody.parse(tampered.body).error.message).toContain("signature");
     expect(await snapshot(dir)).toEqual(before);
 
     proxy.state.mode = "pass";

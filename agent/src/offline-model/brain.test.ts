@@ -113,7 +113,7 @@ describe("offline model decisions", () => {
       name: "get_training_summary",
       arguments: '{"weeks":1}',
     };
-    const ok = JSON.stringify({ ok: true, result: { totals: { workouts: 2, minutes: 75 } } });
+    const ok = JSON.stringify({ result: { totals: { workouts: 2, minutes: 75 } } });
     expect(
       decide({
         turns: [
@@ -127,7 +127,7 @@ describe("offline model decisions", () => {
       type: "text",
       text: "This week you did 2 workout(s), 75 minutes in total. Keep going!",
     });
-    const failed = JSON.stringify({ ok: false, error: { code: "x", message: "no luck" } });
+    const failed = JSON.stringify({ error: { code: "internal", message: "no luck" } });
     const answer = decide({
       turns: [
         user("what did I do this week"),

@@ -13,7 +13,8 @@ export type Decision =
 export const offlineNotice =
   "I'm the offline dev model, so I only understand a few plain requests: " +
   '"my goal is …", "I\'m a beginner" (or intermediate / advanced), "log a 30 minute run" ' +
-  'and "what did I do this week". To talk to a real model, set OPENAI_API_KEY and ' +
+  'and "what did I do this week"; "use the <name> tool" tries any tool. To talk to a real ' +
+  "model, set OPENAI_API_KEY and " +
   "OPENAI_MODEL (and OPENAI_BASE_URL for another OpenAI-compatible endpoint) for the agent " +
   "and restart it.";
 
@@ -75,6 +76,13 @@ function weekIntent(text: string): Intent | undefined {
   };
 }
 
+/** "use the echo tool: hello" calls any offered tool by name (a new tool works in dev at once). */
+function namedToolIntent(text: string): Intent | undefined {
+  const match = text.match(/\buse (?:the )?([a-z][a-z0-9_]*) tool\b(?:\s*:\s*(.+))?/i);
+  if (!match) return undefined;
+  return { tools: [match[1]!.toLowerCase()], wanted: match[2] ? { text: match[2].trim() } : {} };
+}
+
 function describeArgs(args: Record<string, unknown>): string {
   return Object.entries(args)
     .filter(([, value]) => value !== null && value !== "" && !Array.isArray(value))
@@ -121,8 +129,8 @@ function describeResult(result: unknown): string {
 }
 
 function answerFromTool(call: Turn & { kind: "tool_call" }, output: string): string {
-  const parsed = parseJson(output) as { ok?: boolean; result?: unknown; error?: unknown };
-  if (parsed && typeof parsed === "object" && parsed.ok === false) {
+  const parsed = parseJson(output) as { result?: unknown; error?: unknown };
+  if (parsed && typeof parsed === "object" && "error" in parsed) {
     const error = parsed.error as { message?: string } | undefined;
     return `Sorry, I couldn't do that: ${error?.message ?? "the tool reported an error"}.`;
   }
@@ -165,7 +173,8 @@ export function decide(conversation: Conversation): Decision {
     if (call) return { type: "text", text: answerFromTool(call, result.output) };
   }
   if (longStoryTrigger.test(text)) return { type: "text", text: longStory() };
-  const intent = profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
+  const intent =
+    namedToolIntent(text) ?? profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
   if (!intent) return { type: "text", text: offlineNotice };
   const tool = pick(intent, tools);
   if (!tool)

@@ -3,9 +3,11 @@
  * is written for the person reading the chat; the cause goes to the log only.
  */
 
-import { failureMessages } from "@trainer2/shared/failures";
-import type { RunFailureCode } from "@trainer2/shared/wire";
+import { type FailureCode, failures } from "@trainer2/shared/failures";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+
+/** The codes a run of the agent ends with (all in the shared failure registry). */
+type RunFailureCode = Extract<FailureCode, `model_${string}` | "agent_error">;
 
 export type Failure = { code: RunFailureCode; message: string };
 
@@ -19,7 +21,7 @@ export class ModelIdleTimeout extends Error {
 
 export const failure = (code: RunFailureCode): Failure => ({
   code,
-  message: failureMessages[code],
+  message: failures[code].message,
 });
 
 function statusOf(error: unknown): number | undefined {

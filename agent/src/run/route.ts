@@ -5,9 +5,9 @@
  */
 
 import { AppError } from "@trainer2/shared/errors";
-import { failureMessages } from "@trainer2/shared/failures";
+import { failures } from "@trainer2/shared/failures";
 import { activeContext, SpanStatusCode, spanNames } from "@trainer2/shared/telemetry";
-import { type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
+import { bearerToken, type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
 import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
 import type { Context } from "hono";
 import { executeRun, type RunDeps, type RunInput } from "./execute.ts";
@@ -26,8 +26,7 @@ async function authenticate(
   c: Context,
   publicKey: KeyLike,
 ): Promise<{ token: string; claims: RunClaims }> {
-  const header = c.req.header("authorization") ?? "";
-  const token = header.match(/^Bearer\s+(\S+)$/i)?.[1];
+  const token = bearerToken(c.req.header("authorization"));
   if (!token) throw new AppError("unauthorized", "a run token is required (Authorization: Bearer)");
   try {
     return { token, claims: await verifyRunToken(token, publicKey) };
@@ -90,7 +89,7 @@ export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Respon
         )
         .catch((error) => {
           deps.logger.error("run crashed", { runId: body.runId, cause: error });
-          emit({ type: "failed", code: "agent_error", message: failureMessages.agent_error });
+          emit({ type: "failed", code: "agent_error", message: failures.agent_error.message });
         })
         .finally(() => {
           try {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import { errorBody } from "@trainer2/shared/errors";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { type OpenAiApi, postRun, readEvents, runBody, startAgentPerApi } from "../test-helpers.ts";
@@ -99,7 +100,7 @@ describe("/run refuses callers without the api's token", () => {
 
     const none = await postRun(agentUrl, body, undefined);
     expect(none.status).toBe(401);
-    expect(await none.json()).toMatchObject({ code: "unauthorized" });
+    expect(await none.json()).toMatchObject({ error: { code: "unauthorized" } });
 
     const stranger = await generatePemKeyPair();
     const forged = await signRunToken(
@@ -114,7 +115,7 @@ describe("/run refuses callers without the api's token", () => {
 
     const badBody = await postRun(agentUrl, { ...body, input: "" }, token);
     expect(badBody.status).toBe(400);
-    expect(((await badBody.json()) as { message: string }).message).toContain("input");
+    expect(errorBody.parse(await badBody.json()).error.message).toContain("input");
 
     const workouts = await api.sql`select 1 from workouts where user_id = ${body.userId}`;
     expect(workouts.length).toBe(0);
@@ -126,7 +127,7 @@ describe("/run refuses callers without the api's token", () => {
     for (const strange of [{ ...body, input: "" }, { nonsense: true }]) {
       const response = await postRun(agentUrl, strange, undefined);
       expect(response.status).toBe(401);
-      const answer = (await response.json()) as { code: string; message: string };
+      const answer = errorBody.parse(await response.json()).error;
       expect(answer.code).toBe("unauthorized");
       expect(answer.message).not.toMatch(/input|runId|history/);
     }

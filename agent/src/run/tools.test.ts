@@ -8,6 +8,7 @@ import type { RunStreamEvent } from "@trainer2/shared/wire";
 import { buildTools } from "./tools.ts";
 
 const keys = await generatePemKeyPair();
+const activity = { running: "Working on it…", done: "Did it", failed: "Could not do it" };
 const context = {
   apiUrl: "http://127.0.0.1:9",
   agentPrivateKey: await importPrivateKey(keys.privateKey),
@@ -27,6 +28,7 @@ describe("SDK tools from synced specs", () => {
         {
           name: "closed",
           description: "closed object",
+          activity,
           parameters: {
             type: "object",
             properties: { n: { type: ["integer", "null"] } },
@@ -37,6 +39,7 @@ describe("SDK tools from synced specs", () => {
         {
           name: "open",
           description: "a union strict mode cannot express",
+          activity,
           parameters: {
             type: "object",
             properties: { value: { oneOf: [{ type: "string" }, { type: "integer" }] } },
@@ -84,9 +87,9 @@ describe("SDK tools from synced specs", () => {
     };
     const tools = buildTools(
       [
-        { name: "optional", description: "", parameters: optional },
-        { name: "map", description: "", parameters: map },
-        { name: "nested", description: "", parameters: nestedOptional },
+        { name: "optional", description: "", activity, parameters: optional },
+        { name: "map", description: "", activity, parameters: map },
+        { name: "nested", description: "", activity, parameters: nestedOptional },
       ],
       context,
     );
@@ -101,6 +104,7 @@ describe("SDK tools from synced specs", () => {
         {
           name: "log_workout",
           description: "log",
+          activity,
           parameters: { type: "object", properties: {}, required: [], additionalProperties: false },
         },
       ],
@@ -110,11 +114,16 @@ describe("SDK tools from synced specs", () => {
       toolCall: { type: "function_call", callId: "call_1", name: "log_workout", arguments: "{}" },
     });
     expect(JSON.parse(String(output))).toMatchObject({
-      ok: false,
       error: { code: "tool_unavailable" },
     });
     expect(events).toEqual([
-      { type: "tool", name: "log_workout", status: "started", callId: "call_1" },
+      {
+        type: "tool",
+        name: "log_workout",
+        status: "started",
+        summary: activity.running,
+        callId: "call_1",
+      },
       expect.objectContaining({ type: "tool", status: "error", callId: "call_1" }),
     ]);
   });

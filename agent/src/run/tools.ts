@@ -1,10 +1,11 @@
 /**
  * One SDK tool per synced tool spec. Execution happens in the api (`POST /tools/:name`): the
  * agent only forwards the model's arguments with its JWT, the run token and the call id, and
- * hands the api's `{ok, …}` answer back to the model as the tool output.
+ * hands the api's `{result}` or `{error}` answer back to the model as the tool output.
  */
 
 import { type FunctionTool, tool, UserError } from "@openai/agents";
+import { failures } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import {
   genAiAttributes,
@@ -15,8 +16,13 @@ import {
   type Telemetry,
 } from "@trainer2/shared/telemetry";
 import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
-import { toolCallSummary } from "@trainer2/shared/tool-lines";
-import { headers, type RunStreamEvent, type ToolSpec, toolResponse } from "@trainer2/shared/wire";
+import {
+  headers,
+  type RunStreamEvent,
+  type ToolResponse,
+  type ToolSpec,
+  toolResponse,
+} from "@trainer2/shared/wire";
 import { isStrictReady } from "./strict-schema.ts";
 
 export type ToolContext = {
@@ -34,9 +40,9 @@ export type ToolContext = {
   timeoutMs?: number;
 };
 
-type ToolOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { code: string; message: string } };
+const unreachable = (message: string): ToolResponse => ({
+  error: { code: "tool_unavailable", message },
+});
 
 async function callApi(spec: ToolSpec, args: unknown, callId: string, context: ToolContext) {
   const token = await signAgentJwt(context.agentPrivateKey);
@@ -60,18 +66,17 @@ async function callApi(spec: ToolSpec, args: unknown, callId: string, context: T
     json = undefined;
   }
   const parsed = toolResponse.safeParse(json);
-  if (parsed.success) return parsed.data as ToolOutcome;
-  return {
-    ok: false as const,
-    error: { code: "tool_unavailable", message: `the api answered ${response.status}` },
-  };
+  if (parsed.success) return parsed.data;
+  return unreachable(`the api answered ${response.status}`);
 }
 
-function summaryOf(spec: ToolSpec, outcome: ToolOutcome): string | undefined {
-  return toolCallSummary(
-    spec.name,
-    outcome.ok ? { ok: true } : { ok: false, message: outcome.error.message },
-  );
+/**
+ * The sentence the person sees for a finished call, from the tool's published `activity`:
+ * done, or the tool's own error message (it says what went wrong), else its failed wording.
+ */
+function summaryOf(spec: ToolSpec, outcome: ToolResponse): string {
+  if ("result" in outcome) return spec.activity.done;
+  return outcome.error.message || spec.activity.failed;
 }
 
 function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
@@ -81,9 +86,10 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
     details?: { toolCall?: { callId?: string } },
   ) => {
     const callId = details?.toolCall?.callId ?? crypto.randomUUID();
-    context.emit({ type: "tool", name: spec.name, status: "started", callId });
+    const running = spec.activity.running;
+    context.emit({ type: "tool", name: spec.name, status: "started", summary: running, callId });
     context.onBusy(true);
-    let outcome: ToolOutcome;
+    let outcome: ToolResponse;
     try {
       outcome = await context.telemetry.withSpan(
         spanNames.toolCall(spec.name),
@@ -94,7 +100,7 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
         },
         async (span) => {
           const answer = await callApi(spec, args, callId, context);
-          if (!answer.ok)
+          if ("error" in answer)
             span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error.code });
           return answer;
         },
@@ -108,17 +114,14 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
         runId: context.runId,
         cause: error,
       });
-      outcome = {
-        ok: false,
-        error: { code: "tool_unavailable", message: "The tool could not be reached. Try again." },
-      };
+      outcome = unreachable(failures.tool_unavailable.message);
     } finally {
       context.onBusy(false);
     }
     context.emit({
       type: "tool",
       name: spec.name,
-      status: outcome.ok ? "ok" : "error",
+      status: "result" in outcome ? "ok" : "error",
       summary: summaryOf(spec, outcome),
       callId,
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { tool } from "@openai/agents";
+import { errorBody } from "@trainer2/shared/errors";
 import { runCommand } from "@trainer2/shared/testing/run-command";
 import { verifyDetached } from "@trainer2/shared/tokens";
 import { capabilitiesDto, headers } from "@trainer2/shared/wire";
@@ -144,6 +145,7 @@ describe("GET /capabilities", () => {
       name: "zz_extra",
       description: "A tool added by the test.",
       input: z.strictObject({}),
+      activity: { running: "Adding…", done: "Added", failed: "Could not add" },
       mutates: false,
       handler: async () => null,
     });
@@ -171,16 +173,16 @@ describe("GET /capabilities", () => {
     expect(stale.status).toBe(200);
   });
 
-  test("refuses every bad agent token with 401 {code, message}", async () => {
+  test("refuses every bad agent token with 401 {error: {code, message}}", async () => {
     const cases = await badAgentAuthorizations(h.keys);
     for (const [name, authorization] of cases) {
       const response = await h.app.request("/capabilities", {
         headers: authorization === undefined ? {} : { authorization },
       });
       expect({ name, status: response.status }).toEqual({ name, status: 401 });
-      const body = (await response.json()) as { code: string; message: string };
-      expect(body.code).toBe("unauthorized");
-      expect(body.message).toBeString();
+      const body = errorBody.parse(await response.json());
+      expect(body.error.code).toBe("unauthorized");
+      expect(body.error.message).toBeString();
       expect(response.headers.get(headers.capabilitiesSignature)).toBeNull();
     }
   });

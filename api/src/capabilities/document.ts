@@ -16,6 +16,7 @@ export function toolSpecs(tools: Tool[]): ToolSpec[] {
     name: tool.name,
     description: tool.description,
     parameters: toStrictJsonSchema(tool.name, tool.input),
+    activity: tool.activity,
   }));
 }
 

@@ -3,13 +3,13 @@
  * `runStreamEvent`. Transport problems become `AgentFailure`s with the run.failed code the
  * client will see; an abort surfaces as the abort's reason so the caller knows who stopped it.
  */
-import { failureMessages } from "@trainer2/shared/failures";
+import { type FailureCode, failures } from "@trainer2/shared/failures";
 import { type RunRequest, type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
 
 export class AgentFailure extends Error {
   constructor(
-    readonly code: string,
-    message: string,
+    readonly code: FailureCode,
+    message: string = failures[code].message,
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -21,7 +21,7 @@ const maxLineLength = 1024 * 1024;
 
 function failureForStatus(status: number): AgentFailure {
   if (status === 502 || status === 503 || status === 504)
-    return new AgentFailure("agent_unavailable", failureMessages.agent_unavailable);
+    return new AgentFailure("agent_unavailable");
   return new AgentFailure("agent_error", `The trainer refused the request (HTTP ${status}).`);
 }
 
@@ -98,12 +98,7 @@ export async function* streamRun(options: StreamRunOptions): AsyncGenerator<RunS
       signal,
     });
   } catch (error) {
-    return rethrow(
-      error,
-      new AgentFailure("agent_unavailable", failureMessages.agent_unavailable, {
-        cause: error,
-      }),
-    );
+    return rethrow(error, new AgentFailure("agent_unavailable", undefined, { cause: error }));
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel().catch(() => {});

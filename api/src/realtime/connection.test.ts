@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { closeCodes } from "@trainer2/shared/wire";
+import { closeCodes } from "@trainer2/shared/failures";
 import { badTokens, devLoginToken } from "../auth/bad-tokens.ts";
 import { startTestApi, type TestApi } from "../testing.ts";
 import { openSocket } from "./test-socket.ts";

@@ -4,8 +4,10 @@
  * handled one after another so a frame sent right after connecting waits for `ready`.
  */
 import { mostRecentSession } from "@trainer2/db/queries/sessions";
-import { type AppError, errorCodes, toAppError } from "@trainer2/shared/errors";
-import { type ClientFrame, clientFrame, closeCodes, type ServerEvent } from "@trainer2/shared/wire";
+import { toAppError } from "@trainer2/shared/errors";
+import { closeCodes, type FailureCode } from "@trainer2/shared/failures";
+import { nulPath, nulRefusal } from "@trainer2/shared/nul";
+import { type ClientFrame, clientFrame, type ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
 import type { z } from "zod";
@@ -17,7 +19,7 @@ import { tokenBucket } from "./rate-limit.ts";
 import { resumeSession } from "./resume.ts";
 
 /** The outcome of checking `?token=` before the upgrade; null when none was given. */
-export type PreAuth = { ok: Authenticated } | { error: AppError } | null;
+export type PreAuth = { ok: Authenticated } | { error: { message: string } } | null;
 
 const maxTimer = 2 ** 31 - 1;
 /** Close reasons are limited to 123 bytes and must not carry anything secret. */
@@ -33,6 +35,7 @@ function describeIssues(error: z.ZodError): string {
 }
 
 type Raw = ServerWebSocket<unknown>;
+type ErrorFrame = Extract<ServerEvent, { type: "error" }>;
 
 export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEvents<Raw> {
   const { options, logger } = ctx;
@@ -93,7 +96,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     } catch (error) {
       // Neither ready nor closed would leave a signed-in socket open that can do nothing.
       logger.error("socket could not get ready", { error });
-      return close(errorCodes.internal.close, "The server could not get ready; reconnect.");
+      return close(closeCodes.internal, "The server could not get ready; reconnect.");
     }
     if (closed) return;
     client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
@@ -117,7 +120,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     else await becomeReady(auth);
   };
 
-  const badFrame = (code: AppError["code"], message: string) => {
+  const badFrame = (code: FailureCode, message: string) => {
     badFrames += 1;
     if (badFrames >= options.maxBadFrames)
       return close(closeCodes.protocol, "Too many invalid frames.");
@@ -158,10 +161,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     if (json === undefined) return badFrame("bad_request", "The frame is not valid JSON.");
     if (!parsed.success) return badFrame("bad_request", describeIssues(parsed.error));
     // Postgres cannot store U+0000 in text: refuse it here, naming the field, not as internal.
-    const nulField = Object.entries(parsed.data).find(
-      ([, value]) => typeof value === "string" && value.includes("\u0000"),
-    )?.[0];
-    if (nulField) return badFrame("bad_request", `${nulField}: must not contain NUL characters`);
+    const nulField = nulPath(parsed.data);
+    if (nulField) return badFrame("bad_request", `${nulField.join(".")}: ${nulRefusal}`);
     badFrames = 0;
     try {
       await dispatch(parsed.data, client);
@@ -169,7 +170,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       const appError = toAppError(error);
       if (appError.code === "internal")
         logger.error("frame failed", { type: parsed.data.type, error });
-      send({ type: "error", code: appError.code, message: appError.message });
+      send({ type: "error", ...(appError.toJSON() as Omit<ErrorFrame, "type">) });
     }
   };
 

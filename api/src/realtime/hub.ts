@@ -1,11 +1,13 @@
 /**
- * In-process fan-out of realtime events. Sockets are indexed by user; each socket follows
- * the sessions it was ready on, chatted in or resumed. Runs in flight are indexed by
- * session (one at a time) so a resuming socket can catch up on the text so far.
+ * In-process fan-out of realtime events, and the registry of the runs this process owns.
+ * Sockets are indexed by user; each socket follows the sessions it was ready on, chatted in
+ * or resumed. Runs in flight are indexed by session (one at a time) so a resuming socket can
+ * catch up on the text so far. What a run is and holds lives in run.ts.
  */
 
 import type { Logger } from "@trainer2/shared/logger";
 import type { ServerEvent, State } from "@trainer2/shared/wire";
+import type { Run } from "./run.ts";
 
 export type Client = {
   readonly userId: string;
@@ -14,53 +16,11 @@ export type Client = {
   send(event: ServerEvent): void;
 };
 
-export type ActiveRun = {
-  runId: string;
-  userId: string;
-  sessionId: string;
-  clientMsgId: string;
-  /** seq of the assistant message the run writes. */
-  seq: number;
-  /** The answer so far (what a resuming socket gets as one delta at offset 0). */
-  text: string;
-  /**
-   * Its tool lines so far, as the live events left them: a resuming socket gets them at the
-   * same instant it starts following, so no line is missed or repeated (see resume.ts).
-   */
-  tools: RunToolLine[];
-  controller: AbortController;
-};
-
-export type RunToolLine = {
-  name: string;
-  status: "started" | "ok" | "error";
-  summary?: string;
-  /** The model's call id when the agent sent one: pairs a call's end with its start. */
-  callId?: string;
-};
-
-/** Records a live tool event: an end replaces its call's `started` line, else it is added. */
-export function recordToolLine(run: ActiveRun, line: RunToolLine): void {
-  if (line.status !== "started") {
-    const index = run.tools.findLastIndex(
-      (t) =>
-        t.status === "started" &&
-        t.name === line.name &&
-        (line.callId === undefined || t.callId === undefined || t.callId === line.callId),
-    );
-    if (index !== -1) {
-      run.tools[index] = line;
-      return;
-    }
-  }
-  run.tools.push(line);
-}
-
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
 
 export class Hub {
   private readonly clients = new Map<string, Set<Client>>();
-  private readonly runs = new Map<string, ActiveRun>();
+  private readonly runs = new Map<string, Run>();
   private readonly reserved = new Set<string>();
   /**
    * Sessions a resume is reading, with a count of their stored-message changes (not deltas)
@@ -145,25 +105,25 @@ export class Hub {
     this.reserved.delete(sessionId);
   }
 
-  startRun(run: ActiveRun): void {
+  startRun(run: Run): void {
     this.reserved.delete(run.sessionId);
     this.runs.set(run.sessionId, run);
   }
 
-  endRun(run: ActiveRun): void {
+  endRun(run: Run): void {
     if (this.runs.get(run.sessionId) === run) this.runs.delete(run.sessionId);
   }
 
-  runOf(sessionId: string): ActiveRun | undefined {
+  runOf(sessionId: string): Run | undefined {
     return this.runs.get(sessionId);
   }
 
-  findRun(runId: string): ActiveRun | undefined {
+  findRun(runId: string): Run | undefined {
     for (const run of this.runs.values()) if (run.runId === runId) return run;
     return undefined;
   }
 
-  activeRuns(): ActiveRun[] {
+  activeRuns(): Run[] {
     return [...this.runs.values()];
   }
 

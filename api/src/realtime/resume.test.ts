@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
-import { headers, type RunRequest } from "@trainer2/shared/wire";
+import { headers, type RunRequest, toolResponse } from "@trainer2/shared/wire";
 import { startTestApi, type TestApi } from "../testing.ts";
 import { type AgentDouble, answer, manual, startAgentDouble } from "./agent-double.ts";
 import { openSocket } from "./test-socket.ts";
@@ -55,7 +55,7 @@ async function callTool(request: RunRequest, name: string, callId: string, body:
     },
     body: JSON.stringify(body),
   });
-  return (await response.json()) as { ok: boolean };
+  return toolResponse.parse(await response.json());
 }
 
 const goal = {
@@ -194,13 +194,23 @@ describe("several sockets and resume", () => {
     socket.send({ type: "chat", sessionId, text: "set my goal", clientMsgId: "goal" });
     const run = await agent.nextRun();
     run.send({ type: "tool", name: "update_profile", status: "started", callId: "c1" });
-    expect(await callTool(run.request, "update_profile", "c1", goal)).toMatchObject({ ok: true });
-    expect(await callTool(run.request, "log_workout", "c2", {})).toMatchObject({ ok: false });
+    expect(await callTool(run.request, "update_profile", "c1", goal)).toHaveProperty("result");
     run.send({
       type: "tool",
       name: "update_profile",
       status: "ok",
       summary: "update_profile done",
+    });
+    run.send({ type: "tool", name: "log_workout", status: "started", callId: "c2" });
+    const refused = await callTool(run.request, "log_workout", "c2", {});
+    expect(refused).toHaveProperty("error");
+    const message = "error" in refused ? refused.error.message : "";
+    run.send({
+      type: "tool",
+      name: "log_workout",
+      status: "error",
+      summary: message,
+      callId: "c2",
     });
     run.send({ type: "delta", text: "Saved your goal, " });
     run.send({ type: "failed", code: "model_unavailable", message: "The model is down." });
@@ -236,10 +246,10 @@ describe("several sockets and resume", () => {
     // A call that ended before the drop, and one whose row is stored but whose end the
     // agent has not announced yet (its line is still "started" on every page).
     run.send({ type: "tool", name: "get_profile", status: "started", callId: "c1" });
-    expect(await callTool(run.request, "get_profile", "c1", {})).toMatchObject({ ok: true });
+    expect(await callTool(run.request, "get_profile", "c1", {})).toHaveProperty("result");
     run.send({ type: "tool", name: "get_profile", status: "ok", summary: "get_profile done" });
     run.send({ type: "tool", name: "update_profile", status: "started", callId: "c2" });
-    expect(await callTool(run.request, "update_profile", "c2", goal)).toMatchObject({ ok: true });
+    expect(await callTool(run.request, "update_profile", "c2", goal)).toHaveProperty("result");
     while (api.app.hub.runOf(sessionId)?.tools.length !== 2) await Bun.sleep(10);
     first.close();
     await first.closed;

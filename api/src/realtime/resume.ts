@@ -4,17 +4,16 @@
  * now follows the session. The read is retried if the session changed while it ran, so the
  * replay and the live events neither overlap in gaps nor skip anything.
  *
- * Stored messages carry their run's tool lines from the audit trail; the answer still being
- * written takes them from the run in memory instead, read at the instant the socket starts
- * following: a call stored just before its live `tool` event would otherwise show twice.
+ * Stored messages carry the tool lines stored with them; the answer still being written
+ * takes them from its Run instead, read at the instant the socket starts following, so no
+ * line is missed or shown twice.
  */
 import { messagesAfter } from "@trainer2/db/queries/messages";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
-import type { ClientFrame, Message, MessageTool } from "@trainer2/shared/wire";
-import { withTools } from "../state/message-tools.ts";
+import type { ClientFrame, Message } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
-import type { ActiveRun, Client } from "./hub.ts";
+import type { Client } from "./hub.ts";
 
 type ResumeFrame = Extract<ClientFrame, { type: "resume" }>;
 
@@ -29,7 +28,7 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
     const stop = hub.watchChanges(frame.sessionId);
     let changed: boolean;
     try {
-      messages = await withTools(sql, await messagesAfter(sql, frame.sessionId, frame.afterSeq));
+      messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
     } finally {
       changed = stop();
     }
@@ -40,25 +39,15 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   const run = hub.runOf(frame.sessionId);
   const live = (m: Message) => run !== undefined && m.seq === run.seq && m.status === "streaming";
   for (const message of messages) {
-    const sent = run && live(message) ? { ...message, tools: endedTools(run) } : message;
+    const sent = run && live(message) ? { ...message, tools: run.endedTools() } : message;
     client.send({ type: "message", sessionId: frame.sessionId, message: sent });
   }
   // Already stored as finished (its run.completed is about to follow): nothing to catch up.
   const finished = messages.some((m) => m.seq === run?.seq && m.status !== "streaming");
   if (!run || finished) return;
-  const base = { runId: run.runId, sessionId: run.sessionId, seq: run.seq } as const;
-  client.send({ type: "delta", ...base, offset: 0, text: run.text });
+  client.send({ type: "delta", ...run.base, offset: 0, text: run.text });
   // Calls still running: their lines were left out of the replayed message (its tools are
   // ended ones only); sent only with that message, else the client has them already.
   if (!messages.some(live)) return;
-  for (const line of run.tools)
-    if (line.status === "started")
-      client.send({ type: "tool", ...base, name: line.name, status: "started" });
-}
-
-/** The run's ended tool lines as stored messages carry them. */
-function endedTools(run: ActiveRun): MessageTool[] {
-  return run.tools.flatMap(({ name, status, summary }) =>
-    status === "started" ? [] : [{ name, status, ...(summary === undefined ? {} : { summary }) }],
-  );
+  for (const line of run.runningTools()) client.send({ type: "tool", ...run.base, ...line });
 }

@@ -1,5 +1,6 @@
 /** GET /realtime: the chat WebSocket. */
 import { AppError, toAppError } from "@trainer2/shared/errors";
+import { errorJson } from "@trainer2/shared/http";
 import { Hono } from "hono";
 import { upgradeWebSocket } from "hono/bun";
 import { connectionEvents, type PreAuth } from "./connection.ts";
@@ -11,8 +12,9 @@ export function realtimeRoutes(ctx: RealtimeContext) {
     "/realtime",
     async (c, next) => {
       if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
-        return c.json(
-          { error: { code: "bad_request", message: "This endpoint speaks WebSocket only." } },
+        return errorJson(
+          c,
+          new AppError("bad_request", "This endpoint speaks WebSocket only."),
           426,
         );
       // Verified before the upgrade (an await in the open handler would drop the first

@@ -8,7 +8,6 @@ import { findUserById } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
 import type { State } from "@trainer2/shared/wire";
 import { toUserDto } from "../auth/authenticate.ts";
-import { withTools } from "./message-tools.ts";
 
 /**
  * `sessionId` given: that session, which must be the user's (404 otherwise, with no hint
@@ -18,7 +17,6 @@ export async function loadState(
   sql: Sql,
   userId: string,
   sessionId: string | undefined,
-  offlineModel?: boolean,
 ): Promise<State> {
   const [user, session] = await Promise.all([
     findUserById(sql, userId),
@@ -30,7 +28,7 @@ export async function loadState(
     getProfile(sql, userId),
     listSessions(sql, userId),
     recentWorkouts(sql, userId),
-    session ? latestMessages(sql, session.id).then((page) => withTools(sql, page)) : [],
+    session ? latestMessages(sql, session.id) : [],
   ]);
   return {
     user: toUserDto(user),
@@ -38,6 +36,5 @@ export async function loadState(
     session: session ? { id: session.id, title: session.title, messages } : null,
     sessions,
     workouts,
-    ...(offlineModel === undefined ? {} : { offlineModel }),
   };
 }

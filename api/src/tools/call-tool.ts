@@ -6,7 +6,6 @@
  * (status error) still commits.
  */
 import type { Sql, TransactionSql } from "@trainer2/db";
-import { withoutNul } from "@trainer2/db/queries/nul";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import {
   claimToolCall,
@@ -15,13 +14,15 @@ import {
   type ToolCallRecord,
   type ToolCallStatus,
 } from "@trainer2/db/queries/tool-calls";
-import { AppError, errorCodes, toAppError } from "@trainer2/shared/errors";
+import { AppError, toAppError } from "@trainer2/shared/errors";
+import { type FailureCode, failures, isFailureCode } from "@trainer2/shared/failures";
+import { nulPath, nulRefusal, withoutNul } from "@trainer2/shared/nul";
 import type { RunClaims } from "@trainer2/shared/tokens";
 import type { ToolResponse } from "@trainer2/shared/wire";
 import type { Tool } from "./define-tool.ts";
 
 export type ToolError = {
-  code: string;
+  code: FailureCode;
   message: string;
   issues?: { path: string; message: string }[];
 };
@@ -56,22 +57,19 @@ type Outcome = {
   cause?: unknown;
 };
 
-const statusOfCode = (code: string): number =>
-  code in errorCodes ? errorCodes[code as keyof typeof errorCodes].status : 500;
-
 function toResult(outcome: Outcome, replayed: boolean): CallResult {
   if (outcome.status === "ok") {
     return {
       httpStatus: 200,
-      response: { ok: true, result: outcome.result ?? null },
+      response: { result: outcome.result ?? null },
       replayed,
       changedData: outcome.changedData,
     };
   }
   const error = outcome.error ?? { code: "internal", message: "The tool failed." };
   return {
-    httpStatus: statusOfCode(error.code),
-    response: { ok: false, error },
+    httpStatus: failures[error.code].status,
+    response: { error },
     replayed,
     changedData: false,
     cause: outcome.cause,
@@ -80,22 +78,16 @@ function toResult(outcome: Outcome, replayed: boolean): CallResult {
 
 function fromRecord(record: ToolCallRecord): Outcome {
   if (record.status === "ok") return { status: "ok", result: record.result, changedData: false };
-  return { status: record.status, error: record.result as ToolError, changedData: false };
+  return { status: record.status, error: storedError(record.result), changedData: false };
+}
+
+/** A stored error as the caller was given it; a code this version does not know is internal. */
+function storedError(result: unknown): ToolError {
+  const error = result as ToolError;
+  return isFailureCode(error?.code) ? error : { ...error, code: "internal" };
 }
 
 const issuePath = (path: PropertyKey[]) => path.map(String).join(".");
-
-/** Where the first U+0000 sits in parsed arguments: Postgres cannot store it in text. */
-function nulPath(value: unknown, path: PropertyKey[] = []): PropertyKey[] | null {
-  if (typeof value === "string") return value.includes("\u0000") ? path : null;
-  if (value && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      const found = nulPath(item, [...path, Array.isArray(value) ? Number(key) : key]);
-      if (found) return found;
-    }
-  }
-  return null;
-}
 
 function invalid(issues: { path: string; message: string }[]): Outcome {
   const named = issues.map((issue) => `${issue.path || "(arguments)"}: ${issue.message}`);
@@ -140,9 +132,9 @@ async function evaluate(
       parsed.error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message })),
     );
   }
+  // Postgres cannot store U+0000: refused here, naming where it is.
   const withNul = nulPath(parsed.data);
-  if (withNul)
-    return invalid([{ path: issuePath(withNul), message: "must not contain NUL characters" }]);
+  if (withNul) return invalid([{ path: issuePath(withNul), message: nulRefusal }]);
   const { userId, sessionId, runId } = request.run;
   try {
     const result = await tx.savepoint((sp) =>

@@ -3,6 +3,7 @@
  * `defineTool({...})`; the registry finds them, so adding a tool means adding one file.
  */
 import type { TransactionSql } from "@trainer2/db";
+import type { ToolActivity } from "@trainer2/shared/wire";
 import type { z } from "zod";
 
 /** Who the call acts for: taken from the run token, never from the arguments. */
@@ -33,6 +34,12 @@ export type ToolDefinition<Input extends z.ZodObject> = {
    * `.optional()`), strict objects, no unions but nullable ones.
    */
   input: Input;
+  /**
+   * How its line reads to the person in the chat: while it runs ("Logging your workout…"),
+   * once done ("Logged your workout"), and when it failed without a message of its own.
+   * Published with the tool, so a new tool file words its own line all the way to the page.
+   */
+  activity: ToolActivity;
   /** True when a success may change the user's data: their open sockets get a `state` event. */
   mutates: boolean;
   tables?: TableMeaning[];

@@ -8,6 +8,11 @@ export default defineTool({
   description:
     "Read the person's coaching profile: display name, goals, experience level, equipment, limitations and preferred units. Call it before giving advice that depends on who they are. Returns {profile}; fields they have not told you yet are null (equipment is an empty list).",
   input: z.strictObject({}),
+  activity: {
+    running: "Reading your profile…",
+    done: "Read your profile",
+    failed: "Could not read your profile",
+  },
   mutates: false,
   tables: [profilesTable],
   handler: async ({ tx, userId }) => {

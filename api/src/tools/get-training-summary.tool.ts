@@ -18,6 +18,11 @@ export default defineTool({
       .nullable()
       .describe(`How many weeks (1-52) including the current one; null means ${defaultWeeks}.`),
   }),
+  activity: {
+    running: "Summarising your training…",
+    done: "Summarised your training",
+    failed: "Could not summarise your training",
+  },
   mutates: false,
   tables: [workoutsTable],
   handler: async ({ tx, userId }, args) => {

@@ -3,7 +3,7 @@
  * (GET /capabilities, POST /tools/:name). app.ts mounts it with `app.route("/", …)`.
  */
 import type { Sql } from "@trainer2/db";
-import { toAppError } from "@trainer2/shared/errors";
+import { answerErrorsAsJson } from "@trainer2/shared/http";
 import { createMetrics, type Metrics } from "@trainer2/shared/metrics";
 import { initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
@@ -11,6 +11,10 @@ import { Hono } from "hono";
 import { capabilitiesHandler } from "../capabilities/route.ts";
 import type { Tool } from "./define-tool.ts";
 import { loadTools } from "./registry.ts";
+
+export { defineTool, type Tool } from "./define-tool.ts";
+export { discoverTools, loadTools } from "./registry.ts";
+
 import { type ToolLogger, toolCallHandler } from "./tool-route.ts";
 
 export type ToolsDeps = {
@@ -50,11 +54,7 @@ export function capabilitiesAndTools(deps: ToolsDeps): Hono {
   const app = new Hono();
 
   // Routes answer their own expected failures; this is for the unexpected (db down, …).
-  app.onError((error, c) => {
-    const appError = toAppError(error);
-    if (appError.code === "internal") logger.error("request failed", { cause: error });
-    return c.json(appError.toJSON(), appError.status as 500);
-  });
+  answerErrorsAsJson(app, (error) => logger.error("request failed", { cause: error.cause }));
 
   app.get(
     "/capabilities",

@@ -28,6 +28,11 @@ export default defineTool({
       message: "from must not be after to",
       path: ["from"],
     }),
+  activity: {
+    running: "Looking at your workouts…",
+    done: "Looked at your workouts",
+    failed: "Could not read your workouts",
+  },
   mutates: false,
   tables: [workoutsTable],
   handler: async ({ tx, userId }, args) => ({

@@ -35,6 +35,11 @@ export default defineTool({
     exercises: z.array(exercise).max(50),
     notes: z.string().trim().max(2000).nullable().describe("How it felt, anything to remember."),
   }),
+  activity: {
+    running: "Logging your workout…",
+    done: "Logged your workout",
+    failed: "Could not log your workout",
+  },
   mutates: true,
   tables: [workoutsTable],
   handler: async ({ tx, userId }, args) => ({

@@ -3,14 +3,14 @@
  * (see define-tool.ts), sorted by name. No list to keep in sync by hand.
  */
 import { join } from "node:path";
+import { toolActivityDto, toolSpecDto } from "@trainer2/shared/wire";
 import { z } from "zod";
 import type { Tool } from "./define-tool.ts";
 
-export const toolNamePattern = /^[a-z][a-z0-9_]{0,63}$/;
-
 const toolShape = z.object({
-  name: z.string().regex(toolNamePattern, "tool names are snake_case, at most 64 characters"),
+  name: toolSpecDto.shape.name,
   description: z.string().min(1),
+  activity: toolActivityDto,
   input: z.custom<z.ZodObject>((value) => value instanceof z.ZodObject, "must be a zod object"),
   mutates: z.boolean(),
   handler: z.custom<Tool["handler"]>((value) => typeof value === "function"),

@@ -45,8 +45,8 @@ describe("POST /tools/:name authentication", () => {
       });
       expect({ name, status: response.status }).toEqual({ name, status: 401 });
       const body = toolResponse.parse(await response.json());
-      expect(body.ok).toBe(false);
-      if (!body.ok) expect(body.error.code).toBe("unauthorized");
+      expect("error" in body).toBe(true);
+      if ("error" in body) expect(body.error.code).toBe("unauthorized");
     }
     expect(await listToolCallsOfRun(h.sql, run.runId)).toEqual([]);
   });
@@ -86,7 +86,6 @@ describe("POST /tools/:name authentication", () => {
     });
     expect(response.status).toBe(400);
     expect(toolResponse.parse(await response.json())).toMatchObject({
-      ok: false,
       error: { code: "bad_request" },
     });
   });
@@ -101,7 +100,6 @@ describe("POST /tools/:name acts only for the run's user and session", () => {
     const response = await forged.call("log_workout", workoutArgs, { callId: "steal" });
     expect(response.status).toBe(403);
     expect(toolResponse.parse(await response.json())).toMatchObject({
-      ok: false,
       error: { code: "forbidden" },
     });
     expect(await countWorkouts(alice.userId)).toBe(0);
@@ -135,7 +133,7 @@ describe("POST /tools/:name acts only for the run's user and session", () => {
     const bobRun = await h.startRun(bob);
     await aliceRun.call("log_workout", { ...workoutArgs, notes: "alice" });
     const response = await bobRun.call("list_workouts", { limit: null, from: null, to: null });
-    expect(await response.json()).toEqual({ ok: true, result: { workouts: [] } });
+    expect(await response.json()).toEqual({ result: { workouts: [] } });
   });
 });
 
@@ -146,7 +144,6 @@ describe("POST /tools/:name records every call", () => {
     const response = await call("drop_tables", { really: true }, { callId: "c404" });
     expect(response.status).toBe(404);
     expect(toolResponse.parse(await response.json())).toMatchObject({
-      ok: false,
       error: { code: "not_found" },
     });
     const [record] = await listToolCallsOfRun(h.sql, run.runId);
@@ -165,7 +162,6 @@ describe("POST /tools/:name records every call", () => {
     const response = await call("log_workout", "{not json");
     expect(response.status).toBe(400);
     expect(toolResponse.parse(await response.json())).toMatchObject({
-      ok: false,
       error: { code: "invalid_arguments" },
     });
     const [record] = await listToolCallsOfRun(h.sql, run.runId);
@@ -178,7 +174,6 @@ describe("POST /tools/:name records every call", () => {
     const response = await call("log_workout", { ...workoutArgs, kind: "run\u0000" });
     expect(response.status).toBe(400);
     expect(toolResponse.parse(await response.json())).toMatchObject({
-      ok: false,
       error: { code: "invalid_arguments", issues: [{ path: "kind", message: expect.any(String) }] },
     });
     const unknown = await call("get%00profile", {});
@@ -333,6 +328,7 @@ describe("a failing tool", () => {
       name: "log_then_fail",
       description: "Writes, then fails.",
       input: z.strictObject({}),
+      activity: { running: "Logging…", done: "Logged", failed: "Could not log" },
       mutates: true,
       handler: async ({ tx, userId }) => {
         await tx`insert into workouts (user_id, performed_on, kind) values (${userId}, current_date, 'x')`;
@@ -348,7 +344,6 @@ describe("a failing tool", () => {
     const text = await response.text();
     expect(text).not.toContain("secret");
     expect(toolResponse.parse(JSON.parse(text))).toMatchObject({
-      ok: false,
       error: { code: "internal" },
     });
     expect(await countWorkouts(user.userId)).toBe(0);

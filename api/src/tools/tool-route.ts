@@ -1,11 +1,11 @@
 /**
  * POST /tools/:name for the agent: agent JWT + the run token the api issued for the run
  * (`x-run-token`) + the model's tool call id (`x-tool-call-id`). The body is the
- * arguments object. Answers `{ok:true, result}` or `{ok:false, error:{code, message}}`
+ * arguments object. Answers `{result}` or the one error body `{error:{code, message}}`
  * (the `toolResponse` wire shape, also for auth failures, so the agent parses one shape).
  */
 import type { Sql } from "@trainer2/db";
-import { AppError, toAppError } from "@trainer2/shared/errors";
+import { AppError, errorResponse } from "@trainer2/shared/errors";
 import type { Metrics } from "@trainer2/shared/metrics";
 import {
   genAiAttributes,
@@ -14,7 +14,7 @@ import {
   type Telemetry,
 } from "@trainer2/shared/telemetry";
 import { type KeyLike, type RunClaims, TokenError, verifyRunToken } from "@trainer2/shared/tokens";
-import { headers, type ToolResponse } from "@trainer2/shared/wire";
+import { headers } from "@trainer2/shared/wire";
 import type { Context } from "hono";
 import { z } from "zod";
 import { requireAgent } from "../capabilities/agent-auth.ts";
@@ -40,9 +40,9 @@ export type ToolRouteDeps = {
 const toolCallIdHeader = z.string().trim().min(1).max(200);
 const runClaims = z.object({ userId: z.uuid(), sessionId: z.uuid(), runId: z.uuid() });
 
-function failure(c: Context, error: AppError) {
-  const body: ToolResponse = { ok: false, error: { code: error.code, message: error.message } };
-  return c.json(body, error.status as 400);
+function failure(c: Context, error: unknown) {
+  const { body, status } = errorResponse(error);
+  return c.json(body, status as 400);
 }
 
 async function requireRun(token: string | undefined, publicKey: KeyLike): Promise<RunClaims> {
@@ -82,7 +82,7 @@ export function toolCallHandler(deps: ToolRouteDeps) {
       }
       toolCallId = id.data;
     } catch (error) {
-      return failure(c, toAppError(error));
+      return failure(c, error);
     }
 
     const toolName = c.req.param("name") ?? "";
@@ -113,10 +113,10 @@ export function toolCallHandler(deps: ToolRouteDeps) {
             () =>
               callTool(deps.sql, tools, { run, toolCallId, toolName, args, bodyError, startedAt }),
           );
-          span.setAttribute("tool.outcome", result.response.ok ? "ok" : "error");
+          const ok = "result" in result.response;
+          span.setAttribute("tool.outcome", ok ? "ok" : "error");
           // A replay answers a retry of a call already counted.
-          if (!result.replayed)
-            deps.metrics.recordToolCall(label, result.response.ok ? "ok" : "error");
+          if (!result.replayed) deps.metrics.recordToolCall(label, ok ? "ok" : "error");
           if (result.cause !== undefined) {
             deps.logger.error("tool failed", {
               tool: toolName,
@@ -129,17 +129,16 @@ export function toolCallHandler(deps: ToolRouteDeps) {
           if (result.replayed) c.header("x-idempotent-replay", "true");
           return c.json(result.response, result.httpStatus as 200);
         } catch (error) {
-          const appError = toAppError(error);
           recordError(span, error);
           deps.metrics.recordToolCall(label, "error");
-          if (appError.code === "internal") {
+          if (!(error instanceof AppError) || error.code === "internal") {
             deps.logger.error("tool call failed", {
               tool: toolName,
               runId: run.runId,
               cause: error,
             });
           }
-          return failure(c, appError);
+          return failure(c, error);
         }
       },
     );

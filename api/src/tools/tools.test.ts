@@ -17,7 +17,7 @@ async function newRun() {
 
 async function okResult(response: Response) {
   const body = toolResponse.parse(await response.json());
-  if (!body.ok) throw new Error(`expected ok, got ${JSON.stringify(body.error)}`);
+  if ("error" in body) throw new Error(`expected a result, got ${JSON.stringify(body.error)}`);
   expect(response.status).toBe(200);
   return body.result as Record<string, unknown>;
 }
@@ -25,10 +25,9 @@ async function okResult(response: Response) {
 async function invalid(response: Response) {
   expect(response.status).toBe(400);
   const body = (await response.json()) as {
-    ok: boolean;
     error: { code: string; message: string; issues: { path: string; message: string }[] };
   };
-  expect(body.ok).toBe(false);
+  expect(Object.keys(body)).toEqual(["error"]);
   expect(body.error.code).toBe("invalid_arguments");
   expect(body.error.message).toBeString();
   return body.error.issues.map((issue) => issue.path);

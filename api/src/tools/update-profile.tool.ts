@@ -48,6 +48,11 @@ export default defineTool({
   description:
     "Change some fields of the person's coaching profile, e.g. after they tell you their goal or experience. Pass only what they told you; every other field must be null, which leaves it unchanged. Returns {profile, changed}: the profile after the change and the names of the fields that were given.",
   input,
+  activity: {
+    running: "Updating your profile…",
+    done: "Updated your profile",
+    failed: "Could not update your profile",
+  },
   mutates: true,
   tables: [profilesTable],
   handler: async ({ tx, userId }, args) => {

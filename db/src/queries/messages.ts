@@ -2,8 +2,9 @@
  * Chat messages. Each has a per-session `seq` handed out from chat_sessions.last_seq in the
  * same transaction as the insert, so replay ("everything after seq N") is exact.
  */
-import type { AgentItem, Message } from "@trainer2/shared/wire";
-import { withoutNul } from "./nul.ts";
+import { type FailureCode, isFailureCode } from "@trainer2/shared/failures";
+import { withoutNul } from "@trainer2/shared/nul";
+import type { AgentItem, Message, MessageTool } from "@trainer2/shared/wire";
 import { reserveSeqs } from "./sessions.ts";
 import { type Queryable, toIso } from "./users.ts";
 
@@ -18,10 +19,15 @@ type MessageRow = {
   client_msg_id: string | null;
   created_at: Date | string;
   error_code: string | null;
+  /** jsonb; some drivers (PGlite's socket) hand it over as text. */
+  tools: MessageTool[] | string | null;
 };
 
 const columns =
-  "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code";
+  "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code, tools";
+
+const toolsOf = (value: MessageRow["tools"]): MessageTool[] =>
+  (typeof value === "string" ? JSON.parse(value) : value) ?? [];
 
 export const toMessage = (row: MessageRow): Message => ({
   id: row.id,
@@ -32,7 +38,10 @@ export const toMessage = (row: MessageRow): Message => ({
   runId: row.run_id,
   clientMsgId: row.client_msg_id,
   createdAt: toIso(row.created_at),
-  errorCode: row.error_code,
+  // A code this version does not know (written by a newer one) reads as `internal`.
+  errorCode:
+    row.error_code === null ? null : isFailureCode(row.error_code) ? row.error_code : "internal",
+  ...(row.role === "assistant" ? { tools: toolsOf(row.tools) } : {}),
 });
 
 export const maxMessagesInState = 200;
@@ -88,8 +97,9 @@ export async function findByClientMsgId(
 }
 
 /**
- * Ends the assistant message of a run: its text, final status and (when complete) items.
- * The text and items come from a model: a NUL in them is replaced so the write cannot fail.
+ * Ends the assistant message of a run: its text, final status, tool lines and (when
+ * complete) items. The text, lines and items come from a model: a NUL in them is replaced so
+ * the write cannot fail.
  */
 export async function finishAssistantMessage(
   sql: Queryable,
@@ -98,21 +108,24 @@ export async function finishAssistantMessage(
     content: string;
     status: Exclude<Message["status"], "streaming">;
     items?: AgentItem[];
-    errorCode?: string;
+    errorCode?: FailureCode;
+    /** The run's tool lines as the person saw them end. */
+    tools?: MessageTool[];
   },
 ): Promise<Message> {
   // sql.json, not JSON.stringify: postgres.js would encode a string param as a jsonb string.
   const items = end.items ? sql.json(withoutNul(end.items) as never) : null;
+  const tools = sql.json(withoutNul(end.tools ?? []) as never);
   const content = withoutNul(end.content);
   // One statement, so the message and the session's activity time change together.
   const [row] = await sql<MessageRow[]>`
     with ended as (
       update messages
-      set content = ${content}, status = ${end.status}, items = ${items},
-          error_code = ${withoutNul(end.errorCode ?? null)}, updated_at = now()
+      set content = ${content}, status = ${end.status}, items = ${items}, tools = ${tools},
+          error_code = ${end.errorCode ?? null}, updated_at = now()
       where id = ${id}
       returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at,
-        error_code
+        error_code, tools
     ), touched as (
       update chat_sessions set updated_at = now() where id = (select session_id from ended)
     )

@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../testing.ts";
-import {
-  claimToolCall,
-  findToolCall,
-  finishToolCall,
-  listToolCallsOfRun,
-  toolCallsOfRuns,
-} from "./tool-calls.ts";
+import { claimToolCall, findToolCall, finishToolCall, listToolCallsOfRun } from "./tool-calls.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -89,54 +83,5 @@ describe("tool call audit", () => {
       arguments: { "k\uFFFD": ["v\uFFFD"] },
       result: { code: "not_found", message: "no \uFFFD" },
     });
-  });
-});
-
-describe("toolCallsOfRuns", () => {
-  async function record(runId: string, callId: string, tool: string, secondsAgo: number) {
-    const id = await claimToolCall(db.sql, {
-      toolCallId: callId,
-      runId,
-      userId,
-      sessionId: null,
-      tool,
-      arguments: {},
-    });
-    const ok = tool !== "broken";
-    await finishToolCall(db.sql, id!, {
-      status: ok ? "ok" : "invalid",
-      result: ok ? { done: true } : { code: "invalid_arguments", message: "Invalid arguments" },
-      errorCode: ok ? null : "invalid_arguments",
-      durationMs: 1,
-    });
-    await db.sql`update tool_calls set created_at = now() - make_interval(secs => ${secondsAgo})
-      where id = ${id!}`;
-  }
-
-  test("each asked run's calls, oldest first; other runs are left out", async () => {
-    const [first, second, other, idle] = [1, 2, 3, 4].map(() => crypto.randomUUID()) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    // Recorded out of order: the order comes from created_at, not from insertion.
-    await record(first, "b", "broken", 10);
-    await record(first, "a", "get_profile", 20);
-    await record(second, "c", "log_workout", 5);
-    await record(other, "d", "update_profile", 1);
-
-    const calls = await toolCallsOfRuns(db.sql, [first, second, idle, first]);
-    expect([...calls.keys()].sort()).toEqual([first, second].sort());
-    expect(calls.get(first)).toEqual([
-      { tool: "get_profile", status: "ok", result: { done: true } },
-      {
-        tool: "broken",
-        status: "invalid",
-        result: { code: "invalid_arguments", message: "Invalid arguments" },
-      },
-    ]);
-    expect(calls.get(second)?.map((c) => c.tool)).toEqual(["log_workout"]);
-    expect(await toolCallsOfRuns(db.sql, [])).toEqual(new Map());
   });
 });

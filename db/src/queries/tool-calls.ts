@@ -3,7 +3,7 @@
  * invalid ones. (run_id, tool_call_id) is unique, which makes a call idempotent: the row is
  * claimed first, so a retry (or a concurrent twin) finds it and gets the stored answer.
  */
-import { withoutNul } from "./nul.ts";
+import { withoutNul } from "@trainer2/shared/nul";
 import type { Queryable } from "./users.ts";
 
 export type ToolCallStatus = "ok" | "error" | "invalid" | "refused";
@@ -125,34 +125,4 @@ export async function listToolCallsOfRun(sql: Queryable, runId: string): Promise
       error_code, duration_ms
     from tool_calls where run_id = ${runId} order by created_at, id`;
   return rows.map(toRecord);
-}
-
-/** What a chat transcript needs of one call: its tool, how it ended, and its answer. */
-export type RunToolCall = {
-  tool: string;
-  status: ToolCallStatus;
-  /** The tool's result when ok, else the error object the caller was given. */
-  result: unknown;
-};
-
-/**
- * The calls of several runs in one query, each run's oldest first (by claim time): the tool
- * lines of a page of assistant messages. Runs without calls are absent from the map.
- */
-export async function toolCallsOfRuns(
-  sql: Queryable,
-  runIds: readonly string[],
-): Promise<Map<string, RunToolCall[]>> {
-  const byRun = new Map<string, RunToolCall[]>();
-  if (runIds.length === 0) return byRun;
-  const rows = await sql<(RunToolCall & { run_id: string })[]>`
-    select run_id, tool, status, result from tool_calls
-    where run_id = any(${[...new Set(runIds)]}::uuid[])
-    order by created_at, id`;
-  for (const { run_id, ...call } of rows) {
-    const calls = byRun.get(run_id) ?? [];
-    calls.push(call);
-    byRun.set(run_id, calls);
-  }
-  return byRun;
 }

@@ -1,11 +1,13 @@
 /** GET /state from the browser: Bearer id_token, answer parsed with the shared contract. */
+import { errorBody } from "@trainer2/shared/errors";
+import type { FailureCode } from "@trainer2/shared/failures";
 import { type State, stateDto } from "@trainer2/shared/wire";
 
 export class StateError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly code: string,
+    readonly code: FailureCode,
   ) {
     super(message);
     this.name = "StateError";
@@ -41,14 +43,15 @@ export async function fetchState(
   }
   const body: unknown = await response!.json().catch(() => null);
   if (!response!.ok) {
-    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const message =
-      typeof error?.message === "string" ? error.message : "Could not load your chat.";
-    const code = typeof error?.code === "string" ? error.code : `http_${response!.status}`;
-    throw new StateError(message, response!.status, code);
+    // The api's one error shape; anything else (a proxy's page) by its status.
+    const error = errorBody.safeParse(body);
+    if (error.success)
+      throw new StateError(error.data.error.message, response!.status, error.data.error.code);
+    const code = response!.status >= 500 ? "unavailable" : "internal";
+    throw new StateError("Could not load your chat.", response!.status, code);
   }
   const parsed = stateDto.safeParse(body);
   if (!parsed.success)
-    throw new StateError("The server answered in an unexpected shape.", 502, "bad_response");
+    throw new StateError("The server answered in an unexpected shape.", 502, "internal");
   return parsed.data;
 }

@@ -3,6 +3,7 @@
  * live /realtime events. Pure functions: every event may arrive twice (replays after a
  * resume) or out of the blue (another tab), and must still leave one copy of each message.
  */
+import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
 import type { Message, ServerEvent, Session } from "@trainer2/shared/wire";
 
 export type ToolLine = { name: string; status: "started" | "ok" | "error"; summary?: string };
@@ -19,10 +20,11 @@ export type ChatItem = {
   runId: string | null;
   tools: ToolLine[];
   /**
-   * Why the answer ended early. Live failures bring the server's message; stored ones only
-   * their code: the page words both from the code (components/chat/failure-line.ts).
+   * Why the answer ended early, unless the person stopped it. Live failures bring the
+   * server's message; stored ones only their code: the page words both from the code
+   * (components/chat/failure-line.ts).
    */
-  error?: { code: string; message?: string };
+  error?: { code: FailureCode; message?: string };
 };
 
 export type ChatView = {
@@ -34,29 +36,26 @@ export type ChatView = {
 const finalStatuses: ReadonlySet<ItemStatus> = new Set(["complete", "interrupted", "failed"]);
 export const isFinal = (item: ChatItem) => finalStatuses.has(item.status);
 
-/** Codes the api uses when a run ends because the user pressed Stop. */
-const cancelCodes = new Set(["cancelled", "canceled", "run_cancelled", "aborted"]);
-
 export const emptyChat = (sessionId: string | null = null): ChatView => ({
   sessionId,
   items: [],
   activeRun: null,
 });
 
-/**
- * A stored message as the live page would show it: its run's tool lines, and why it ended.
- * A Stop is "Stopped" however much text came (the api stores an empty one as failed).
- */
+/** A Stop reads "Stopped", not as a failure. */
+const stoppedBy = (code: FailureCode | null) => code === "cancelled";
+
+/** A stored message as the live page would show it: its run's tool lines, and why it ended. */
 export function fromMessage(message: Message): ChatItem {
   const code = message.errorCode ?? null;
-  const stopped = code !== null && cancelCodes.has(code) && message.status !== "complete";
+  const stopped = stoppedBy(code);
   const ended = message.status === "interrupted" || message.status === "failed";
   return {
     key: `s:${message.seq}`,
     seq: message.seq,
     role: message.role,
     content: message.content,
-    status: stopped ? "interrupted" : message.status,
+    status: message.status,
     clientMsgId: message.clientMsgId,
     runId: message.runId,
     tools: (message.tools ?? []).map(({ name, status, summary }) => ({
@@ -294,7 +293,7 @@ export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
       return { ...next, activeRun: activeRunOf(next.items) };
     }
     case "run.failed": {
-      const stopped = cancelCodes.has(event.code);
+      const stopped = stoppedBy(event.code);
       const next = update(
         own,
         event.seq,
@@ -303,9 +302,8 @@ export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
             ? item
             : {
                 ...item,
-                // As the api stores it: a failure after some text keeps that text as
-                // interrupted, so a reload shows the same status as the live page.
-                status: stopped || item.content ? "interrupted" : "failed",
+                // As the api stores it (one rule), so a reload shows what the live page did.
+                status: endedStatus(event.code, item.content),
                 ...(stopped ? {} : { error: { code: event.code, message: event.message } }),
               },
         assistantSeed(event.seq, event.runId),

@@ -4,7 +4,8 @@
  * token after close 4401, exponential backoff with jitter, and chat frames that are re-sent
  * until the server acknowledges them (the api de-duplicates by clientMsgId).
  */
-import { type ClientFrame, closeCodes, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
+import { closeCodes } from "@trainer2/shared/failures";
+import { type ClientFrame, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "signed-out";
 

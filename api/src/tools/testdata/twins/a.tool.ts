@@ -6,6 +6,11 @@ export default defineTool({
   name: "echo",
   description: "Echo the text back.",
   input: z.strictObject({ text: z.string() }),
+  activity: {
+    running: "Echoing your words…",
+    done: "Echoed your words",
+    failed: "Could not echo your words",
+  },
   mutates: false,
   handler: async (_ctx, args) => ({ text: args.text }),
 });

@@ -1,0 +1,102 @@
+/**
+ * A run from its start to its stored end: stream the agent's answer (run-stream.ts), then
+ * store how it ended with its text and tool lines, and tell the session's sockets. The
+ * answer is never left `streaming`: if storing the ending fails, it is stored as failed
+ * with `internal`.
+ */
+import { finishAssistantMessage } from "@trainer2/db/queries/messages";
+import { endedStatus, failures } from "@trainer2/shared/failures";
+import type { TurnOutcome } from "@trainer2/shared/metrics";
+import { recordError, runInSpan, SpanStatusCode } from "@trainer2/shared/telemetry";
+import type { RealtimeContext } from "./context.ts";
+import type { Run, RunEnding } from "./run.ts";
+import { streamRunToSockets } from "./run-stream.ts";
+
+/** The dashboard's three outcomes; the code itself stays on the span and in the log. */
+function turnOutcome(ending: RunEnding): TurnOutcome {
+  if (ending.kind === "completed") return "completed";
+  return ending.code === "cancelled" ? "cancelled" : "failed";
+}
+
+/** Runs the turn inside its span and ends the span, whatever happens. */
+export async function driveRun(ctx: RealtimeContext, run: Run): Promise<void> {
+  try {
+    await runInSpan(run.span, () => finishRun(ctx, run));
+  } catch (error) {
+    recordError(run.span, error);
+    ctx.logger.error("run crashed", { runId: run.runId, error });
+  } finally {
+    run.span.end();
+  }
+}
+
+async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
+  const startedAt = ctx.now();
+  const ending = await streamRunToSockets(ctx, run);
+  run.ending = ending;
+  observe(ctx, run, ending, ctx.now() - startedAt);
+  try {
+    await storeEnding(ctx, run, ending);
+  } catch (error) {
+    ctx.logger.error("could not store the end of a run", { runId: run.runId, error });
+    const internal = { kind: "failed", code: "internal", message: failures.internal.message };
+    run.ending = internal as RunEnding;
+    // Never leave the answer `streaming`: clients would show it as still coming, forever.
+    await storeEnding(ctx, run, run.ending).catch((again) =>
+      ctx.logger.error("could not mark a run as failed", { runId: run.runId, error: again }),
+    );
+  }
+  ctx.hub.endRun(run);
+  ctx.hub.toSession(run.userId, run.sessionId, endEvent(run, run.ending));
+}
+
+function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding) {
+  const tools = run.endedTools();
+  if (ending.kind === "completed")
+    return finishAssistantMessage(ctx.sql, run.messageId, {
+      content: ending.output || run.text,
+      status: "complete",
+      items: ending.items,
+      tools,
+    });
+  return finishAssistantMessage(ctx.sql, run.messageId, {
+    content: run.text,
+    status: endedStatus(ending.code, run.text),
+    errorCode: ending.code,
+    tools,
+  });
+}
+
+function endEvent(run: Run, ending: RunEnding) {
+  if (ending.kind === "completed")
+    return { type: "run.completed", ...run.base, messageId: run.messageId } as const;
+  return {
+    type: "run.failed",
+    ...run.base,
+    code: ending.code,
+    message: ending.message,
+  } as const;
+}
+
+/** The run's log line, metrics and span attributes. */
+function observe(ctx: RealtimeContext, run: Run, ending: RunEnding, durationMs: number) {
+  const code = ending.kind === "completed" ? "completed" : ending.code;
+  ctx.logger.info("run ended", {
+    runId: run.runId,
+    userId: run.userId,
+    sessionId: run.sessionId,
+    outcome: code,
+    durationMs,
+    chars: run.text.length,
+  });
+  const seconds = (performance.now() - run.startedAt) / 1000;
+  ctx.metrics.recordTurn(turnOutcome(ending), seconds, run.timeToFirstToken);
+  run.span.setAttributes({
+    "chat.outcome": code,
+    ...(run.timeToFirstToken === undefined
+      ? {}
+      : { "chat.time_to_first_token_s": run.timeToFirstToken }),
+  });
+  if (turnOutcome(ending) === "failed")
+    run.span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+}

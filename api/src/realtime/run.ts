@@ -1,0 +1,133 @@
+/**
+ * One run: the answer to one chat turn, from `run.started` to how it ended. It owns the
+ * run's ids, the text so far, its tool lines, the turn's trace span and clock, the abort
+ * controller, and the ending. The chat turn, the stream from the agent and a resume read
+ * and change it here rather than passing loose pieces around.
+ */
+import type { FailureCode } from "@trainer2/shared/failures";
+import type { Span } from "@trainer2/shared/telemetry";
+import type { AgentItem, MessageTool, ServerEvent } from "@trainer2/shared/wire";
+
+/** Why the api itself stopped a run (the abort reason of its controller). */
+export class RunStop extends Error {
+  constructor(readonly code: Extract<FailureCode, "cancelled" | "timeout" | "shutdown">) {
+    super(code);
+    this.name = "RunStop";
+  }
+}
+
+/** The abort reason once the run has ended: closes the upstream response, ends nothing. */
+export class RunDone extends Error {
+  constructor() {
+    super("the run ended");
+    this.name = "RunDone";
+  }
+}
+
+export type RunEnding =
+  | { kind: "completed"; output: string; items: AgentItem[] }
+  | { kind: "failed"; code: FailureCode; message: string };
+
+export type ToolLine = MessageTool & {
+  /** The model's call id when the agent sent one: pairs a call's end with its start. */
+  callId?: string;
+};
+
+export type RunIds = {
+  runId: string;
+  userId: string;
+  sessionId: string;
+  clientMsgId: string;
+  /** The user's message: its text is the run's input, its seq bounds the history. */
+  userSeq: number;
+  input: string;
+  /** The assistant message the run writes. */
+  messageId: string;
+  seq: number;
+};
+
+type Base = { runId: string; sessionId: string; seq: number };
+
+export class Run {
+  readonly runId: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly clientMsgId: string;
+  readonly userSeq: number;
+  readonly input: string;
+  readonly messageId: string;
+  readonly seq: number;
+  readonly controller = new AbortController();
+  /** The answer so far (what a resuming socket gets as one delta at offset 0). */
+  text = "";
+  /** Its tool lines so far, as the live events left them. */
+  readonly tools: ToolLine[] = [];
+  /** Seconds from the chat frame to the first text delta, once one arrived. */
+  timeToFirstToken: number | undefined;
+  ending: RunEnding | undefined;
+
+  constructor(
+    ids: RunIds,
+    /** The turn's span: from the user's frame to the stored answer. */
+    readonly span: Span,
+    /** performance.now() when the chat frame arrived. */
+    readonly startedAt: number,
+  ) {
+    this.runId = ids.runId;
+    this.userId = ids.userId;
+    this.sessionId = ids.sessionId;
+    this.clientMsgId = ids.clientMsgId;
+    this.userSeq = ids.userSeq;
+    this.input = ids.input;
+    this.messageId = ids.messageId;
+    this.seq = ids.seq;
+  }
+
+  /** The fields every event of this run carries. */
+  get base(): Base {
+    return { runId: this.runId, sessionId: this.sessionId, seq: this.seq };
+  }
+
+  stop(code: RunStop["code"]): void {
+    this.controller.abort(new RunStop(code));
+  }
+
+  /** Adds streamed text; returns the `delta` event for the sockets. */
+  appendText(text: string): Extract<ServerEvent, { type: "delta" }> {
+    this.timeToFirstToken ??= (performance.now() - this.startedAt) / 1000;
+    const offset = this.text.length;
+    this.text += text;
+    return { type: "delta", ...this.base, offset, text };
+  }
+
+  /** Records a live tool event (an end replaces its call's `started` line); returns the event. */
+  recordTool(line: ToolLine): Extract<ServerEvent, { type: "tool" }> {
+    const index =
+      line.status === "started"
+        ? -1
+        : this.tools.findLastIndex(
+            (t) =>
+              t.status === "started" &&
+              t.name === line.name &&
+              (line.callId === undefined || t.callId === undefined || t.callId === line.callId),
+          );
+    if (index === -1) this.tools.push(line);
+    else this.tools[index] = line;
+    const { callId: _callId, ...shown } = line;
+    return { type: "tool", ...this.base, ...shown };
+  }
+
+  /** The lines of calls that ended: what the stored answer keeps. */
+  endedTools(): MessageTool[] {
+    return this.tools.flatMap(({ callId: _callId, ...line }) =>
+      line.status === "started" ? [] : [line],
+    );
+  }
+
+  /** The lines of calls still running. */
+  runningTools(): MessageTool[] {
+    return this.tools.flatMap(({ callId: _callId, ...line }) =>
+      line.status === "started" ? [line] : [],
+    );
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The one JSON error shape on every HTTP route of the api and the agent (see errors.ts):
+ * thrown errors, unknown routes and wrong methods all answer `{error: {code, message}}`.
+ */
+import type { Context, Hono } from "hono";
+import { AppError, errorResponse, toAppError } from "./errors.ts";
+
+/** Called for every error answered with a 5xx, with its cause, for the service's log. */
+export type ServerErrorLog = (error: AppError, c: Context) => void;
+
+/** The error as a JSON response; `status` overrides the registry's (e.g. 426 for an upgrade). */
+export function errorJson(c: Context, error: unknown, status?: number): Response {
+  const response = errorResponse(error);
+  return c.json(response.body, (status ?? response.status) as 500);
+}
+
+/** Sets `app.onError` and `app.notFound` to answer in the one shape. */
+// biome-ignore lint/suspicious/noExplicitAny: any Hono app, whatever its variables
+export function answerErrorsAsJson(app: Hono<any>, logServerError: ServerErrorLog): void {
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) logServerError(appError, c);
+    return errorJson(c, appError);
+  });
+  app.notFound((c) =>
+    errorJson(c, new AppError("not_found", `There is no route ${c.req.method} ${c.req.path}.`)),
+  );
+}
