@@ -3,15 +3,17 @@
  * and `GET /metrics`. Everything it needs arrives in `deps`; nothing here reads the env.
  */
 import { AppError } from "@trainer2/shared/errors";
-import { answerErrorsAsJson } from "@trainer2/shared/http";
+import { answerErrorsAsJson, errorJson, limitRequestHead } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import { httpTracing, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { CapabilitySync } from "./capabilities/sync.ts";
 import { composeInstructions, type Instructions } from "./instructions/load.ts";
 import type { ModelRuntime } from "./model.ts";
+import { requireOperator } from "./operator.ts";
 import { runHandler } from "./run/route.ts";
 
 export type AppDeps = {
@@ -22,6 +24,10 @@ export type AppDeps = {
   keys: { agentPrivateKey: KeyLike; apiPublicKey: KeyLike };
   /** The model may stay silent this long (outside tool calls) before a run fails. */
   modelTimeoutMs: number;
+  /** A /run body larger than this is refused (413) before it is read. */
+  runMaxBodyBytes: number;
+  /** POST /update without the api's token is taken from loopback peers only when true. */
+  updateFromLoopback: boolean;
   logger: Logger;
   telemetry: Telemetry;
   metrics: Metrics;
@@ -32,6 +38,8 @@ export function createApp(deps: AppDeps): Hono {
   // First: every request is measured; /run continues the api's trace from its traceparent.
   app.use(httpMetrics(deps.metrics));
   app.use(httpTracing(deps.telemetry));
+  // Oversized URL and headers answer in the one error shape (see shared/http.ts).
+  app.use(limitRequestHead());
 
   // Expected failures (sync down, bad token) are logged where they happen.
   answerErrorsAsJson(app, (error) => {
@@ -52,17 +60,35 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(body, ready ? 200 : 503);
   });
 
-  app.post("/update", async (c) => {
-    // The sync counts itself (capability_syncs_total), whoever asked for it.
-    try {
-      return c.json(await deps.sync.syncNow());
-    } catch (error) {
-      throw new AppError("unavailable", deps.sync.status().error ?? "capability sync failed", {
-        cause: error,
-      });
-    }
-  });
+  app.post(
+    "/update",
+    requireOperator(deps.keys.apiPublicKey, deps.updateFromLoopback),
+    async (c) => {
+      // The sync counts itself (capability_syncs_total), whoever asked for it.
+      try {
+        return c.json(await deps.sync.syncNow());
+      } catch (error) {
+        throw new AppError("unavailable", deps.sync.status().error ?? "capability sync failed", {
+          cause: error,
+        });
+      }
+    },
+  );
 
+  app.post(
+    "/run",
+    bodyLimit({
+      maxSize: deps.runMaxBodyBytes,
+      onError: (c) =>
+        errorJson(
+          c,
+          new AppError(
+            "payload_too_large",
+            `A /run body may be ${deps.runMaxBodyBytes} bytes at most.`,
+          ),
+        ),
+    }),
+  );
   app.post("/run", (c) =>
     runHandler(c, {
       runner: deps.model.runner,

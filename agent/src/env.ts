@@ -20,6 +20,15 @@ export const openAIDefaultBaseUrl = "https://api.openai.com/v1";
 export const agentEnvSchema = z
   .object({
     PORT: port(9000),
+    /**
+     * The address the agent listens on. Loopback by default: in `bun dev` only the api on the
+     * same machine calls it. A container sets 0.0.0.0 so the api's container can reach it.
+     */
+    HOST: blankAsUnset(z.string().default("127.0.0.1")),
+    /** Largest /run body accepted (bytes). */
+    RUN_MAX_BODY_BYTES: wholeNumber(1024, 64 * 1024 * 1024, 4 * 1024 * 1024),
+    /** Accept POST /update without the api's token from loopback peers. */
+    UPDATE_FROM_LOOPBACK: boolFlag(true),
     API_URL: url.default("http://localhost:8000"),
     AGENT_PRIVATE_KEY: pem("PRIVATE"),
     API_PUBLIC_KEY: pem("PUBLIC"),

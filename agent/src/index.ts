@@ -21,13 +21,15 @@ let agent: Awaited<ReturnType<typeof startAgent>>;
 try {
   agent = await startAgent({
     port: env.PORT,
-    hostname: "0.0.0.0",
+    hostname: env.HOST,
     apiUrl: env.API_URL,
     agentPrivateKeyPem: env.AGENT_PRIVATE_KEY,
     apiPublicKeyPem: env.API_PUBLIC_KEY,
     model: modelConfigOf(env),
     syncIntervalMs: env.CAPABILITIES_SYNC_INTERVAL_S * 1000,
     modelTimeoutMs: env.MODEL_TIMEOUT_S * 1000,
+    runMaxBodyBytes: env.RUN_MAX_BODY_BYTES,
+    updateFromLoopback: env.UPDATE_FROM_LOOPBACK,
     tracing: env.OPENAI_TRACING,
     logger,
     telemetry,

@@ -26,6 +26,10 @@ export type StartOptions = {
   instructionsDir?: string;
   syncIntervalMs: number;
   modelTimeoutMs: number;
+  /** Default 4 MiB: a long history with large tool results fits, 20 floods do not. */
+  runMaxBodyBytes?: number;
+  /** Default true: see operator.ts. */
+  updateFromLoopback?: boolean;
   tracing?: boolean;
   logger: Logger;
   /** Spans and OTLP logs (index.ts: `initTelemetry`); default: nothing exported. */
@@ -77,6 +81,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     apiUrl: options.apiUrl,
     keys,
     modelTimeoutMs: options.modelTimeoutMs,
+    runMaxBodyBytes: options.runMaxBodyBytes ?? 4 * 1024 * 1024,
+    updateFromLoopback: options.updateFromLoopback ?? true,
     logger: options.logger,
     telemetry,
     metrics,

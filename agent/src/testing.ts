@@ -27,6 +27,8 @@ export type TestAgentOptions = {
   /** Another model endpoint instead of the offline model (e.g. a fake upstream). */
   model?: ModelConfig;
   modelTimeoutMs?: number;
+  runMaxBodyBytes?: number;
+  updateFromLoopback?: boolean;
   syncIntervalMs?: number;
   /** Default: `telemetry.logger`, or silent. */
   logger?: Logger;
@@ -56,6 +58,10 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
     generatedDir: options.generatedDir ?? ownDir,
     syncIntervalMs: options.syncIntervalMs ?? 60_000,
     modelTimeoutMs: options.modelTimeoutMs ?? 30_000,
+    ...(options.runMaxBodyBytes ? { runMaxBodyBytes: options.runMaxBodyBytes } : {}),
+    ...(options.updateFromLoopback === undefined
+      ? {}
+      : { updateFromLoopback: options.updateFromLoopback }),
     logger:
       options.logger ??
       options.telemetry?.logger ??

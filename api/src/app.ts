@@ -4,7 +4,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import { markStreamingInterrupted } from "@trainer2/db/queries/messages";
-import { answerErrorsAsJson } from "@trainer2/shared/http";
+import { answerErrorsAsJson, limitRequestHead } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
@@ -82,15 +82,23 @@ export function createApp(deps: ApiDeps): ApiApp {
       loadState(deps.sql, userId, sessionId),
     ]);
     if (agent.mode) state.offlineModel = agent.mode === "offline";
+    // A run of this process shows as it is now, never as `streaming` once it has ended.
+    const run = state.session ? hub.runOf(state.session.id) : undefined;
+    if (state.session && run)
+      state.session.messages = state.session.messages.map((message) =>
+        message.seq === run.seq && message.status === "streaming" ? run.current(message) : message,
+      );
     return state;
   };
-  const hub = new Hub(stateOf, logger);
+  const hub: Hub = new Hub(stateOf, logger);
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
 
   const app = new Hono();
   // First, so every request (including refused ones) is measured and traced.
   app.use(httpMetrics(metrics));
   app.use(httpTracing(telemetry));
+  // Oversized URL and headers answer in the one error shape (see shared/http.ts).
+  app.use(limitRequestHead());
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
   answerErrorsAsJson(app, (error, c) =>
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),

@@ -1,5 +1,5 @@
 /** The api process: environment → dependencies → Bun.serve. */
-import { createSql } from "@trainer2/db";
+import { createSql, describeDatabase, waitForDatabase } from "@trainer2/db";
 import { createMetrics } from "@trainer2/shared/metrics";
 import { initTelemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
@@ -36,6 +36,14 @@ const verifyIdentity = createIdentityVerifier({
 });
 if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
 
+await waitForDatabase(sql, {
+  onWait: (reason, retryInMs) =>
+    logger.warn("waiting for the database", {
+      database: describeDatabase(env.DATABASE_URL),
+      reason,
+      retryInMs,
+    }),
+});
 await recoverInterruptedRuns(sql, logger);
 
 const api = createApp({

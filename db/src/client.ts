@@ -35,3 +35,34 @@ export async function ping(sql: Sql, timeoutMs = 2000): Promise<boolean> {
   );
   return Promise.race([query, timeout]);
 }
+
+/** Where a database URL points, without its credentials: fit for a log line. */
+export function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`;
+  } catch {
+    return "the database";
+  }
+}
+
+/**
+ * Resolves once the database answers, retrying with backoff (doubling up to `maxDelayMs`)
+ * and saying each time what it waits for: a service started before its database (compose,
+ * a restart of both) waits instead of exiting on the first refused connection.
+ */
+export async function waitForDatabase(
+  sql: Sql,
+  options: { onWait: (reason: string, retryInMs: number) => void; maxDelayMs?: number },
+): Promise<void> {
+  const maxDelayMs = options.maxDelayMs ?? 5000;
+  for (let delay = 250; ; delay = Math.min(delay * 2, maxDelayMs)) {
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      options.onWait(error instanceof Error ? error.message : String(error), delay);
+      await Bun.sleep(delay);
+    }
+  }
+}

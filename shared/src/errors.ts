@@ -38,10 +38,52 @@ export class AppError extends Error {
   }
 }
 
-/** Anything thrown becomes an AppError; unknown failures are `internal` with a plain message. */
+/**
+ * Anything thrown becomes an AppError: a database or network that cannot be reached is
+ * `unavailable` (retryable, and never an auth failure); anything else unknown is `internal`.
+ */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  return new AppError("internal", undefined, { cause: error });
+  const code = isInfrastructureFailure(error) ? "unavailable" : "internal";
+  return new AppError(code, undefined, { cause: error });
+}
+
+/** Socket and driver codes of a peer that is down, unreachable or went away. */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ConnectionRefused",
+  "ConnectionClosed",
+  // postgres.js
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * True when `error` (or its cause) says a server could not be reached or is shutting down,
+ * rather than that the request was wrong: the connection codes above, and Postgres' own
+ * classes 08 (connection exception) and 57P (shutdown, cannot connect now) and 53300
+ * (too many connections).
+ */
+export function isInfrastructureFailure(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (unreachableCodes.has(code)) return true;
+      if (/^(08|57P)[0-9A-Z]{3}$/.test(code) || code === "53300") return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 export const errorDetail = z.looseObject({ code: failureCode, message: z.string() });

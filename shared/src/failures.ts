@@ -31,6 +31,7 @@ export const failures = {
   conflict: { status: 409, message: "This was already received." },
   busy: { status: 409, message: "The trainer is still answering in this session." },
   payload_too_large: { status: 413, close: 1009, message: "That is too large." },
+  headers_too_large: { status: 431, message: "The request's headers or URL are too large." },
   rate_limited: { status: 429, close: 4429, message: "Too many messages; slow down." },
 
   // ---------- the service side ----------
@@ -128,6 +129,10 @@ export const failureMessage = (code: string): string =>
 export function endedStatus(code: FailureCode, text: string): "interrupted" | "failed" {
   return failureOf(code).answer === "interrupted" || text !== "" ? "interrupted" : "failed";
 }
+
+/** The close code for a socket that ends with `code`: its own, else 1011 (internal). */
+export const closeCodeOf = (code: FailureCode): number =>
+  failureOf(code).close ?? failures.internal.close;
 
 /** Close codes of /realtime that are not a failure of the person's request or token. */
 export const closeCodes = {

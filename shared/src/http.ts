@@ -2,7 +2,7 @@
  * The one JSON error shape on every HTTP route of the api and the agent (see errors.ts):
  * thrown errors, unknown routes and wrong methods all answer `{error: {code, message}}`.
  */
-import type { Context, Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { AppError, errorResponse, toAppError } from "./errors.ts";
 
 /** Called for every error answered with a 5xx, with its cause, for the service's log. */
@@ -25,4 +25,30 @@ export function answerErrorsAsJson(app: Hono<any>, logServerError: ServerErrorLo
   app.notFound((c) =>
     errorJson(c, new AppError("not_found", `There is no route ${c.req.method} ${c.req.path}.`)),
   );
+}
+
+/**
+ * How large a request's URL plus headers may be. Bun's own parser refuses more than its
+ * limit with an empty 431 that no app code sees, so the services start with a larger parser
+ * limit (`serverRuntimeFlags`) and this middleware answers in the one error shape instead.
+ */
+export const requestHeadLimit = 16 * 1024;
+/** Bun's parser limit the services start with; beyond it Bun's empty 431 still applies. */
+export const parserHeadLimit = 64 * 1024;
+/** Flags for `bun` when it starts the api or the agent (bun dev, images, tests, bench). */
+export const serverRuntimeFlags = [`--max-http-header-size=${parserHeadLimit}`];
+
+export function limitRequestHead(maxBytes = requestHeadLimit): MiddlewareHandler {
+  return async (c, next) => {
+    let size = c.req.url.length;
+    c.req.raw.headers.forEach((value, name) => {
+      size += name.length + value.length + 4;
+    });
+    if (size > maxBytes)
+      return errorJson(
+        c,
+        new AppError("headers_too_large", `The URL and headers may be ${maxBytes} bytes at most.`),
+      );
+    await next();
+  };
 }

@@ -29,6 +29,8 @@ export const audiences = {
   run: "trainer2-run",
   /** id_tokens minted by the web app's dev login. */
   devLogin: "trainer2-dev",
+  /** Api JWT: the api (or an operator with its key) calling the agent (POST /update). */
+  agent: "trainer2-agent",
 } as const;
 
 export const agentJwtTtlSeconds = 60;
@@ -69,25 +71,37 @@ function tokenError(error: unknown): TokenError {
   return new TokenError("token is malformed or invalid", "invalid");
 }
 
-// ---------- agent JWT ----------
+// ---------- service JWTs: agent → api, api → agent ----------
 
-export async function signAgentJwt(privateKey: KeyLike, ttlSeconds = agentJwtTtlSeconds) {
+type Service = "agent" | "api";
+const audienceOf: Record<Service, string> = { agent: audiences.api, api: audiences.agent };
+
+/** A short-lived JWT a service signs with its own key to call the other one. */
+export async function signServiceJwt(
+  from: Service,
+  privateKey: KeyLike,
+  ttlSeconds = agentJwtTtlSeconds,
+) {
   return new SignJWT({})
     .setProtectedHeader({ alg, typ: "JWT" })
-    .setIssuer(issuers.agent)
-    .setAudience(audiences.api)
-    .setSubject("agent")
+    .setIssuer(issuers[from])
+    .setAudience(audienceOf[from])
+    .setSubject(from)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
     .sign(privateKey);
 }
 
-export async function verifyAgentJwt(token: string, publicKey: KeyLike): Promise<JWTPayload> {
+export async function verifyServiceJwt(
+  from: Service,
+  token: string,
+  publicKey: KeyLike,
+): Promise<JWTPayload> {
   try {
     const { payload } = await jwtVerify(token, publicKey, {
       algorithms: [alg],
-      issuer: issuers.agent,
-      audience: audiences.api,
+      issuer: issuers[from],
+      audience: audienceOf[from],
       requiredClaims: ["exp", "iat"],
     });
     const now = Math.floor(Date.now() / 1000);
@@ -98,6 +112,12 @@ export async function verifyAgentJwt(token: string, publicKey: KeyLike): Promise
     throw tokenError(error);
   }
 }
+
+export const signAgentJwt = (privateKey: KeyLike, ttlSeconds = agentJwtTtlSeconds) =>
+  signServiceJwt("agent", privateKey, ttlSeconds);
+
+export const verifyAgentJwt = (token: string, publicKey: KeyLike) =>
+  verifyServiceJwt("agent", token, publicKey);
 
 // ---------- run token ----------
 

@@ -5,7 +5,12 @@
  * lost, whatever the agent does.
  */
 
-import { findByClientMsgId, insertTurn } from "@trainer2/db/queries/messages";
+import {
+  findByClientMsgId,
+  insertTurn,
+  isDuplicateClientMsg,
+  type StoredTurn,
+} from "@trainer2/db/queries/messages";
 import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
 import { ROOT_CONTEXT, recordError, runInSpan, spanNames } from "@trainer2/shared/telemetry";
@@ -50,44 +55,37 @@ async function setUpTurn(
   startedAt: number,
 ): Promise<Run | undefined> {
   const { hub, sql } = ctx;
-  // A retried frame (same clientMsgId) is answered with what happened to the first one.
-  const retried = await findByClientMsgId(sql, client.userId, frame.clientMsgId);
-  if (retried && (!frame.sessionId || frame.sessionId === retried.sessionId)) {
-    const afterSeq = retried.message.seq - 1;
-    span.setAttribute("chat.replayed", true);
-    await resumeSession(ctx, client, { type: "resume", sessionId: retried.sessionId, afterSeq });
-    return undefined;
-  }
+  if (await replayedIfSent(ctx, client, frame, span)) return undefined;
   if (frame.sessionId) {
     const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
     if (!owned) throw new AppError("not_found", "Session not found.");
-    if (!hub.reserve(frame.sessionId)) throw new AppError("busy");
+    if (!hub.reserve(frame.sessionId))
+      throw new AppError("busy", undefined, { details: { clientMsgId: frame.clientMsgId } });
   }
   const runId = crypto.randomUUID();
-  let stored: { sessionId: string; turn: Awaited<ReturnType<typeof insertTurn>> };
+  let stored: { sessionId: string; turn: StoredTurn };
   try {
     stored = await sql.begin(async (tx) => {
       const sessionId =
         frame.sessionId ?? (await createSession(tx, client.userId, titleFrom(frame.text))).id;
-      const inserted = await insertTurn(tx, {
+      const turn = await insertTurn(tx, {
         sessionId,
         text: frame.text,
         clientMsgId: frame.clientMsgId,
         runId,
       });
-      return { sessionId, turn: inserted };
+      // Rolled back, the new session with it: the first frame's turn answers this one.
+      if ("duplicate" in turn) throw new SentBefore();
+      return { sessionId, turn };
     });
   } catch (error) {
     if (frame.sessionId) hub.release(frame.sessionId);
+    // A twin of this frame (a retry, or the same frame from another socket) got there first.
+    const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
+    if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
     throw error;
   }
   const { sessionId, turn } = stored;
-  if ("duplicate" in turn) {
-    hub.release(sessionId);
-    throw new AppError("conflict", undefined, {
-      details: { sessionId, seq: turn.duplicate.seq },
-    });
-  }
   const ids = {
     runId,
     userId: client.userId,
@@ -112,6 +110,32 @@ async function setUpTurn(
   });
   span.setAttributes({ "session.id": sessionId, "chat.run_id": runId });
   return run;
+}
+
+/** Thrown inside the turn's transaction to roll it back: the clientMsgId was sent before. */
+class SentBefore extends Error {}
+
+/**
+ * A frame whose clientMsgId the user already sent (a retry, or a twin from another socket)
+ * is answered with what happened to the first one: its replay. False when it is new; a
+ * `conflict` naming the first one when this frame names another session.
+ */
+async function replayedIfSent(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: ChatFrame,
+  span: Run["span"],
+): Promise<boolean> {
+  const sent = await findByClientMsgId(ctx.sql, client.userId, frame.clientMsgId);
+  if (!sent) return false;
+  if (frame.sessionId && frame.sessionId !== sent.sessionId)
+    throw new AppError("conflict", undefined, {
+      details: { clientMsgId: frame.clientMsgId, sessionId: sent.sessionId, seq: sent.message.seq },
+    });
+  span.setAttribute("chat.replayed", true);
+  const afterSeq = sent.message.seq - 1;
+  await resumeSession(ctx, client, { type: "resume", sessionId: sent.sessionId, afterSeq });
+  return true;
 }
 
 export function cancelRun(ctx: RealtimeContext, client: Client, runId: string): void {

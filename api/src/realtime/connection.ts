@@ -4,8 +4,8 @@
  * handled one after another so a frame sent right after connecting waits for `ready`.
  */
 import { mostRecentSession } from "@trainer2/db/queries/sessions";
-import { toAppError } from "@trainer2/shared/errors";
-import { closeCodes, type FailureCode } from "@trainer2/shared/failures";
+import { type AppError, toAppError } from "@trainer2/shared/errors";
+import { closeCodeOf, closeCodes, type FailureCode } from "@trainer2/shared/failures";
 import { nulPath, nulRefusal } from "@trainer2/shared/nul";
 import { type ClientFrame, clientFrame, type ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
@@ -19,7 +19,7 @@ import { tokenBucket } from "./rate-limit.ts";
 import { resumeSession } from "./resume.ts";
 
 /** The outcome of checking `?token=` before the upgrade; null when none was given. */
-export type PreAuth = { ok: Authenticated } | { error: { message: string } } | null;
+export type PreAuth = { ok: Authenticated } | { error: AppError } | null;
 
 const maxTimer = 2 ** 31 - 1;
 /** Close reasons are limited to 123 bytes and must not carry anything secret. */
@@ -96,7 +96,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     } catch (error) {
       // Neither ready nor closed would leave a signed-in socket open that can do nothing.
       logger.error("socket could not get ready", { error });
-      return close(closeCodes.internal, "The server could not get ready; reconnect.");
+      const { code } = toAppError(error);
+      return close(closeCodeOf(code), "The server could not get ready; reconnect.");
     }
     if (closed) return;
     client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
@@ -111,7 +112,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code !== "unauthorized") logger.error("socket auth failed", { error });
-      return close(closeCodes.unauthorized, appError.message);
+      // Only a bad token signs the person out; an outage asks the client to retry.
+      return close(closeCodeOf(appError.code), appError.message);
     }
     if (client && auth.user.id !== client.userId)
       return close(closeCodes.unauthorized, "The token belongs to another user.");
@@ -187,7 +189,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
         if (ws?.readyState === 1) ws.ping();
       }, options.pingIntervalMs);
       if (preAuth && "error" in preAuth)
-        return close(closeCodes.unauthorized, preAuth.error.message);
+        return close(closeCodeOf(preAuth.error.code), preAuth.error.message);
       if (preAuth) return enqueue(() => becomeReady(preAuth.ok));
       authTimer = setTimeout(
         () => close(closeCodes.unauthorized, "Authenticate within a few seconds of connecting."),

@@ -22,6 +22,10 @@ export type RealtimeOptions = {
   framesPerSecond: number;
   frameBurst: number;
   maxFrameBytes: number;
+  /** The answer so far is saved at most this often while it streams (0: never). */
+  checkpointIntervalMs: number;
+  /** An answer that ended while the database was down is stored once it is back, within this. */
+  endWriteRetryMs: number;
 };
 
 export const defaultRealtimeOptions: RealtimeOptions = {
@@ -33,6 +37,8 @@ export const defaultRealtimeOptions: RealtimeOptions = {
   framesPerSecond: 10,
   frameBurst: 40,
   maxFrameBytes: 64 * 1024,
+  checkpointIntervalMs: 250,
+  endWriteRetryMs: 10 * 60_000,
 };
 
 export type RealtimeContext = {

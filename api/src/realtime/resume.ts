@@ -39,12 +39,19 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   const run = hub.runOf(frame.sessionId);
   const live = (m: Message) => run !== undefined && m.seq === run.seq && m.status === "streaming";
   for (const message of messages) {
-    const sent = run && live(message) ? { ...message, tools: run.endedTools() } : message;
+    // The answer being written: its stored text may lag (the catch-up delta below brings
+    // it); its end, once known, is shown even before the database has it.
+    const sent =
+      run && live(message)
+        ? run.ending
+          ? run.current(message)
+          : { ...message, tools: run.endedTools() }
+        : message;
     client.send({ type: "message", sessionId: frame.sessionId, message: sent });
   }
-  // Already stored as finished (its run.completed is about to follow): nothing to catch up.
+  // Already finished (its run.completed is about to follow): nothing to catch up.
   const finished = messages.some((m) => m.seq === run?.seq && m.status !== "streaming");
-  if (!run || finished) return;
+  if (!run || finished || run.ending) return;
   client.send({ type: "delta", ...run.base, offset: 0, text: run.text });
   // Calls still running: their lines were left out of the replayed message (its tools are
   // ended ones only); sent only with that message, else the client has them already.

@@ -18,7 +18,8 @@ export function realtimeRoutes(ctx: RealtimeContext) {
           426,
         );
       // Verified before the upgrade (an await in the open handler would drop the first
-      // frame) but reported after it as close 4401, which a browser can actually see.
+      // frame) but reported after it as a close code, which a browser can actually see:
+      // 4401 for a bad token only; an outage (database down) is a retryable 1013.
       const token = c.req.query("token");
       let preAuth: PreAuth = null;
       if (token) {
@@ -27,12 +28,7 @@ export function realtimeRoutes(ctx: RealtimeContext) {
         } catch (error) {
           const appError = toAppError(error);
           if (appError.code !== "unauthorized") ctx.logger.error("socket auth failed", { error });
-          preAuth = {
-            error:
-              appError.code === "unauthorized"
-                ? appError
-                : new AppError("unauthorized", "Sign-in could not be checked; try again."),
-          };
+          preAuth = { error: appError };
         }
       }
       c.set("preAuth", preAuth);

@@ -1,10 +1,12 @@
 /**
  * A run from its start to its stored end: stream the agent's answer (run-stream.ts), then
  * store how it ended with its text and tool lines, and tell the session's sockets. The
- * answer is never left `streaming`: if storing the ending fails, it is stored as failed
- * with `internal`.
+ * answer is never left `streaming` by a refused write: it is stored as failed with
+ * `internal`. While the database is down, the ending (held by the Run) is written again with
+ * backoff until it is back; the sockets hear of the end only once it is stored.
  */
 import { finishAssistantMessage } from "@trainer2/db/queries/messages";
+import { isInfrastructureFailure } from "@trainer2/shared/errors";
 import { endedStatus, failures } from "@trainer2/shared/failures";
 import type { TurnOutcome } from "@trainer2/shared/metrics";
 import { recordError, runInSpan, SpanStatusCode } from "@trainer2/shared/telemetry";
@@ -36,7 +38,7 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
   run.ending = ending;
   observe(ctx, run, ending, ctx.now() - startedAt);
   try {
-    await storeEnding(ctx, run, ending);
+    await storeUntilStored(ctx, run, ending);
   } catch (error) {
     ctx.logger.error("could not store the end of a run", { runId: run.runId, error });
     const internal = { kind: "failed", code: "internal", message: failures.internal.message };
@@ -48,6 +50,31 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
   }
   ctx.hub.endRun(run);
   ctx.hub.toSession(run.userId, run.sessionId, endEvent(run, run.ending));
+}
+
+const firstRetryMs = 100;
+const maxRetryMs = 5000;
+
+/**
+ * Stores the ending, again and again while the database cannot be reached (the text is in
+ * memory), for at most `endWriteRetryMs`. After that the row stays `streaming` with its last
+ * checkpoint, and is interrupted like a crashed process's run. A refusal is thrown at once.
+ */
+async function storeUntilStored(ctx: RealtimeContext, run: Run, ending: RunEnding) {
+  const giveUpAt = ctx.now() + ctx.options.endWriteRetryMs;
+  for (let delay = firstRetryMs; ; delay = Math.min(delay * 2, maxRetryMs)) {
+    try {
+      return await storeEnding(ctx, run, ending);
+    } catch (error) {
+      if (!isInfrastructureFailure(error) || ctx.now() + delay > giveUpAt) throw error;
+      if (delay === firstRetryMs)
+        ctx.logger.warn("database unavailable: the answer is stored once it is back", {
+          runId: run.runId,
+          error,
+        });
+      await Bun.sleep(delay);
+    }
+  }
 }
 
 function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding) {

@@ -4,7 +4,7 @@
  * sockets as it arrives, and the way the run ended. Timeouts and cancellation abort the
  * upstream request.
  */
-import { historyItems } from "@trainer2/db/queries/messages";
+import { checkpointAssistantMessage, historyItems } from "@trainer2/db/queries/messages";
 import { failures } from "@trainer2/shared/failures";
 import {
   injectTraceparent,
@@ -16,6 +16,7 @@ import {
 import { signRunToken } from "@trainer2/shared/tokens";
 import type { RunRequest } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
+import { type Checkpoint, checkpoint } from "./checkpoint.ts";
 import type { RealtimeContext } from "./context.ts";
 import { type Run, RunDone, type RunEnding, RunStop } from "./run.ts";
 
@@ -41,6 +42,16 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
     clearTimeout(idle);
     idle = setTimeout(() => run.stop("timeout"), options.agentIdleTimeoutMs);
   };
+  const saved = checkpoint({
+    intervalMs: options.checkpointIntervalMs,
+    save: () =>
+      checkpointAssistantMessage(ctx.sql, run.messageId, {
+        content: run.text,
+        tools: run.shownTools(),
+      }),
+    logger: ctx.logger,
+    runId: run.runId,
+  });
   try {
     const request: RunRequest = {
       runId: run.runId,
@@ -58,7 +69,7 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
     return await ctx.telemetry.withSpan(
       spanNames.agentRunCall,
       { "http.request.method": "POST", "url.full": new URL("/run", agentUrl).toString() },
-      (span) => relay(ctx, run, { agentUrl, request, runToken, rearm, span }),
+      (span) => relay(ctx, run, { agentUrl, request, runToken, rearm, saved, span }),
       { kind: SpanKind.CLIENT },
     );
   } catch (error) {
@@ -66,6 +77,7 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
   } finally {
     clearTimeout(idle);
     clearTimeout(total);
+    await saved.stop();
     // Closes the upstream response if the agent kept it open after its last event.
     if (!run.controller.signal.aborted) run.controller.abort(new RunDone());
   }
@@ -74,7 +86,14 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
 async function relay(
   ctx: RealtimeContext,
   run: Run,
-  call: { agentUrl: string; request: RunRequest; runToken: string; rearm(): void; span: Span },
+  call: {
+    agentUrl: string;
+    request: RunRequest;
+    runToken: string;
+    rearm(): void;
+    saved: Checkpoint;
+    span: Span;
+  },
 ): Promise<RunEnding> {
   const send = (event: Parameters<RealtimeContext["hub"]["toSession"]>[2]) =>
     ctx.hub.toSession(run.userId, run.sessionId, event);
@@ -86,8 +105,10 @@ async function relay(
     headers: injectTraceparent({}),
   })) {
     call.rearm();
-    if (event.type === "delta") send(run.appendText(event.text));
-    else if (event.type === "tool") {
+    if (event.type === "delta") {
+      send(run.appendText(event.text));
+      call.saved.touch();
+    } else if (event.type === "tool") {
       const { name, status, summary, callId } = event;
       send(
         run.recordTool({
@@ -97,6 +118,7 @@ async function relay(
           ...(callId === undefined ? {} : { callId }),
         }),
       );
+      call.saved.touch();
     } else if (event.type === "completed") {
       return { kind: "completed", output: event.output, items: event.items };
     } else {

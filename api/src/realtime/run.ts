@@ -4,9 +4,9 @@
  * controller, and the ending. The chat turn, the stream from the agent and a resume read
  * and change it here rather than passing loose pieces around.
  */
-import type { FailureCode } from "@trainer2/shared/failures";
+import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
 import type { Span } from "@trainer2/shared/telemetry";
-import type { AgentItem, MessageTool, ServerEvent } from "@trainer2/shared/wire";
+import type { AgentItem, Message, MessageTool, ServerEvent } from "@trainer2/shared/wire";
 
 /** Why the api itself stopped a run (the abort reason of its controller). */
 export class RunStop extends Error {
@@ -117,11 +117,35 @@ export class Run {
     return { type: "tool", ...this.base, ...shown };
   }
 
+  /** Every line so far, running ones included: what a checkpoint saves. */
+  shownTools(): MessageTool[] {
+    return this.tools.map(({ callId: _callId, ...line }) => line);
+  }
+
   /** The lines of calls that ended: what the stored answer keeps. */
   endedTools(): MessageTool[] {
     return this.tools.flatMap(({ callId: _callId, ...line }) =>
       line.status === "started" ? [] : [line],
     );
+  }
+
+  /**
+   * The stored row of this run's answer as it really is now: ended once the run ended (even
+   * while the database is down and the final write waits), else with the text so far.
+   */
+  current(stored: Message): Message {
+    const ending = this.ending;
+    if (!ending) return { ...stored, content: this.text, tools: this.shownTools() };
+    const tools = this.endedTools();
+    if (ending.kind === "completed")
+      return { ...stored, status: "complete", content: ending.output || this.text, tools };
+    return {
+      ...stored,
+      status: endedStatus(ending.code, this.text),
+      content: this.text,
+      errorCode: ending.code,
+      tools,
+    };
   }
 
   /** The lines of calls still running. */

@@ -55,7 +55,7 @@ describe("messages", () => {
         runId: crypto.randomUUID(),
       }),
     );
-    expect(retried).toEqual({ duplicate: first.user });
+    expect(retried).toEqual({ duplicate: first.user, sessionId: session.id });
     expect((await getOwnedSession(db.sql, userId, session.id))?.lastSeq).toBe(4);
   });
 

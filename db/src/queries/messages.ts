@@ -51,18 +51,21 @@ export type StoredTurn = { user: Message; assistant: Message };
 
 /**
  * Stores the user's message and the assistant's placeholder (status `streaming`, so it has
- * its seq before the first delta). Call inside a transaction. Returns `duplicate` when this
- * clientMsgId was already stored in the session (a client retrying the same frame).
+ * its seq before the first delta). Call inside a transaction. Returns `duplicate` when the
+ * session's user already sent this clientMsgId (a client retrying the same frame). A twin
+ * inserted concurrently by another transaction makes the insert fail instead: see
+ * `isDuplicateClientMsg`.
  */
 export async function insertTurn(
   tx: Queryable,
   turn: { sessionId: string; text: string; clientMsgId: string; runId: string },
-): Promise<StoredTurn | { duplicate: Message }> {
+): Promise<StoredTurn | { duplicate: Message; sessionId: string }> {
   const [existing] = await tx.unsafe<MessageRow[]>(
-    `select ${columns} from messages where session_id = $1 and client_msg_id = $2`,
+    `select ${columns} from messages
+     where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2`,
     [turn.sessionId, turn.clientMsgId],
   );
-  if (existing) return { duplicate: toMessage(existing) };
+  if (existing) return { duplicate: toMessage(existing), sessionId: existing.session_id };
   const seq = await reserveSeqs(tx, turn.sessionId, 2);
   const rows = await tx.unsafe<MessageRow[]>(
     `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id)
@@ -77,6 +80,12 @@ export async function insertTurn(
   return { user: toMessage(user), assistant: toMessage(assistant) };
 }
 
+/** True when `error` is the unique clientMsgId of a user, taken by a concurrent twin. */
+export function isDuplicateClientMsg(error: unknown): boolean {
+  const { code, constraint_name } = (error ?? {}) as { code?: unknown; constraint_name?: unknown };
+  return code === "23505" && constraint_name === "messages_user_client_msg_unique";
+}
+
 /**
  * A user's message with this clientMsgId in any of their sessions: a client that lost the
  * answer to its first chat frame (no sessionId yet) retries without knowing the session.
@@ -87,13 +96,27 @@ export async function findByClientMsgId(
   clientMsgId: string,
 ): Promise<{ sessionId: string; message: Message } | null> {
   const [row] = await sql.unsafe<MessageRow[]>(
-    `select ${columns.replace(/(\w+)/g, "m.$1")} from messages m
-     join chat_sessions s on s.id = m.session_id
-     where s.user_id = $1 and m.client_msg_id = $2
-     order by m.created_at desc limit 1`,
+    `select ${columns} from messages where user_id = $1 and client_msg_id = $2`,
     [userId, clientMsgId],
   );
   return row ? { sessionId: row.session_id, message: toMessage(row) } : null;
+}
+
+/**
+ * Saves the text and tool lines so far of an answer still being written, so a crash keeps
+ * what was shown and a process that does not own the run can read it. Does nothing once the
+ * answer has ended (a late checkpoint must not undo the final write).
+ */
+export async function checkpointAssistantMessage(
+  sql: Queryable,
+  id: string,
+  so: { content: string; tools: MessageTool[] },
+): Promise<void> {
+  await sql`
+    update messages
+    set content = ${withoutNul(so.content)}, tools = ${sql.json(withoutNul(so.tools) as never)},
+        updated_at = now()
+    where id = ${id} and status = 'streaming'`;
 }
 
 /**

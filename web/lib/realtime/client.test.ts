@@ -152,6 +152,23 @@ describe("RealtimeClient", () => {
     expect(t.conns.length).toBe(3);
   });
 
+  test("an outage (1013, 1011) is retried with backoff, never taken as signed out", async () => {
+    const t = setup({ maxUnauthorized: 1 });
+    t.client.start();
+    for (let i = 0; i < 6; i++) {
+      const conn = await t.until(() => t.conns[i], `connection ${i}`);
+      await t.until(() => conn.frames.length === 1, "auth");
+      conn.ws.close(i % 2 === 0 ? 1013 : 1011, "database unavailable");
+    }
+    const last = await t.until(() => t.conns[6], "a seventh try");
+    ready(last);
+    await t.until(() => t.statuses.at(-1) === "connected", "connected again");
+    expect(t.statuses).not.toContain("signed-out");
+    expect(t.statuses).toContain("reconnecting");
+    // The same token each time: an outage is no reason to ask for a new one.
+    expect(t.tokenCalls.every((fresh) => !fresh)).toBe(true);
+  });
+
   test("after a drop it resumes where the transcript is complete and re-sends unacknowledged chats", async () => {
     let afterSeq = 4;
     const t = setup({ resumePoint: () => ({ sessionId, afterSeq }) });
