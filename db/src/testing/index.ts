@@ -1,12 +1,12 @@
 /**
- * Throwaway databases for tests. With DATABASE_URL (CI): a fresh database on that server
- * per call, created from a migrated template. Without it: a fresh in-memory PGlite on a
- * loopback socket, copied from a migrated snapshot.
+ * Throwaway databases for tests. With DATABASE_URL (CI), or a server named by the caller: a
+ * fresh database on that server per call, created from a migrated template. Without either:
+ * a fresh in-memory PGlite on a loopback socket, copied from a migrated snapshot.
  */
-import { createSql, type Sql } from "./client.ts";
-import { snapshotEmbedded, startEmbeddedPostgres } from "./embedded.ts";
-import { readDbEnv } from "./env.ts";
-import { checksumOf, migrate, readMigrations } from "./migrate.ts";
+import { createSql, type Sql } from "../client.ts";
+import { snapshotEmbedded, startEmbeddedPostgres } from "../embedded.ts";
+import { readDbEnv } from "../env.ts";
+import { checksumOf, migrate, readMigrations } from "../migrate.ts";
 
 export type TestDatabase = {
   url: string;
@@ -20,6 +20,8 @@ export type TestDatabaseOptions = {
   migrated?: boolean;
   /** Pool size of the returned `sql`. */
   max?: number;
+  /** The Postgres server to create it on (default: DATABASE_URL, else embedded). */
+  serverUrl?: string;
 };
 
 const migrationsFingerprint = () =>
@@ -35,7 +37,8 @@ function withDatabase(url: string, name: string): string {
   return parsed.toString();
 }
 
-let templateReady: Promise<string> | undefined;
+/** One migrated template per server, built once per process. */
+const templates = new Map<string, Promise<string>>();
 
 async function ensureTemplate(serverUrl: string): Promise<string> {
   const name = `trainer2_tpl_${migrationsFingerprint()}`;
@@ -69,8 +72,8 @@ async function createOnServer(
   const migrated = options.migrated ?? true;
   let template = "template1";
   if (migrated) {
-    templateReady ??= ensureTemplate(serverUrl);
-    template = await templateReady;
+    if (!templates.has(serverUrl)) templates.set(serverUrl, ensureTemplate(serverUrl));
+    template = await templates.get(serverUrl)!;
   }
   const name = `trainer2_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = createSql(serverUrl, { max: 1 });
@@ -119,8 +122,8 @@ async function createEmbedded(options: TestDatabaseOptions): Promise<TestDatabas
 }
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const { DATABASE_URL } = readDbEnv();
-  return DATABASE_URL ? createOnServer(DATABASE_URL, options) : createEmbedded(options);
+  const serverUrl = options.serverUrl ?? readDbEnv().DATABASE_URL;
+  return serverUrl ? createOnServer(serverUrl, options) : createEmbedded(options);
 }
 
 /** A bare `users` row for tests of the tables that hang off a user; returns its id. */
