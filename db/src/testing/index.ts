@@ -22,6 +22,11 @@ export type TestDatabaseOptions = {
   max?: number;
   /** The Postgres server to create it on (default: DATABASE_URL, else embedded). */
   serverUrl?: string;
+  /**
+   * On a server, migrate the new database itself instead of copying a template kept there:
+   * slower, but leaves nothing behind on a server that is not the test machine's own.
+   */
+  migrateInPlace?: boolean;
 };
 
 const migrationsFingerprint = () =>
@@ -70,8 +75,9 @@ async function createOnServer(
   options: TestDatabaseOptions,
 ): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
+  const fromTemplate = migrated && !options.migrateInPlace;
   let template = "template1";
-  if (migrated) {
+  if (fromTemplate) {
     if (!templates.has(serverUrl)) templates.set(serverUrl, ensureTemplate(serverUrl));
     template = await templates.get(serverUrl)!;
   }
@@ -81,7 +87,7 @@ async function createOnServer(
   await admin.end();
   const url = withDatabase(serverUrl, name);
   const sql = createSql(url, { max: options.max ?? 10 });
-  return {
+  const database: TestDatabase = {
     url,
     sql,
     embedded: false,
@@ -92,7 +98,14 @@ async function createOnServer(
       await cleanup.end();
     },
   };
+  if (migrated && !fromTemplate) await migrate(sql).catch(dropAndThrow(database));
+  return database;
 }
+
+const dropAndThrow = (database: TestDatabase) => async (error: unknown) => {
+  await database.close();
+  throw error;
+};
 
 let snapshot: Promise<Blob | File> | undefined;
 
