@@ -102,7 +102,7 @@ export async function stopChild(child: Child, graceMs = child.spec.stopGraceMs ?
   running.delete(child);
 }
 
-/** Sends `signal` (default SIGKILL, as `kill -9` would) to the child's whole group; resolves on exit. */
+/** Sends `signal` (default SIGKILL, as `kill -9`) to the child's whole group; settles on exit. */
 export function killChild(child: Child, signal: NodeJS.Signals = "SIGKILL"): Promise<ChildExit> {
   signalGroup(child.pid, signal);
   return child.exit;

@@ -42,7 +42,8 @@ export async function waitForHealth(child: Child, url: string, wait: HealthWait)
     }
     await Promise.race([Bun.sleep(pollMs), child.exit]);
   }
+  const seconds = Math.round(timeoutMs / 1000);
   throw await failure(
-    `${child.name} did not answer ${url} with 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last})`,
+    `${child.name} did not answer ${url} with 200 within ${seconds} s (last: ${last})`,
   );
 }

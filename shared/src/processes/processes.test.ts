@@ -1,4 +1,4 @@
-/** The supervisor against real child processes (small `bun -e` scripts). Timings are never asserted. */
+/** The supervisor against real child processes (small `bun -e` scripts); no timing is asserted. */
 import { describe, expect, test } from "bun:test";
 import {
   cpuSeconds,
@@ -12,6 +12,9 @@ import {
   stopChild,
   waitForHealth,
 } from "./index.ts";
+
+/** Keeps a script alive until it is signalled. */
+const idle = "setInterval(() => {}, 1000)";
 
 const bun = (name: string, script: string, env: Record<string, string> = {}) =>
   startChild({
@@ -35,7 +38,7 @@ describe("startChild", () => {
   });
 
   test("killChild ends the whole group with SIGKILL", async () => {
-    const child = bun("sleeper", "setInterval(() => {}, 1000)");
+    const child = bun("sleeper", idle);
     expect(isRunning(child.pid)).toBe(true);
     expect(await killChild(child)).toEqual({ code: null, signal: "SIGKILL" });
   });
@@ -43,7 +46,7 @@ describe("startChild", () => {
   test("stopChild reaches what the child spawned", async () => {
     const child = bun(
       "parent",
-      `Bun.spawn([process.execPath, "-e", "setInterval(() => {}, 1000)"]); console.log("spawned"); setInterval(() => {}, 1000)`,
+      `Bun.spawn([process.execPath, "-e", "${idle}"]); console.log("spawned"); ${idle}`,
     );
     await new Promise<void>((resolve) => child.onLine((line) => line === "spawned" && resolve()));
     const tree = descendantsOf(child.pid);
@@ -68,7 +71,7 @@ describe("waitForHealth", () => {
     expect(await portIsFree(port)).toBe(true);
     const child = bun(
       "server",
-      `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => new Response("ok") }); setInterval(() => {}, 1000)`,
+      `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => new Response("ok") })`,
     );
     try {
       const healthy = await waitForHealth(child, `http://127.0.0.1:${port}/health`, {
@@ -83,7 +86,7 @@ describe("waitForHealth", () => {
     }
   });
 
-  test("rejects as soon as the child exits, naming its exit code and quoting its output", async () => {
+  test("rejects once the child exits, naming its exit code and quoting its output", async () => {
     const port = await freePort();
     const child = bun("broken", 'console.error("PORT: expected a number"); process.exit(1)');
     await expect(
