@@ -15,20 +15,6 @@ export type TestDatabase = {
   close: () => Promise<void>;
 };
 
-export type TestDatabaseOptions = {
-  /** Apply the repo's migrations (default true). False gives an empty database. */
-  migrated?: boolean;
-  /** Pool size of the returned `sql`. */
-  max?: number;
-  /** The Postgres server to create it on (default: DATABASE_URL, else embedded). */
-  serverUrl?: string;
-  /**
-   * On a server, migrate the new database itself instead of copying a template kept there:
-   * slower, but leaves nothing behind on a server that is not the test machine's own.
-   */
-  migrateInPlace?: boolean;
-};
-
 const migrationsFingerprint = () =>
   checksumOf(
     readMigrations()
@@ -133,6 +119,20 @@ async function createEmbedded(options: TestDatabaseOptions): Promise<TestDatabas
     },
   };
 }
+
+export type TestDatabaseOptions = {
+  /** Apply the repo's migrations (default true). False gives an empty database. */
+  migrated?: boolean;
+  /** Pool size of the returned `sql`. */
+  max?: number;
+  /** The Postgres server to create it on (default: DATABASE_URL, else embedded). */
+  serverUrl?: string;
+  /**
+   * On a server, migrate the new database itself instead of copying a template kept there:
+   * slower, but leaves nothing behind on a server that is not the test machine's own.
+   */
+  migrateInPlace?: boolean;
+};
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = options.serverUrl ?? readDbEnv().DATABASE_URL;
