@@ -5,11 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { killAllChildrenNow, stopAllChildren } from "@trainer2/shared/processes";
+import { closeAllStacks } from "@trainer2/testkit";
 import { baseChildEnv, readBenchEnv } from "./env.ts";
-import { cleanupAll } from "./lib/cleanup.ts";
 import { parseFlags } from "./lib/cli.ts";
 import { machineFacts } from "./lib/machine.ts";
-import { killAllChildrenNow, stopAllChildren } from "./lib/processes.ts";
 import { fullProfile, quickProfile } from "./lib/profile.ts";
 import { markdownTable } from "./lib/report.ts";
 import { type PartialResults, partialResultsSchema, resultsSchema } from "./lib/results.ts";
@@ -30,8 +30,9 @@ let stack: Stack | undefined;
 
 async function teardown() {
   await stack?.stop().catch(() => {});
+  // A stack stopped half-way through its start has no handle here yet.
+  await closeAllStacks();
   await stopAllChildren();
-  await cleanupAll();
 }
 
 function abort(reason: string, code: number) {

@@ -4,23 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { descendantsOf, freePort, isRunning } from "@trainer2/shared/processes";
 import { runCommand } from "@trainer2/shared/testing/run-command";
-import { descendantsOf, isRunning } from "./lib/process-tree.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
 const repoRoot = resolve(import.meta.dir, "..");
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;

@@ -2,26 +2,31 @@
  * `bun dev`: dev keys, a database (embedded PGlite unless DATABASE_URL is set), migrations,
  * then api, agent and web with reload, until Ctrl-C stops every child.
  */
-import type { ChildProcess } from "node:child_process";
 import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
 import { createSql } from "@trainer2/db";
 import type { EmbeddedPostgres } from "@trainer2/db/embedded";
 import { defaultDataDir, startLocalEmbedded } from "@trainer2/db/local";
 import { migrate } from "@trainer2/db/migrate";
-import { type DevEnv, readDevEnv } from "./lib/dev-env.ts";
-import { ensureDevKeys, repoRoot } from "./lib/keys.ts";
 import {
+  type Child,
+  type ChildSpec,
+  killAllChildrenNow,
   portIsFree,
-  type ServiceSpec,
-  say,
+  prefixedPrinter,
   startChild,
   stopChild,
   waitForHealth,
-} from "./lib/processes.ts";
+} from "@trainer2/shared/processes";
+import { type DevEnv, readDevEnv } from "./lib/dev-env.ts";
+import { ensureDevKeys, repoRoot } from "./lib/keys.ts";
 
+/** A child service of `bun dev` on its fixed port. */
+type ServiceSpec = ChildSpec & { port: number };
+
+const say = prefixedPrinter("dev");
 const env = readDevEnv();
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, Child>();
 const watchers: FSWatcher[] = [];
 let embedded: EmbeddedPostgres | undefined;
 let stopping = false;
@@ -34,7 +39,7 @@ async function shutdown(code: number): Promise<void> {
     // second press means "stop now".
     if (Date.now() - stopRequestedAt < 1000) return;
     say("stopping now");
-    for (const child of children.values()) if (child.pid) killGroupNow(child.pid);
+    killAllChildrenNow();
     process.exit(code);
   }
   stopping = true;
@@ -76,14 +81,6 @@ async function prepareDatabase(): Promise<string> {
   return url;
 }
 
-function killGroupNow(pid: number) {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
 function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>): ServiceSpec[] {
   const devLogin = devEnv.AUTH_DEV_LOGIN ?? (devEnv.GOOGLE_CLIENT_ID ? "false" : "true");
   const apiUrl = `http://localhost:${devEnv.API_PORT}`;
@@ -91,6 +88,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
   return [
     {
       name: "api",
+      onLine: prefixedPrinter("api"),
       command: [process.execPath, "api/src/index.ts"],
       cwd: repoRoot,
       port: devEnv.API_PORT,
@@ -104,6 +102,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
     },
     {
       name: "agent",
+      onLine: prefixedPrinter("agent"),
       command: [process.execPath, "agent/src/index.ts"],
       cwd: repoRoot,
       port: devEnv.AGENT_PORT,
@@ -115,6 +114,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
     },
     {
       name: "web",
+      onLine: prefixedPrinter("web"),
       command: [join(repoRoot, "node_modules/.bin/next"), "dev", "--port", String(devEnv.WEB_PORT)],
       cwd: join(repoRoot, "web"),
       port: devEnv.WEB_PORT,
@@ -155,9 +155,9 @@ function watchAndRestart(spec: ServiceSpec) {
   }
 }
 
-function track(spec: ServiceSpec, child: ChildProcess) {
+function track(spec: ServiceSpec, child: Child) {
   children.set(spec.name, child);
-  child.on("exit", (code, signal) => {
+  void child.exit.then(({ code, signal }) => {
     if (stopping || children.get(spec.name) !== child) return;
     say(`${spec.name} exited (${code ?? signal}); it restarts when you change its files`);
   });
@@ -186,14 +186,15 @@ async function main() {
   await Promise.all(
     specs.map(async (spec) => {
       try {
-        const status = await waitForHealth(
+        const { status } = await waitForHealth(
           children.get(spec.name)!,
           `http://127.0.0.1:${spec.port}/health`,
-          timeoutMs,
+          // Its output is printed as it comes: the error need not quote it again.
+          { timeoutMs, pollMs: 300, quoteTail: false },
         );
         say(`${spec.name} answers /health (${status}) on http://localhost:${spec.port}`);
       } catch (error) {
-        throw new Error(`${spec.name} ${(error as Error).message}; see its output above`);
+        throw new Error(`${(error as Error).message}; see its output above`);
       }
     }),
   );

@@ -4,33 +4,31 @@
  * read from the apps themselves, so a route added without a case here fails this test.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestAgent, type TestAgent } from "@trainer2/agent/testing";
-import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import type { TestAgent } from "@trainer2/agent/testing";
+import type { TestApi } from "@trainer2/api/testing";
 import { errorDetail } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
 import { importPrivateKey, signAgentJwt } from "@trainer2/shared/tokens";
 import { headers } from "@trainer2/shared/wire";
+import { createStack, type Stack } from "@trainer2/testkit";
 import type { Hono } from "hono";
 
 setDefaultTimeout(60_000);
 
 type BadRequest = { what: string; path: string; init?: RequestInit; status?: number };
 
+let stack: Stack;
 let api: TestApi;
 let agent: TestAgent;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  stack = await createStack();
+  api = await stack.startApi();
   // The agent's api is unreachable: a sync it is asked for fails, which is its bad request.
-  agent = await startTestAgent({
-    apiUrl: "http://127.0.0.1:9",
-    apiPublicKey: api.keys.apiPublicKey,
-    agentPrivateKey: api.keys.agentPrivateKey,
-  });
+  agent = await stack.startAgent({ apiUrl: "http://127.0.0.1:9", synced: false });
 });
 afterAll(async () => {
-  await agent?.close();
-  await api?.close();
+  await stack?.close();
 });
 
 const routesOf = (app: Hono) =>

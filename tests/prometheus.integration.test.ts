@@ -9,9 +9,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "@trainer2/shared/processes";
+import { type ChatStack, openChat, startStack } from "@trainer2/testkit";
 import type { Subprocess } from "bun";
 import { parse, stringify } from "yaml";
-import { openChat, type Stack, startStack } from "./support/stack.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -26,19 +27,12 @@ type Sample = { metric: Record<string, string>; value: [number, string] };
 // biome-ignore lint/suspicious/noExplicitAny: the config is free-form YAML, edited field by field
 type Any = any;
 
-let stack: Stack;
+let stack: ChatStack;
 let chat: Awaited<ReturnType<typeof openChat>> | undefined;
 let prometheus: Subprocess | undefined;
 let workDir: string;
 let promUrl: string;
 let promLog = "";
-
-function freePort(): number {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
 
 /** The repo's scrape config with each compose target swapped for a loopback address. */
 async function loopbackConfig(targets: Record<string, string>): Promise<string> {
@@ -88,7 +82,7 @@ beforeAll(async () => {
   if (!prometheusBin) return;
   stack = await startStack();
   workDir = await mkdtemp(join(tmpdir(), "trainer2-prometheus-"));
-  const listen = `127.0.0.1:${freePort()}`;
+  const listen = `127.0.0.1:${await freePort()}`;
   promUrl = `http://${listen}`;
   const configPath = join(workDir, "prometheus.yml");
   await writeFile(

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { defineTool, loadTools } from "@trainer2/api/tools";
 import { stateDto } from "@trainer2/shared/wire";
+import { type ChatStack, openChat, startStack } from "@trainer2/testkit";
 import { z } from "zod";
-import { openChat, type Stack, startStack } from "./support/stack.ts";
 
 setDefaultTimeout(60_000);
 
@@ -26,7 +26,7 @@ const echo = defineTool({
   handler: async (_ctx, args) => ({ echoed: args.text }),
 });
 
-let stack: Stack;
+let stack: ChatStack;
 beforeAll(async () => {
   stack = await startStack({ api: { tools: [...(await loadTools()), echo] } });
 });

@@ -8,7 +8,7 @@
  * with log records of both services carrying that trace id.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
+import type { TestAgent } from "@trainer2/agent/testing";
 import { genAiAttributes, initTelemetry, spanNames } from "@trainer2/shared/telemetry";
 import {
   attribute,
@@ -16,13 +16,13 @@ import {
   otlpKind,
   startOtlpReceiver,
 } from "@trainer2/shared/testing/otlp-receiver";
-import { openChat, type Stack, startStack } from "./support/stack.ts";
+import { type ChatStack, openChat, startStack } from "@trainer2/testkit";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
 let receiver: ReturnType<typeof startOtlpReceiver>;
-let stack: Stack;
+let stack: ChatStack;
 /** The stack's agent speaks Chat Completions to the offline model; a second one, Responses. */
 const agents = {} as Record<"chat_completions" | "responses", TestAgent>;
 const stdout = { api: [] as string[], agent: [] as string[] };
@@ -43,14 +43,11 @@ beforeAll(async () => {
     agent: { telemetry: telemetry.agent },
   });
   agents.chat_completions = stack.agent;
-  agents.responses = await startTestAgent({
+  agents.responses = await stack.startAgent({
     apiUrl: stack.api.url,
-    apiPublicKey: stack.api.keys.apiPublicKey,
-    agentPrivateKey: stack.api.keys.agentPrivateKey,
     api: "responses",
     telemetry: telemetry.agent,
   });
-  await waitUntilReady(agents.responses);
 }, 60_000);
 
 afterAll(async () => {

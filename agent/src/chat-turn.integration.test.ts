@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
-import { type OpenAiApi, startAgentPerApi } from "./test-helpers.ts";
-import type { TestAgent } from "./testing.ts";
+import type { TestAgent } from "./testing/index.ts";
+import { type OpenAiApi, startAgentPerApi } from "./testing/run-helpers.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

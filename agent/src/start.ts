@@ -1,6 +1,6 @@
 /**
  * Assembles and serves a complete agent (keys, instructions, model, capability sync, app).
- * Used by index.ts with the parsed env and by testing.ts with test values.
+ * Used by index.ts with the parsed env and by testing/index.ts with test values.
  */
 import { join } from "node:path";
 import type { Logger } from "@trainer2/shared/logger";

@@ -1,7 +1,7 @@
 /** Facts about where a run happened, so numbers from different machines are not confused. */
 import { spawnSync } from "node:child_process";
 import { cpus, release, totalmem } from "node:os";
-import { repoRoot } from "./stack.ts";
+import { repoRoot } from "@trainer2/testkit";
 
 function gitCommit(): string {
   const result = spawnSync("git", ["rev-parse", "HEAD"], { cwd: repoRoot, encoding: "utf8" });

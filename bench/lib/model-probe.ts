@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { offlineModelName, repoRoot } from "./stack.ts";
+import { offlineModelName } from "@trainer2/agent/offline-model";
+import { repoRoot } from "@trainer2/testkit";
 
 export type ModelTiming =
   | { ok: true; ttftMs: number; tokenTimes: number[]; doneMs: number }

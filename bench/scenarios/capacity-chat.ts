@@ -4,7 +4,7 @@
  * ones in flight are waited for. Then the database is counted: every message sent must be
  * stored, and every completed answer too.
  */
-import { cpuSeconds } from "../lib/processes.ts";
+import { cpuSeconds } from "@trainer2/shared/processes";
 import { type Summary, summarize } from "../lib/stats.ts";
 import { chatText } from "./chat-latency.ts";
 import { closeAll, openSockets, type ScenarioContext, tally } from "./context.ts";

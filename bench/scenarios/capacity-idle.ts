@@ -4,8 +4,8 @@
  * limit of both ends is read first: a step it cannot fit is not attempted, and reported.
  */
 import { readFileSync } from "node:fs";
+import { rssMb } from "@trainer2/shared/processes";
 import { BenchSocket } from "../lib/bench-socket.ts";
-import { rssMb } from "../lib/processes.ts";
 import { pool } from "../lib/stats.ts";
 import { closeAll, connectTimeoutMs, type ScenarioContext, tally } from "./context.ts";
 

@@ -13,7 +13,7 @@ import {
   readMigrations,
   resetDatabase,
 } from "./migrate.ts";
-import { createTestDatabase, type TestDatabase } from "./testing.ts";
+import { createTestDatabase, type TestDatabase } from "./testing/index.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

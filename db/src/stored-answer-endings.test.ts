@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultMigrationsDir, migrate } from "./migrate.ts";
-import { createTestDatabase, createTestUser, type TestDatabase } from "./testing.ts";
+import { createTestDatabase, createTestUser, type TestDatabase } from "./testing/index.ts";
 
 setDefaultTimeout(60_000);
 

@@ -7,17 +7,17 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { maxChatTextLength } from "@trainer2/shared/wire";
+import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
-import { type Stack, startStack, webOrigin } from "./stack";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
 const screenshots = join(import.meta.dir, "screenshots");
 
-let stack: Stack;
+let stack: ChatStack;
 let browser: Browser;
 let page: Page;
 
@@ -60,8 +60,8 @@ async function send(text: string) {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ offlineDelayMs: 20 });
-  browser = await launchBrowser(stack.webPort);
+  stack = await startStack({ api: { devLogin: true }, agent: { offlineDelayMs: 20 }, web: true });
+  browser = await launchBrowser(stack.web!.port);
   // Keeps a handle on every socket the page opens, so a test can drop one like a network would.
   await browser.context.addInitScript(() => {
     const Native = window.WebSocket;
@@ -282,7 +282,7 @@ describe("chat in the browser", () => {
       await failed.waitFor();
       expect(await failed.getByRole("alert").textContent()).toBe(reason);
     } finally {
-      stack.api.setAgentUrl(stack.agentUrl);
+      stack.api.setAgentUrl(stack.agent.url);
     }
     const before = (await transcript()).length;
     await lastAssistant().getByRole("button", { name: "Retry" }).click();

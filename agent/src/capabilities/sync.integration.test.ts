@@ -8,14 +8,12 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
+// The api's own capabilities/tools module, to serve a "redeployed" api with one more tool.
+import { capabilitiesAndTools, defineTool, loadTools } from "@trainer2/api/tools";
 import { errorBody } from "@trainer2/shared/errors";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { z } from "zod";
-// The api's own capabilities/tools module, to serve a "redeployed" api with one more tool.
-import { defineTool } from "../../../api/src/tools/define-tool.ts";
-import { capabilitiesAndTools } from "../../../api/src/tools/index.ts";
-import { loadTools } from "../../../api/src/tools/registry.ts";
-import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "../testing/index.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

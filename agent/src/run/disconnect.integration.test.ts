@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
-import { postRun, runBody } from "../test-helpers.ts";
-import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "../testing/index.ts";
+import { postRun, runBody } from "../testing/run-helpers.ts";
 
 setDefaultTimeout(60_000);
 

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import type { RunStreamEvent } from "@trainer2/shared/wire";
-import { postRun, readEvents, runBody } from "../test-helpers.ts";
-import { startTestAgent, type TestAgent, waitUntilReady } from "../testing.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "../testing/index.ts";
+import { postRun, readEvents, runBody } from "../testing/run-helpers.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

@@ -7,8 +7,14 @@ import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { errorBody } from "@trainer2/shared/errors";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
-import { type OpenAiApi, postRun, readEvents, runBody, startAgentPerApi } from "../test-helpers.ts";
-import type { TestAgent } from "../testing.ts";
+import type { TestAgent } from "../testing/index.ts";
+import {
+  type OpenAiApi,
+  postRun,
+  readEvents,
+  runBody,
+  startAgentPerApi,
+} from "../testing/run-helpers.ts";
 import { isStrictReady } from "./strict-schema.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AppError } from "@trainer2/shared/errors";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPublicKey } from "@trainer2/shared/tokens";
-import { devLoginToken } from "./bad-tokens.ts";
+import { devLoginToken } from "../testing/bad-tokens.ts";
+import { startTestIdentity, type TestIdentity } from "../testing/identity.ts";
 import { createIdentityVerifier } from "./identity.ts";
-import { startTestIdentity, type TestIdentity } from "./test-identity.ts";
 
 let provider: TestIdentity;
 

@@ -5,9 +5,9 @@ import { runCommand } from "@trainer2/shared/testing/run-command";
 import { verifyDetached } from "@trainer2/shared/tokens";
 import { capabilitiesDto, headers } from "@trainer2/shared/wire";
 import { z } from "zod";
+import { badAgentAuthorizations, createHarness, type Harness } from "../testing/tools-harness.ts";
 import { defineTool } from "../tools/define-tool.ts";
 import { loadTools } from "../tools/registry.ts";
-import { badAgentAuthorizations, createHarness, type Harness } from "../tools/test-helpers.ts";
 import { undescribedColumn } from "./table-cards.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.

@@ -4,8 +4,8 @@ import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
-import { startAgentDouble } from "../realtime/agent-double.ts";
-import { startTestApi, type TestApi } from "../testing.ts";
+import { startAgentDouble } from "../testing/agent-double.ts";
+import { startTestApi, type TestApi } from "../testing/index.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestApi, type TestApi } from "../testing.ts";
-import { type AgentDouble, answer, manual, startAgentDouble } from "./agent-double.ts";
-import { openSocket } from "./test-socket.ts";
+import { type AgentDouble, answer, manual, startAgentDouble } from "../testing/agent-double.ts";
+import { startTestApi, type TestApi } from "../testing/index.ts";
+import { openSocket } from "../testing/test-socket.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

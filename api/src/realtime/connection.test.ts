@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeCodes } from "@trainer2/shared/failures";
-import { badTokens, devLoginToken } from "../auth/bad-tokens.ts";
-import { startTestApi, type TestApi } from "../testing.ts";
-import { openSocket } from "./test-socket.ts";
+import { badTokens, devLoginToken } from "../testing/bad-tokens.ts";
+import { startTestApi, type TestApi } from "../testing/index.ts";
+import { openSocket } from "../testing/test-socket.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

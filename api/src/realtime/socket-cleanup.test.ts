@@ -16,7 +16,7 @@ import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp } from "../app.ts";
 import type { IdentityVerifier } from "../auth/identity.ts";
-import { openSocket } from "./test-socket.ts";
+import { openSocket } from "../testing/test-socket.ts";
 
 setDefaultTimeout(60_000);
 

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { finishAssistantMessage, insertTurn } from "@trainer2/db/queries/messages";
 import { createSession } from "@trainer2/db/queries/sessions";
 import { stateDto } from "@trainer2/shared/wire";
-import { badTokens } from "../auth/bad-tokens.ts";
-import { startAgentDouble } from "../realtime/agent-double.ts";
-import { startTestApi, type TestApi } from "../testing.ts";
+import { startAgentDouble } from "../testing/agent-double.ts";
+import { badTokens } from "../testing/bad-tokens.ts";
+import { startTestApi, type TestApi } from "../testing/index.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { discoverTools, loadTools } from "./registry.ts";
 
-const fixtures = join(import.meta.dir, "testdata");
+const fixtures = join(import.meta.dir, "../testing/testdata");
 
 describe("tool discovery", () => {
   test("the api's tools are every *.tool.ts in this folder, sorted by name", async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
-import { startTestApi, type TestApi } from "../testing.ts";
+import { startTestApi, type TestApi } from "../testing/index.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);

@@ -3,9 +3,9 @@ import { listToolCallsOfRun } from "@trainer2/db/queries/tool-calls";
 import { signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers, toolResponse } from "@trainer2/shared/wire";
 import { z } from "zod";
+import { badAgentAuthorizations, createHarness, type Harness } from "../testing/tools-harness.ts";
 import { defineTool } from "./define-tool.ts";
 import { loadTools } from "./registry.ts";
-import { badAgentAuthorizations, createHarness, type Harness } from "./test-helpers.ts";
 import { maxArgumentsBytes } from "./tool-route.ts";
 
 let h: Harness;

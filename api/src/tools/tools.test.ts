@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { profileDto, toolResponse, workoutDto } from "@trainer2/shared/wire";
 import { z } from "zod";
-import { createHarness, type Harness } from "./test-helpers.ts";
+import { createHarness, type Harness } from "../testing/tools-harness.ts";
 
 let h: Harness;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, createTestUser, type TestDatabase } from "../testing.ts";
+import { createTestDatabase, createTestUser, type TestDatabase } from "../testing/index.ts";
 import { claimToolCall, findToolCall, finishToolCall, listToolCallsOfRun } from "./tool-calls.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../testing.ts";
+import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import { getProfile } from "./profiles.ts";
 import { findUserByIdentity, upsertUserFromIdentity } from "./users.ts";
 

@@ -3,16 +3,16 @@
  * database: a turn that changes the profile, and a socket dropped mid-answer.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
-import { startTestApi, type TestApi } from "@trainer2/api/testing";
+import type { TestApi } from "@trainer2/api/testing";
+import { type ChatStack, startStack } from "@trainer2/testkit";
 import { devMinter } from "../auth/dev-login";
 import { ChatController, type ChatSnapshot } from "./chat-controller";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
+let stack: ChatStack;
 let api: TestApi;
-let agent: TestAgent;
 const sockets: WebSocket[] = [];
 
 /** Bun's own WebSocket, remembered so the test can drop a connection. */
@@ -24,20 +24,12 @@ class TrackedWebSocket extends WebSocket {
 }
 
 beforeAll(async () => {
-  api = await startTestApi({ devLogin: true });
-  agent = await startTestAgent({
-    apiUrl: api.url,
-    apiPublicKey: api.keys.apiPublicKey,
-    agentPrivateKey: api.keys.agentPrivateKey,
-    offlineDelayMs: 5,
-  });
-  api.setAgentUrl(agent.url);
-  await waitUntilReady(agent);
+  stack = await startStack({ api: { devLogin: true }, agent: { offlineDelayMs: 5 } });
+  api = stack.api;
 }, 60_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await api?.close();
+  await stack?.close();
 });
 
 function controllerFor(email: string) {

@@ -18,8 +18,8 @@ import {
 import { headers } from "@trainer2/shared/wire";
 import type { Hono } from "hono";
 import { SignJWT } from "jose";
-import type { Tool } from "./define-tool.ts";
-import { capabilitiesAndTools } from "./index.ts";
+import type { Tool } from "../tools/define-tool.ts";
+import { capabilitiesAndTools } from "../tools/index.ts";
 
 export type Pair = { privateKey: KeyLike; publicKey: KeyLike; publicPem: string };
 

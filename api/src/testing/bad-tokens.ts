@@ -4,7 +4,7 @@
  */
 import { audiences, importPrivateKey, issuers, signDevIdToken } from "@trainer2/shared/tokens";
 import { exportSPKI, generateKeyPair, importJWK, SignJWT } from "jose";
-import type { TestApi } from "../testing.ts";
+import type { TestApi } from "./index.ts";
 
 /** `reason`: a fragment of the message the client gets, proving why it was refused. */
 export type BadToken = { name: string; token: string; reason: string };

@@ -9,8 +9,8 @@ import { setTracingDisabled } from "@openai/agents";
 import { createLogger, type Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
-import type { ModelConfig } from "./env.ts";
-import { type RunningAgent, startAgent } from "./start.ts";
+import type { ModelConfig } from "../env.ts";
+import { type RunningAgent, startAgent } from "../start.ts";
 
 export type TestAgentOptions = {
   apiUrl: string;

@@ -1,6 +1,7 @@
 // A tool that lives only in this fixture folder: proves that a new file is all it takes.
+
+import { defineTool } from "@trainer2/api/tools";
 import { z } from "zod";
-import { defineTool } from "../../define-tool.ts";
 
 export default defineTool({
   name: "echo",

@@ -1,5 +1,5 @@
+import { defineTool } from "@trainer2/api/tools";
 import { z } from "zod";
-import { defineTool } from "../../define-tool.ts";
 
 export default defineTool({
   name: "another",

@@ -6,7 +6,7 @@ import type { TestApi } from "@trainer2/api/testing";
 import type { Sql } from "@trainer2/db";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
-import { startTestAgent, type TestAgent, waitUntilReady } from "./testing.ts";
+import { startTestAgent, type TestAgent, waitUntilReady } from "./index.ts";
 
 export async function createUserAndSession(sql: Sql) {
   const subject = crypto.randomUUID();

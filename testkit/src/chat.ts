@@ -1,51 +1,12 @@
 /**
- * The real api and the real agent (offline model) on loopback, wired to each other, for the
- * cross-service tests; plus one signed-in chat turn over the api's WebSocket.
+ * One signed-in chat over the api's WebSocket, for the cross-service tests: the server
+ * events in order, each checked against the contract, and a turn read up to its end.
  */
-import { startTestAgent, type TestAgent, waitUntilReady } from "@trainer2/agent/testing";
-import { startTestApi, type TestApi } from "@trainer2/api/testing";
-import type { Tool } from "@trainer2/api/tools";
-import type { Metrics } from "@trainer2/shared/metrics";
-import type { Telemetry } from "@trainer2/shared/telemetry";
+import type { TestApi } from "@trainer2/api/testing";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 
-export type Stack = { api: TestApi; agent: TestAgent; close(): Promise<void> };
-
-export async function startStack(
-  options: {
-    api?: { telemetry?: Telemetry; metrics?: Metrics; tools?: Tool[] };
-    agent?: { telemetry?: Telemetry; metrics?: Metrics };
-  } = {},
-): Promise<Stack> {
-  const api = await startTestApi(options.api ?? {});
-  let agent: TestAgent;
-  try {
-    agent = await startTestAgent({
-      apiUrl: api.url,
-      apiPublicKey: api.keys.apiPublicKey,
-      agentPrivateKey: api.keys.agentPrivateKey,
-      ...options.agent,
-    });
-  } catch (error) {
-    await api.close();
-    throw error;
-  }
-  api.setAgentUrl(agent.url);
-  const close = async () => {
-    await agent.close();
-    await api.close();
-  };
-  try {
-    await waitUntilReady(agent);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return { api, agent, close };
-}
-
 /** A signed-in socket whose server events are read in order, each checked against the contract. */
-export async function openChat(api: TestApi) {
+export async function openChat(api: Pick<TestApi, "wsUrl" | "identity">) {
   const email = `${crypto.randomUUID()}@example.com`;
   const idToken = await api.identity.mintIdToken({ email, sub: email });
   const socket = new WebSocket(`${api.wsUrl}?token=${idToken}`);

@@ -10,13 +10,13 @@ import type { Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
-import { type ApiApp, createApp } from "./app.ts";
-import { createIdentityVerifier } from "./auth/identity.ts";
-import { startTestIdentity, type TestIdentity } from "./auth/test-identity.ts";
-import type { RealtimeOptions } from "./realtime/context.ts";
-import type { Tool } from "./tools/define-tool.ts";
+import { type ApiApp, createApp } from "../app.ts";
+import { createIdentityVerifier } from "../auth/identity.ts";
+import type { RealtimeOptions } from "../realtime/context.ts";
+import type { Tool } from "../tools/define-tool.ts";
+import { startTestIdentity, type TestIdentity } from "./identity.ts";
 
-export type { MintClaims, TestIdentity } from "./auth/test-identity.ts";
+export type { MintClaims, TestIdentity } from "./identity.ts";
 
 export type TestApiKeys = {
   apiPrivateKey: string;
@@ -56,24 +56,46 @@ export type TestApiOptions = {
   metrics?: Metrics;
   /** The tools to serve (default: the api's own `*.tool.ts` files). */
   tools?: Tool[];
+  /** A database someone else owns and closes (a stack's); default: a fresh one of its own. */
+  database?: TestDatabase;
+  /** The key set to serve with (a stack shares it with its processes); default: fresh keys. */
+  keys?: TestApiKeys;
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
-const noAgent = "http://127.0.0.1:9";
+export const noAgent = "http://127.0.0.1:9";
+
+/** The web origin the test api allows (CORS), as with `bun dev`. */
+export const testWebOrigin = "http://localhost:3000";
+
+/** Fresh RS256 pairs for the api, the agent and the dev login (PEM text). */
+export async function generateTestApiKeys(): Promise<TestApiKeys> {
+  const [api, agent, devLogin] = await Promise.all([
+    generatePemKeyPair(),
+    generatePemKeyPair(),
+    generatePemKeyPair(),
+  ]);
+  return {
+    apiPrivateKey: api.privateKey,
+    apiPublicKey: api.publicKey,
+    agentPrivateKey: agent.privateKey,
+    agentPublicKey: agent.publicKey,
+    devLoginPrivateKey: devLogin.privateKey,
+    devLoginPublicKey: devLogin.publicKey,
+  };
+}
 
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
-  const [db, api, agent, devLogin, identity] = await Promise.all([
-    createTestDatabase(),
-    generatePemKeyPair(),
-    generatePemKeyPair(),
-    generatePemKeyPair(),
+  const [db, keys, identity] = await Promise.all([
+    options.database ?? createTestDatabase(),
+    options.keys ?? generateTestApiKeys(),
     startTestIdentity(),
   ]);
   const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
-    importPrivateKey(api.privateKey),
-    importPublicKey(api.publicKey),
-    importPublicKey(agent.publicKey),
-    importPublicKey(devLogin.publicKey),
+    importPrivateKey(keys.apiPrivateKey),
+    importPublicKey(keys.apiPublicKey),
+    importPublicKey(keys.agentPublicKey),
+    importPublicKey(keys.devLoginPublicKey),
   ]);
   let agentUrlOverride: string | undefined;
   const app = createApp({
@@ -86,7 +108,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       jwksCooldownMs: 0,
     }),
     agentUrl: () => agentUrlOverride ?? options.agentUrl?.() ?? noAgent,
-    webOrigin: "http://localhost:3000",
+    webOrigin: testWebOrigin,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -107,14 +129,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     wsUrl: `ws://127.0.0.1:${server.port}/realtime`,
     sql: db.sql,
     db,
-    keys: {
-      apiPrivateKey: api.privateKey,
-      apiPublicKey: api.publicKey,
-      agentPrivateKey: agent.privateKey,
-      agentPublicKey: agent.publicKey,
-      devLoginPrivateKey: devLogin.privateKey,
-      devLoginPublicKey: devLogin.publicKey,
-    },
+    keys,
     identity,
     setAgentUrl(next) {
       agentUrlOverride = next;
@@ -124,7 +139,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       await server.stop(true);
       await app.close();
       await identity.close();
-      await db.close();
+      if (!options.database) await db.close();
     },
   };
 }

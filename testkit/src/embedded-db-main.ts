@@ -1,7 +1,8 @@
 /**
  * The embedded database as its own process: PGlite behind a loopback Postgres socket,
- * migrated, URL printed as one JSON line. It runs apart from the bench so the load the
- * bench generates never delays the database's event loop (which would be billed to the api).
+ * migrated, URL printed as one JSON line. It runs apart from the process that drives load
+ * (the bench), so that load never delays the database's event loop (which would be billed to
+ * the api).
  */
 import { createSql } from "@trainer2/db";
 import { startEmbeddedPostgres } from "@trainer2/db/embedded";

@@ -1,25 +1,18 @@
 /**
- * Throwaway databases for tests. With DATABASE_URL (CI): a fresh database on that server
- * per call, created from a migrated template. Without it: a fresh in-memory PGlite on a
- * loopback socket, copied from a migrated snapshot.
+ * Throwaway databases for tests. With DATABASE_URL (CI), or a server named by the caller: a
+ * fresh database on that server per call, created from a migrated template. Without either:
+ * a fresh in-memory PGlite on a loopback socket, copied from a migrated snapshot.
  */
-import { createSql, type Sql } from "./client.ts";
-import { snapshotEmbedded, startEmbeddedPostgres } from "./embedded.ts";
-import { readDbEnv } from "./env.ts";
-import { checksumOf, migrate, readMigrations } from "./migrate.ts";
+import { createSql, type Sql } from "../client.ts";
+import { snapshotEmbedded, startEmbeddedPostgres } from "../embedded.ts";
+import { readDbEnv } from "../env.ts";
+import { checksumOf, migrate, readMigrations } from "../migrate.ts";
 
 export type TestDatabase = {
   url: string;
   sql: Sql;
   embedded: boolean;
   close: () => Promise<void>;
-};
-
-export type TestDatabaseOptions = {
-  /** Apply the repo's migrations (default true). False gives an empty database. */
-  migrated?: boolean;
-  /** Pool size of the returned `sql`. */
-  max?: number;
 };
 
 const migrationsFingerprint = () =>
@@ -35,7 +28,8 @@ function withDatabase(url: string, name: string): string {
   return parsed.toString();
 }
 
-let templateReady: Promise<string> | undefined;
+/** One migrated template per server, built once per process. */
+const templates = new Map<string, Promise<string>>();
 
 async function ensureTemplate(serverUrl: string): Promise<string> {
   const name = `trainer2_tpl_${migrationsFingerprint()}`;
@@ -67,10 +61,11 @@ async function createOnServer(
   options: TestDatabaseOptions,
 ): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
+  const fromTemplate = migrated && !options.migrateInPlace;
   let template = "template1";
-  if (migrated) {
-    templateReady ??= ensureTemplate(serverUrl);
-    template = await templateReady;
+  if (fromTemplate) {
+    if (!templates.has(serverUrl)) templates.set(serverUrl, ensureTemplate(serverUrl));
+    template = await templates.get(serverUrl)!;
   }
   const name = `trainer2_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = createSql(serverUrl, { max: 1 });
@@ -78,7 +73,7 @@ async function createOnServer(
   await admin.end();
   const url = withDatabase(serverUrl, name);
   const sql = createSql(url, { max: options.max ?? 10 });
-  return {
+  const database: TestDatabase = {
     url,
     sql,
     embedded: false,
@@ -89,7 +84,14 @@ async function createOnServer(
       await cleanup.end();
     },
   };
+  if (migrated && !fromTemplate) await migrate(sql).catch(dropAndThrow(database));
+  return database;
 }
+
+const dropAndThrow = (database: TestDatabase) => async (error: unknown) => {
+  await database.close();
+  throw error;
+};
 
 let snapshot: Promise<Blob | File> | undefined;
 
@@ -118,9 +120,23 @@ async function createEmbedded(options: TestDatabaseOptions): Promise<TestDatabas
   };
 }
 
+export type TestDatabaseOptions = {
+  /** Apply the repo's migrations (default true). False gives an empty database. */
+  migrated?: boolean;
+  /** Pool size of the returned `sql`. */
+  max?: number;
+  /** The Postgres server to create it on (default: DATABASE_URL, else embedded). */
+  serverUrl?: string;
+  /**
+   * On a server, migrate the new database itself instead of copying a template kept there:
+   * slower, but leaves nothing behind on a server that is not the test machine's own.
+   */
+  migrateInPlace?: boolean;
+};
+
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const { DATABASE_URL } = readDbEnv();
-  return DATABASE_URL ? createOnServer(DATABASE_URL, options) : createEmbedded(options);
+  const serverUrl = options.serverUrl ?? readDbEnv().DATABASE_URL;
+  return serverUrl ? createOnServer(serverUrl, options) : createEmbedded(options);
 }
 
 /** A bare `users` row for tests of the tables that hang off a user; returns its id. */

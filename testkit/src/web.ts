@@ -1,0 +1,55 @@
+/**
+ * The web app for browser tests: `next build` once per test run (the run always tests the
+ * sources as they are now), then `next start` as a supervised child against the stack's api.
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { type TestApiKeys, testWebOrigin } from "@trainer2/api/testing";
+import { runCommand } from "@trainer2/shared/testing/run-command";
+import { repoRoot, webDir } from "./paths.ts";
+import type { ServiceSpec } from "./service.ts";
+
+const nextBin = join(repoRoot, "node_modules", "next", "dist", "bin", "next");
+
+/** The origin the browser sees; the api allows it (CORS), as with `bun dev`. */
+export const webOrigin = testWebOrigin;
+
+let built: Promise<void> | undefined;
+
+export function buildWeb(): Promise<void> {
+  built ??= nextBuild();
+  return built;
+}
+
+async function nextBuild() {
+  const { stdout, stderr, code } = await runCommand(["node", nextBin, "build"], {
+    cwd: webDir,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (code !== 0)
+    throw new Error(`next build failed (exit ${code}):\n${(stdout + stderr).slice(-4000)}`);
+}
+
+/** `next start` on `port` (the browser maps webOrigin onto it), signing in by dev login. */
+export function webSpec(keys: TestApiKeys, where: { port: number; apiUrl: string }): ServiceSpec {
+  return {
+    name: "web",
+    command: ["node", nextBin, "start", "--port", String(where.port), "--hostname", "127.0.0.1"],
+    cwd: webDir,
+    port: where.port,
+    env: {
+      ...process.env,
+      // bun test sets NODE_ENV=test; next start must run as production.
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      NEXT_PUBLIC_API_URL: where.apiUrl,
+      NEXTAUTH_URL: webOrigin,
+      NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+      AUTH_DEV_LOGIN: "true",
+      DEV_LOGIN_PRIVATE_KEY: keys.devLoginPrivateKey,
+      GOOGLE_CLIENT_ID: "",
+      GOOGLE_CLIENT_SECRET: "",
+    },
+    healthPollMs: 100,
+  };
+}
