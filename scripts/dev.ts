@@ -8,6 +8,7 @@ import { createSql } from "@trainer2/db";
 import type { EmbeddedPostgres } from "@trainer2/db/embedded";
 import { defaultDataDir, startLocalEmbedded } from "@trainer2/db/local";
 import { migrate } from "@trainer2/db/migrate";
+import { serverRuntimeFlags } from "@trainer2/shared/http";
 import {
   type Child,
   type ChildSpec,
@@ -89,7 +90,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
     {
       name: "api",
       onLine: prefixedPrinter("api"),
-      command: [process.execPath, "api/src/index.ts"],
+      command: [process.execPath, ...serverRuntimeFlags, "api/src/index.ts"],
       cwd: repoRoot,
       port: devEnv.API_PORT,
       env: {
@@ -103,7 +104,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
     {
       name: "agent",
       onLine: prefixedPrinter("agent"),
-      command: [process.execPath, "agent/src/index.ts"],
+      command: [process.execPath, ...serverRuntimeFlags, "agent/src/index.ts"],
       cwd: repoRoot,
       port: devEnv.AGENT_PORT,
       env: {

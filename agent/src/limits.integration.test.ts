@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { errorBody } from "@trainer2/shared/errors";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPrivateKey, signServiceJwt } from "@trainer2/shared/tokens";
-import { startTestAgent, type TestAgent } from "./testing.ts";
+import { startTestAgent, type TestAgent } from "./testing/index.ts";
 
 setDefaultTimeout(60_000);
 

@@ -20,6 +20,7 @@ import {
   type TestApiKeys,
   type TestApiOptions,
 } from "@trainer2/api/testing";
+import { serverRuntimeFlags } from "@trainer2/shared/http";
 import { freePort } from "@trainer2/shared/processes";
 import { type DatabaseChoice, openDatabase, type StackDatabase } from "./database.ts";
 import { repoRoot } from "./paths.ts";
@@ -163,7 +164,8 @@ export class Stack {
     this.#started.set(kind, count);
     const service = await Service.start({
       name: count === 1 ? kind : `${kind}-${count}`,
-      command: [process.execPath, ...script],
+      // The api and the agent start as their images do (a larger HTTP header parser limit).
+      command: [process.execPath, ...(kind === "model" ? [] : serverRuntimeFlags), ...script],
       cwd: repoRoot,
       env: { ...this.childEnv, ...env },
       port,

@@ -1,31 +1,23 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { type AgentDouble, answer, manual, startAgentDouble } from "../testing/agent-double.ts";
+import { type AgentDouble, answer, manual } from "../testing/agent-double.ts";
 import { startTestApi, type TestApi } from "../testing/index.ts";
+import { type RealtimeStage, startRealtimeStage } from "../testing/realtime.ts";
 import { openSocket } from "../testing/test-socket.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
+let stage: RealtimeStage;
 let api: TestApi;
 let agent: AgentDouble;
 
 beforeAll(async () => {
-  api = await startTestApi({ realtime: { agentIdleTimeoutMs: 400 } });
-  agent = await startAgentDouble({ apiPublicKey: api.keys.apiPublicKey });
-  api.setAgentUrl(agent.url);
+  stage = await startRealtimeStage({ realtime: { agentIdleTimeoutMs: 400 } });
+  ({ api, agent } = stage);
 });
-afterAll(async () => {
-  await api.close();
-  await agent.close();
-});
+afterAll(() => stage.close());
 
-/** A signed-in socket of a fresh user (each test its own user, so tests do not interfere). */
-async function signedIn(email = `${crypto.randomUUID()}@example.com`) {
-  const token = await api.identity.mintIdToken({ email, sub: email });
-  const socket = await openSocket(`${api.wsUrl}?token=${token}`);
-  const ready = await socket.next("ready");
-  return { socket, ready, token, email };
-}
+const signedIn = (who?: string) => stage.signedIn(who);
 
 async function storedMessages(sessionId: string) {
   return api.sql<

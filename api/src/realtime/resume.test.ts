@@ -1,32 +1,24 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers, type RunRequest, toolResponse } from "@trainer2/shared/wire";
-import { type AgentDouble, answer, manual, startAgentDouble } from "../testing/agent-double.ts";
-import { startTestApi, type TestApi } from "../testing/index.ts";
-import { openSocket } from "../testing/test-socket.ts";
+import { type AgentDouble, answer, manual } from "../testing/agent-double.ts";
+import type { TestApi } from "../testing/index.ts";
+import { type RealtimeStage, startRealtimeStage } from "../testing/realtime.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
+let stage: RealtimeStage;
 let api: TestApi;
 let agent: AgentDouble;
 
 beforeAll(async () => {
-  api = await startTestApi();
-  agent = await startAgentDouble({ apiPublicKey: api.keys.apiPublicKey });
-  api.setAgentUrl(agent.url);
+  stage = await startRealtimeStage();
+  ({ api, agent } = stage);
 });
-afterAll(async () => {
-  await api.close();
-  await agent.close();
-});
+afterAll(() => stage.close());
 
-async function connect(sub: string) {
-  const token = await api.identity.mintIdToken({ sub, email: `${sub}@example.com` });
-  const socket = await openSocket(`${api.wsUrl}?token=${token}`);
-  const ready = await socket.next("ready");
-  return { socket, ready };
-}
+const connect = (sub: string) => stage.signedIn(sub);
 
 /** A first, completed turn so the user has a session to come back to. */
 async function firstTurn(sub: string) {

@@ -4,31 +4,23 @@
  * sockets making one turn, and refusals that name the message they refuse.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startTestApi, type TestApi } from "../testing.ts";
-import { type AgentDouble, answer, manual, startAgentDouble } from "./agent-double.ts";
-import { openSocket } from "./test-socket.ts";
+import { type AgentDouble, answer, manual } from "../testing/agent-double.ts";
+import type { TestApi } from "../testing/index.ts";
+import { type RealtimeStage, startRealtimeStage } from "../testing/realtime.ts";
 
 setDefaultTimeout(60_000);
 
+let stage: RealtimeStage;
 let api: TestApi;
 let agent: AgentDouble;
 
 beforeAll(async () => {
-  api = await startTestApi({ realtime: { checkpointIntervalMs: 50 } });
-  agent = await startAgentDouble({ apiPublicKey: api.keys.apiPublicKey });
-  api.setAgentUrl(agent.url);
+  stage = await startRealtimeStage({ realtime: { checkpointIntervalMs: 50 } });
+  ({ api, agent } = stage);
 });
-afterAll(async () => {
-  await api.close();
-  await agent.close();
-});
+afterAll(() => stage.close());
 
-async function signedIn(email = `${crypto.randomUUID()}@example.com`) {
-  const token = await api.identity.mintIdToken({ email, sub: email });
-  const socket = await openSocket(`${api.wsUrl}?token=${token}`);
-  await socket.next("ready");
-  return { socket, token, email };
-}
+const signedIn = (who?: string) => stage.signedIn(who);
 
 type Row = { content: string; status: string; tools: unknown };
 
