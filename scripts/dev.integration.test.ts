@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +20,15 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The command line of a process, as /proc has it (arguments joined by spaces). */
+const commandOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+};
 
 const answers = (url: string) => () =>
   fetch(url, { signal: AbortSignal.timeout(5000) }).then(
@@ -87,6 +96,20 @@ describe("bun dev", () => {
       }
       expect(output).toContain("embedded Postgres");
       expect(output).toMatch(/api +\| /);
+
+      // The api crashes after it was ready: bun dev says so and starts it again.
+      const apiPid = descendantsOf(runner.pid!).find((pid) =>
+        commandOf(pid).includes("api/src/index.ts"),
+      );
+      expect(apiPid).toBeDefined();
+      process.kill(apiPid!, "SIGKILL");
+      await waitFor(
+        () => Promise.resolve(/api exited \(SIGKILL\); restarting in/.test(output)),
+        30_000,
+        "the restart line",
+      );
+      await waitFor(() => Promise.resolve(output.includes("api is back")), 60_000, "api back");
+      expect((await fetch(`http://127.0.0.1:${api}/health`)).status).toBe(200);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- bun dev output ---\n${output}`);
     }

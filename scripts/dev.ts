@@ -1,6 +1,8 @@
 /**
  * `bun dev`: dev keys, a database (embedded PGlite unless DATABASE_URL is set), migrations,
- * then api, agent and web with reload, until Ctrl-C stops every child.
+ * then api, agent and web with reload, until Ctrl-C stops every child. A service that
+ * crashes after it was ready is started again (with backoff, said in its output); one that
+ * cannot start at all stops `bun dev` with the reason.
  */
 import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
@@ -10,13 +12,12 @@ import { defaultDataDir, startLocalEmbedded } from "@trainer2/db/local";
 import { migrate } from "@trainer2/db/migrate";
 import { serverRuntimeFlags } from "@trainer2/shared/http";
 import {
-  type Child,
   type ChildSpec,
+  type Keeper,
+  keepRunning,
   killAllChildrenNow,
   portIsFree,
   prefixedPrinter,
-  startChild,
-  stopChild,
   waitForHealth,
 } from "@trainer2/shared/processes";
 import { type DevEnv, readDevEnv } from "./lib/dev-env.ts";
@@ -27,7 +28,7 @@ type ServiceSpec = ChildSpec & { port: number };
 
 const say = prefixedPrinter("dev");
 const env = readDevEnv();
-const children = new Map<string, Child>();
+const services = new Map<string, Keeper>();
 const watchers: FSWatcher[] = [];
 let embedded: EmbeddedPostgres | undefined;
 let stopping = false;
@@ -47,7 +48,7 @@ async function shutdown(code: number): Promise<void> {
   stopRequestedAt = Date.now();
   say("stopping…");
   for (const watcher of watchers) watcher.close();
-  await Promise.all([...children.values()].map((child) => stopChild(child)));
+  await Promise.all([...services.values()].map((service) => service.stop()));
   await embedded?.stop().catch(() => {});
   say(code === 0 ? "stopped" : "stopped after an error");
   process.exit(code);
@@ -140,11 +141,9 @@ const watched: Record<string, string[]> = {
 function watchAndRestart(spec: ServiceSpec) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const restart = async () => {
-    const old = children.get(spec.name);
-    if (old) await stopChild(old);
     if (stopping) return;
     say(`restarting ${spec.name}`);
-    track(spec, startChild(spec));
+    await services.get(spec.name)?.replace();
   };
   for (const folder of watched[spec.name] ?? []) {
     const watcher = watch(join(repoRoot, folder), { recursive: true }, (_event, file) => {
@@ -156,13 +155,7 @@ function watchAndRestart(spec: ServiceSpec) {
   }
 }
 
-function track(spec: ServiceSpec, child: Child) {
-  children.set(spec.name, child);
-  void child.exit.then(({ code, signal }) => {
-    if (stopping || children.get(spec.name) !== child) return;
-    say(`${spec.name} exited (${code ?? signal}); it restarts when you change its files`);
-  });
-}
+const healthUrl = (spec: ServiceSpec) => `http://127.0.0.1:${spec.port}/health`;
 
 async function main() {
   const { keys, generated } = await ensureDevKeys();
@@ -182,14 +175,18 @@ async function main() {
       );
     }
   }
-  for (const spec of specs) track(spec, startChild(spec));
   const timeoutMs = env.DEV_READY_TIMEOUT_S * 1000;
+  for (const spec of specs)
+    services.set(
+      spec.name,
+      keepRunning({ spec, healthUrl: healthUrl(spec), say, startTimeoutMs: timeoutMs }),
+    );
   await Promise.all(
     specs.map(async (spec) => {
       try {
         const { status } = await waitForHealth(
-          children.get(spec.name)!,
-          `http://127.0.0.1:${spec.port}/health`,
+          services.get(spec.name)!.current(),
+          healthUrl(spec),
           // Its output is printed as it comes: the error need not quote it again.
           { timeoutMs, pollMs: 300, quoteTail: false },
         );

@@ -10,6 +10,7 @@ import {
   port,
   postgresUrl,
   url,
+  wholeNumber,
 } from "@trainer2/shared/config";
 import { z } from "zod";
 
@@ -29,6 +30,8 @@ export const envSchema = z
     DEV_LOGIN_PUBLIC_KEY: optionalPem("PUBLIC"),
     WEB_ORIGIN: url.default("http://localhost:3000"),
     LOG_LEVEL: logLevel,
+    /** The answer so far is saved at most this often while it streams (ms; 0: never). */
+    STREAM_CHECKPOINT_MS: wholeNumber(0, 60_000, 250),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   })
   .superRefine((env, ctx) => {

@@ -52,6 +52,7 @@ const api = createApp({
   verifyIdentity,
   agentUrl: () => env.AGENT_URL,
   webOrigin: env.WEB_ORIGIN,
+  realtime: { checkpointIntervalMs: env.STREAM_CHECKPOINT_MS },
   telemetry,
   metrics,
   logger,

@@ -36,9 +36,14 @@ export class Service {
 
   /** Starts the process and resolves once it is healthy; stops it again when it is not. */
   static async start(spec: ServiceSpec): Promise<Service> {
-    const service = new Service(spec, startChild(spec));
-    await service.#untilHealthy();
+    const service = Service.spawn(spec);
+    await service.healthy();
     return service;
+  }
+
+  /** Starts the process without waiting for it: for a test that watches it start up. */
+  static spawn(spec: ServiceSpec): Service {
+    return new Service(spec, startChild(spec));
   }
 
   get name(): string {
@@ -100,10 +105,11 @@ export class Service {
   async restart(): Promise<void> {
     if (!this.#child.exited()) await this.stop();
     this.#child = startChild(this.spec);
-    await this.#untilHealthy();
+    await this.healthy();
   }
 
-  async #untilHealthy(): Promise<void> {
+  /** Resolves once /health answers 200; stops the process and throws when it never does. */
+  async healthy(): Promise<void> {
     try {
       const healthy = await waitForHealth(this.#child, `${this.url}/health`, {
         timeoutMs: this.spec.startTimeoutMs ?? 60_000,

@@ -45,6 +45,8 @@ export type ProcessOptions = {
   port?: number;
   /** Overrides of the environment the stack gives it. */
   env?: Env;
+  /** Resolve as soon as it is spawned, not once healthy (`service.healthy()` waits). */
+  spawnOnly?: boolean;
 };
 
 /** The standalone offline model; `baseUrl` is what an OpenAI client is pointed at. */
@@ -116,7 +118,13 @@ export class Stack {
       databaseUrl: this.database.url,
       agentUrl: options.agentUrl ?? noAgent,
     });
-    return this.#startService("api", ["api/src/index.ts"], port, { ...env, ...options.env });
+    return this.#startService(
+      "api",
+      ["api/src/index.ts"],
+      port,
+      { ...env, ...options.env },
+      options,
+    );
   }
 
   /**
@@ -128,7 +136,13 @@ export class Stack {
   ): Promise<Service> {
     const port = options.port ?? (await freePort());
     const env = agentEnv(this.keys, { port, ...options });
-    return this.#startService("agent", ["agent/src/index.ts"], port, { ...env, ...options.env });
+    return this.#startService(
+      "agent",
+      ["agent/src/index.ts"],
+      port,
+      { ...env, ...options.env },
+      options,
+    );
   }
 
   /** The offline model on its own (`agent/src/offline-model/main.ts`), no delay by default. */
@@ -159,10 +173,16 @@ export class Stack {
     return this.#closing;
   }
 
-  async #startService(kind: string, script: string[], port: number, env: Env): Promise<Service> {
+  async #startService(
+    kind: string,
+    script: string[],
+    port: number,
+    env: Env,
+    options: { spawnOnly?: boolean } = {},
+  ): Promise<Service> {
     const count = (this.#started.get(kind) ?? 0) + 1;
     this.#started.set(kind, count);
-    const service = await Service.start({
+    const service = Service.spawn({
       name: count === 1 ? kind : `${kind}-${count}`,
       // The api and the agent start as their images do (a larger HTTP header parser limit).
       command: [process.execPath, ...(kind === "model" ? [] : serverRuntimeFlags), ...script],
@@ -173,6 +193,7 @@ export class Stack {
       healthPollMs: this.healthPollMs,
     });
     this.#closers.push(() => service.stop());
+    if (!options.spawnOnly) await service.healthy();
     return service;
   }
 

@@ -14,6 +14,7 @@ export {
   stopChild,
 } from "./child.ts";
 export { type HealthWait, type Healthy, waitForHealth } from "./health.ts";
+export { type Keeper, type KeeperOptions, keepRunning } from "./keeper.ts";
 export { prefixedPrinter } from "./output.ts";
 export { freePort, portIsFree } from "./ports.ts";
 export { cpuSeconds, descendantsOf, isRunning, rssMb } from "./proc.ts";
