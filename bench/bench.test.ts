@@ -48,6 +48,12 @@ test("bench --quick runs the whole stack and writes valid results and a chart", 
     expect(typeof capacity.chat.failedTurns).toBe("number");
     // Every message a client sent is in the database (a count, not a timing).
     expect(capacity.chat.db.userMessages).toBe(capacity.chat.turnsSent);
+    // The same load without checkpoints ran too, and lost nothing either.
+    expect(capacity.chatWithoutCheckpoint.turnsSent).toBeGreaterThan(0);
+    expect(capacity.chatWithoutCheckpoint.db.userMessages).toBe(
+      capacity.chatWithoutCheckpoint.turnsSent,
+    );
+    expect(stdout).toContain("checkpoint cost in turn latency");
     expect(coldStart.samples).toBeGreaterThan(0);
     expect(results.machine.bunVersion).toBe(Bun.version);
 

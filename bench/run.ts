@@ -19,6 +19,7 @@ import { chartSvg } from "./lib/svg.ts";
 import { capacityChat } from "./scenarios/capacity-chat.ts";
 import { capacityIdle } from "./scenarios/capacity-idle.ts";
 import { chatLatency } from "./scenarios/chat-latency.ts";
+import { chatWithoutCheckpoints } from "./scenarios/checkpoint-cost.ts";
 import type { ScenarioContext } from "./scenarios/context.ts";
 import { http } from "./scenarios/http.ts";
 import { streaming } from "./scenarios/streaming.ts";
@@ -82,7 +83,8 @@ async function main() {
   if (flags.only.includes("capacity")) {
     const idle = await capacityIdle(ctx);
     const chat = await capacityChat(ctx);
-    scenarios.capacity = { idle, chat };
+    const chatWithoutCheckpoint = await chatWithoutCheckpoints(ctx);
+    scenarios.capacity = { idle, chat, chatWithoutCheckpoint };
   }
   if (stopping) throw new Error(`stopped early: ${stopping}`);
 
@@ -113,9 +115,11 @@ async function main() {
   log(`wrote ${jsonPath}`);
   log(`wrote ${svgPath}`);
   console.log(markdownTable(results));
-  const failed =
-    (results.scenarios.capacity?.chat.failedTurns ?? 0) > 0 ||
-    results.scenarios.capacity?.chat.db.matches === false;
+  const loads = [
+    results.scenarios.capacity?.chat,
+    results.scenarios.capacity?.chatWithoutCheckpoint,
+  ];
+  const failed = loads.some((load) => load && (load.failedTurns > 0 || !load.db.matches));
   if (failed) log("capacity: failed turns or a database mismatch (see the table)");
 }
 

@@ -8,6 +8,7 @@ const ms = (value: number) => `${f(value, value < 10 ? 2 : 1)} ms`;
 const trio = (s: { p50: number; p95: number; p99: number }) =>
   `${f(s.p50, 2)} / ${f(s.p95, 2)} / ${f(s.p99, 2)} ms`;
 const p50p99 = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}`;
+const signed = (value: number) => `${value >= 0 ? "+" : "−"}${ms(Math.abs(value))}`;
 
 export function markdownTable(results: PartialResults): string {
   const { scenarios: s, machine } = results;
@@ -53,6 +54,18 @@ export function markdownTable(results: PartialResults): string {
       `${chat.sessions} sessions chatting ${f(chat.durationMs / 1000, 0)} s`,
       `${f(chat.turnsPerSecond)} turns/s, turn ${p50p99(chat.turnMs)}, ${chat.failedTurns} failed, ` +
         `db ${chat.db.userMessages}/${chat.turnsSent} user msgs ${chat.db.matches ? "✓" : "✗"}`,
+    ]);
+    const off = s.capacity.chatWithoutCheckpoint;
+    rows.push([
+      "",
+      "same load, answers not checkpointed while streaming",
+      `${f(off.turnsPerSecond)} turns/s, turn ${p50p99(off.turnMs)}, ${off.failedTurns} failed, ` +
+        `db ${off.db.userMessages}/${off.turnsSent} user msgs ${off.db.matches ? "✓" : "✗"}`,
+    ]);
+    rows.push([
+      "",
+      "checkpoint cost in turn latency (p50 / p99)",
+      `${signed(chat.turnMs.p50 - off.turnMs.p50)} / ${signed(chat.turnMs.p99 - off.turnMs.p99)}`,
     ]);
     const cpu = chat.cpuSeconds;
     rows.push([

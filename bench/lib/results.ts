@@ -43,6 +43,25 @@ const httpEndpoint = z.object({
   latencyMs: summarySchema,
 });
 
+const chatLoad = z.object({
+  sessions: count,
+  durationMs: num,
+  turnsSent: count,
+  turnsCompleted: count,
+  failedTurns: count,
+  failures,
+  turnsPerSecond: num,
+  turnMs: summarySchema,
+  firstDeltaMs: summarySchema,
+  cpuSeconds: z.object({ api: num, agent: num, model: num, db: num, bench: num }),
+  db: z.object({
+    userMessages: count,
+    assistantMessages: count,
+    assistantComplete: count,
+    matches: z.boolean(),
+  }),
+});
+
 export const resultsSchema = z.object({
   schemaVersion: z.literal(1),
   startedAt: z.string(),
@@ -87,24 +106,9 @@ export const resultsSchema = z.object({
         failures,
         dropped: count,
       }),
-      chat: z.object({
-        sessions: count,
-        durationMs: num,
-        turnsSent: count,
-        turnsCompleted: count,
-        failedTurns: count,
-        failures,
-        turnsPerSecond: num,
-        turnMs: summarySchema,
-        firstDeltaMs: summarySchema,
-        cpuSeconds: z.object({ api: num, agent: num, model: num, db: num, bench: num }),
-        db: z.object({
-          userMessages: count,
-          assistantMessages: count,
-          assistantComplete: count,
-          matches: z.boolean(),
-        }),
-      }),
+      chat: chatLoad,
+      /** The same load against an api that never checkpoints (STREAM_CHECKPOINT_MS=0). */
+      chatWithoutCheckpoint: chatLoad,
     }),
   }),
 });

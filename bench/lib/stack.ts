@@ -28,16 +28,27 @@ export type Stack = {
   agent: Service;
   mint: Minter;
   coldStart: { apiMs: number[]; agentMs: number[] };
+  /** Another api and agent on the same database and model, the api with `apiEnv` set. */
+  startVariant: (apiEnv: Record<string, string>) => Promise<Pair>;
   stop: () => Promise<void>;
 };
+
+export type Pair = { api: Service; agent: Service; stop: () => Promise<void> };
 
 type Launched = Awaited<ReturnType<typeof createStack>>;
 
 /** An api and its agent, each measured from spawn to its first 200 on /health. */
-async function startPair(stack: Launched, model: ModelService) {
+async function startPair(
+  stack: Launched,
+  model: ModelService,
+  apiEnv: Record<string, string> = {},
+) {
   // The api is told where its agent will be before the agent exists.
   const agentPort = await freePort();
-  const api = await stack.startApiProcess({ agentUrl: `http://127.0.0.1:${agentPort}` });
+  const api = await stack.startApiProcess({
+    agentUrl: `http://127.0.0.1:${agentPort}`,
+    env: apiEnv,
+  });
   const agent = await stack.startAgentProcess({
     apiUrl: api.url,
     port: agentPort,
@@ -86,6 +97,16 @@ export async function startStack(options: {
           agent,
           mint: await createMinter(stack.keys.devLoginPrivateKey),
           coldStart,
+          startVariant: async (apiEnv) => {
+            const pair = await startPair(stack, model, apiEnv);
+            return {
+              ...pair,
+              stop: async () => {
+                await pair.agent.stop();
+                await pair.api.stop();
+              },
+            };
+          },
           stop: () => stack.close(),
         };
       await agent.stop();

@@ -5,6 +5,7 @@
  * stored, and every completed answer too.
  */
 import { cpuSeconds } from "@trainer2/shared/processes";
+import type { Service } from "@trainer2/testkit";
 import { type Summary, summarize } from "../lib/stats.ts";
 import { chatText } from "./chat-latency.ts";
 import { closeAll, openSockets, type ScenarioContext, tally } from "./context.ts";
@@ -31,9 +32,16 @@ export type ChatLoadResult = {
   };
 };
 
-const domain = "load.bench.test";
+/** Where the load goes: the stack's own pair, or a variant of it (another api setting). */
+export type ChatTarget = {
+  api: Service;
+  agent: Service;
+  wsUrl: string;
+  /** The users' email domain: the database count finds exactly these users' messages. */
+  domain: string;
+};
 
-async function countMessages(ctx: ScenarioContext) {
+async function countMessages(ctx: ScenarioContext, domain: string) {
   const rows = await ctx.stack.sql<{ role: string; status: string; n: number }[]>`
     select m.role, m.status, count(*)::int as n
     from messages m
@@ -52,17 +60,27 @@ async function countMessages(ctx: ScenarioContext) {
   };
 }
 
-export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult> {
+export const mainTarget = (ctx: ScenarioContext): ChatTarget => ({
+  api: ctx.stack.api,
+  agent: ctx.stack.agent,
+  wsUrl: ctx.wsUrl,
+  domain: "load.bench.test",
+});
+
+export async function capacityChat(
+  ctx: ScenarioContext,
+  target: ChatTarget = mainTarget(ctx),
+): Promise<ChatLoadResult> {
   const { profile } = ctx;
   const count = profile.capacity.chatSessions;
-  // Their own email domain lets the database count below find exactly these users.
-  const sockets = await openSockets(ctx, "load", count, domain);
+  const sockets = await openSockets({ ...ctx, wsUrl: target.wsUrl }, "load", count, target.domain);
   const turnMs: number[] = [];
   const firstDelta: number[] = [];
   const failures: string[] = [];
   let sent = 0;
   let completed = 0;
-  const { api, agent, model } = ctx.stack;
+  const { api, agent } = target;
+  const { model } = ctx.stack;
   const cpu = () => ({
     api: cpuSeconds(api.pid),
     agent: cpuSeconds(agent.pid),
@@ -104,7 +122,7 @@ export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult
     return Number.isFinite(seconds) ? Math.round(seconds * 100) / 100 : -1;
   };
   // The assistant message is finished just before run.completed goes out; nothing to wait for.
-  const stored = await countMessages(ctx);
+  const stored = await countMessages(ctx, target.domain);
   const result: ChatLoadResult = {
     sessions: count,
     durationMs: Math.round(durationMs),
@@ -131,7 +149,7 @@ export async function capacityChat(ctx: ScenarioContext): Promise<ChatLoadResult
     },
   };
   ctx.log(
-    `chat load: ${count} sessions, ${result.turnsPerSecond} turns/s, p99 ${result.turnMs.p99.toFixed(0)} ms, ` +
+    `chat load (${target.domain}): ${count} sessions, ${result.turnsPerSecond} turns/s, p99 ${result.turnMs.p99.toFixed(0)} ms, ` +
       `${result.failedTurns} failed, db ${result.db.matches ? "matches" : "DOES NOT match"}`,
   );
   return result;
