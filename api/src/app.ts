@@ -3,17 +3,25 @@
  * against real databases and servers with short timeouts. `index.ts` wires the environment.
  */
 import type { Sql } from "@trainer2/db";
-import { markStreamingInterrupted } from "@trainer2/db/queries/messages";
+import { messagesChangedSince } from "@trainer2/db/queries/messages";
+import { failures } from "@trainer2/shared/failures";
 import { answerErrorsAsJson, limitRequestHead } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
+import type { Message } from "@trainer2/shared/wire";
 import { Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
+import {
+  type ApiProcessOptions,
+  apiProcess,
+  defaultApiProcessOptions,
+} from "./cluster/api-process.ts";
+import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
@@ -45,6 +53,13 @@ export type ApiDeps = {
   agentProbeTimeoutMs?: number;
   /** The tools to serve; default: every `*.tool.ts` of the api. Tests pass their own. */
   tools?: Tool[];
+  /**
+   * How this process reaches its peers (cluster/bus.ts). Default: in-process, for one api
+   * process; index.ts picks Postgres LISTEN/NOTIFY on a real database (createBus).
+   */
+  bus?: Bus;
+  /** Heartbeat and staleness of api processes (tests shorten them). */
+  cluster?: Partial<ApiProcessOptions>;
 };
 
 export type ApiApp = {
@@ -56,7 +71,9 @@ export type ApiApp = {
   metrics: Metrics;
   telemetry: Telemetry;
   publishState: (userId: string, sessionId?: string) => void;
-  /** Stops runs in flight (they are stored as interrupted). */
+  /** Joins the other api processes: the bus, this process's row, a first sweep. */
+  start: () => Promise<void>;
+  /** Stops runs in flight (they are stored as interrupted), then leaves the others. */
   close: () => Promise<void>;
 };
 
@@ -90,8 +107,25 @@ export function createApp(deps: ApiDeps): ApiApp {
       );
     return state;
   };
-  const hub: Hub = new Hub(stateOf, logger);
+  const bus = deps.bus ?? new InProcessBus();
+  const hub: Hub = new Hub({
+    loadState: stateOf,
+    logger,
+    bus,
+    changedSince: (sessionIds, since) => messagesChangedSince(deps.sql, sessionIds, since),
+  });
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
+  const self = apiProcess({
+    id: bus.processId,
+    sql: deps.sql,
+    logger,
+    options: { ...defaultApiProcessOptions, ...deps.cluster },
+    ownRuns: () => hub.ownRunIds(),
+    onInterrupted: (answers) => {
+      for (const { sessionId, userId, message } of answers)
+        announceInterrupted(hub, sessionId, userId, message);
+    },
+  });
 
   const app = new Hono();
   // First, so every request (including refused ones) is measured and traced.
@@ -149,17 +183,32 @@ export function createApp(deps: ApiDeps): ApiApp {
     metrics,
     telemetry,
     publishState,
+    start: async () => {
+      await bus.start();
+      // Registers, then ends the answers of processes that are gone (start-up recovery).
+      await self.start();
+      hub.cross.greet();
+    },
     close: async () => {
       for (const run of hub.activeRuns()) run.stop("shutdown");
       // Let the aborted runs store their partial answers before the pool goes away.
       for (let waited = 0; hub.activeRuns().length > 0 && waited < 3000; waited += 20)
         await Bun.sleep(20);
+      await self.stop();
+      await bus.close();
     },
   };
 }
 
-/** At start-up: answers that were streaming when the last process died will never finish. */
-export async function recoverInterruptedRuns(sql: Sql, logger: Logger): Promise<void> {
-  const count = await markStreamingInterrupted(sql);
-  if (count > 0) logger.warn("marked interrupted runs", { count });
+/** An answer a sweep ended: its followers, here and elsewhere, see it end. */
+function announceInterrupted(hub: Hub, sessionId: string, userId: string, message: Message) {
+  const base = { runId: message.runId ?? "", sessionId, seq: message.seq };
+  hub.toSession(userId, sessionId, { type: "message", sessionId, message });
+  if (!message.runId) return;
+  hub.toSession(userId, sessionId, {
+    type: "run.failed",
+    ...base,
+    code: "interrupted",
+    message: failures.interrupted.message,
+  });
 }

@@ -30,6 +30,19 @@ export const envSchema = z
     DEV_LOGIN_PUBLIC_KEY: optionalPem("PUBLIC"),
     WEB_ORIGIN: url.default("http://localhost:3000"),
     LOG_LEVEL: logLevel,
+    /**
+     * How many api processes serve PORT together (SO_REUSEPORT): a number, or `auto` for one
+     * per core. Each is a full api process of its own; this one only starts and restarts them.
+     */
+    API_WORKERS: blankAsUnset(
+      z
+        .union([z.literal("auto"), z.coerce.number().int().min(1).max(64)], {
+          message: "expected a number of processes (1-64) or auto",
+        })
+        .default(1),
+    ),
+    /** Set by the process that started this one as a worker (1, 2, …); never by hand. */
+    API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),
     /** The answer so far is saved at most this often while it streams (ms; 0: never). */
     STREAM_CHECKPOINT_MS: wholeNumber(0, 60_000, 250),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),

@@ -1,11 +1,13 @@
-/** The api process: environment → dependencies → Bun.serve. */
-import { createSql, describeDatabase, waitForDatabase } from "@trainer2/db";
-import { createMetrics } from "@trainer2/shared/metrics";
+/**
+ * The api's entry: parse the environment, wait for the database, then serve here, or, with
+ * API_WORKERS above 1, start that many api processes on the same port and keep them running.
+ */
+import { availableParallelism } from "node:os";
+import { createSql, describeDatabase, isEmbedded, waitForDatabase } from "@trainer2/db";
 import { initTelemetry } from "@trainer2/shared/telemetry";
-import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
-import { createApp, recoverInterruptedRuns } from "./app.ts";
-import { createIdentityVerifier } from "./auth/identity.ts";
+import { runWorkers } from "./cluster/workers.ts";
 import { loadEnv } from "./env.ts";
+import { serveApi } from "./serve.ts";
 
 const env = loadEnv();
 // Exports spans and logs only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
@@ -14,27 +16,8 @@ const telemetry = initTelemetry({
   otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   logLevel: env.LOG_LEVEL,
 });
-const metrics = createMetrics("api");
 const logger = telemetry.logger;
 const sql = createSql(env.DATABASE_URL, { max: 10 });
-
-const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
-  importPrivateKey(env.API_PRIVATE_KEY),
-  importPublicKey(env.API_PUBLIC_KEY),
-  importPublicKey(env.AGENT_PUBLIC_KEY),
-  env.AUTH_DEV_LOGIN && env.DEV_LOGIN_PUBLIC_KEY
-    ? importPublicKey(env.DEV_LOGIN_PUBLIC_KEY)
-    : Promise.resolve(undefined),
-]);
-
-const verifyIdentity = createIdentityVerifier({
-  ...(env.GOOGLE_CLIENT_ID ? { google: { clientId: env.GOOGLE_CLIENT_ID } } : {}),
-  ...(env.OIDC_ISSUER && env.OIDC_JWKS_URL && env.OIDC_AUDIENCE
-    ? { oidc: { issuer: env.OIDC_ISSUER, jwksUrl: env.OIDC_JWKS_URL, audience: env.OIDC_AUDIENCE } }
-    : {}),
-  ...(devLoginPublicKey ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
-});
-if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
 
 await waitForDatabase(sql, {
   onWait: (reason, retryInMs) =>
@@ -44,38 +27,22 @@ await waitForDatabase(sql, {
       retryInMs,
     }),
 });
-await recoverInterruptedRuns(sql, logger);
 
-const api = createApp({
-  sql,
-  keys: { apiPrivateKey, apiPublicKey, agentPublicKey },
-  verifyIdentity,
-  agentUrl: () => env.AGENT_URL,
-  webOrigin: env.WEB_ORIGIN,
-  realtime: { checkpointIntervalMs: env.STREAM_CHECKPOINT_MS },
-  telemetry,
-  metrics,
-  logger,
-});
-
-const server = Bun.serve({
-  port: env.PORT,
-  fetch: api.fetch,
-  websocket: api.websocket,
-  // HTTP requests are short; sockets have their own idle handling (see app.ts).
-  idleTimeout: 30,
-});
-logger.info("api listening", { port: server.port });
-
-async function shutdown(signal: string) {
-  logger.info("shutting down", { signal });
-  // Runs in flight store their partial answers first; then the sockets go.
-  await api.close();
-  await server.stop(true);
-  await sql.end({ timeout: 5 });
-  // The last spans and logs (the shutdown itself) reach the collector before exit.
-  await telemetry.shutdown();
-  process.exit(0);
+const asked = env.API_WORKERS === "auto" ? availableParallelism() : env.API_WORKERS;
+const worker = env.API_WORKER_INDEX !== undefined;
+let workers = worker ? 1 : asked;
+if (workers > 1 && (await isEmbedded(sql))) {
+  logger.warn(
+    "the embedded database serves one api process: its LISTEN/NOTIFY does not cross connections, " +
+      "so processes could not hear each other. Running one; set DATABASE_URL for more.",
+    { asked: workers },
+  );
+  workers = 1;
 }
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+if (workers > 1) {
+  await sql.end({ timeout: 5 });
+  await runWorkers({ count: workers, port: env.PORT, logger });
+} else {
+  await serveApi(env, telemetry, sql, { reusePort: worker });
+}

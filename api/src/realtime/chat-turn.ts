@@ -9,6 +9,8 @@ import {
   findByClientMsgId,
   insertTurn,
   isDuplicateClientMsg,
+  isRunStreaming,
+  isSessionBusy,
   type StoredTurn,
 } from "@trainer2/db/queries/messages";
 import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
@@ -59,10 +61,10 @@ async function setUpTurn(
   if (frame.sessionId) {
     const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
     if (!owned) throw new AppError("not_found", "Session not found.");
-    if (!hub.reserve(frame.sessionId))
-      throw new AppError("busy", undefined, { details: { clientMsgId: frame.clientMsgId } });
   }
   const runId = crypto.randomUUID();
+  // Until the Run is registered, a sweep of this process must not take its row for an orphan.
+  const unclaim = hub.claim(runId);
   let stored: { sessionId: string; turn: StoredTurn };
   try {
     stored = await sql.begin(async (tx) => {
@@ -73,41 +75,39 @@ async function setUpTurn(
         text: frame.text,
         clientMsgId: frame.clientMsgId,
         runId,
+        ownerId: hub.bus.processId,
       });
       // Rolled back, the new session with it: the first frame's turn answers this one.
       if ("duplicate" in turn) throw new SentBefore();
       return { sessionId, turn };
     });
   } catch (error) {
-    if (frame.sessionId) hub.release(frame.sessionId);
+    unclaim();
+    // The database allows one answer being written per session, whichever process writes it.
+    if (isSessionBusy(error))
+      throw new AppError("busy", undefined, { details: { clientMsgId: frame.clientMsgId } });
     // A twin of this frame (a retry, or the same frame from another socket) got there first.
     const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
     if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
     throw error;
   }
   const { sessionId, turn } = stored;
-  const ids = {
-    runId,
-    userId: client.userId,
-    sessionId,
-    clientMsgId: frame.clientMsgId,
-    userSeq: turn.user.seq,
-    input: frame.text,
-    messageId: turn.assistant.id,
-    seq: turn.assistant.seq,
-  };
-  const run = new Run(ids, span, startedAt);
-  // An existing session stays reserved until startRun; a new one is unknown to anyone else.
+  const run = new Run(
+    {
+      runId,
+      userId: client.userId,
+      sessionId,
+      clientMsgId: frame.clientMsgId,
+      userMessage: turn.user,
+      placeholder: turn.assistant,
+    },
+    span,
+    startedAt,
+  );
   hub.startRun(run);
-  client.sessions.add(sessionId);
+  hub.follow(client, sessionId);
   hub.toSession(client.userId, sessionId, { type: "message", sessionId, message: turn.user });
-  hub.toSession(client.userId, sessionId, {
-    type: "run.started",
-    runId,
-    sessionId,
-    clientMsgId: frame.clientMsgId,
-    seq: run.seq,
-  });
+  hub.toSession(client.userId, sessionId, run.startedEvent());
   span.setAttributes({ "session.id": sessionId, "chat.run_id": runId });
   return run;
 }
@@ -138,9 +138,11 @@ async function replayedIfSent(
   return true;
 }
 
-export function cancelRun(ctx: RealtimeContext, client: Client, runId: string): void {
+/** Stops the user's run, whichever api process writes it. */
+export async function cancelRun(ctx: RealtimeContext, client: Client, runId: string) {
   const run = ctx.hub.findRun(runId);
-  if (!run || run.userId !== client.userId)
-    throw new AppError("not_found", "No such run is in progress.");
-  run.stop("cancelled");
+  if (run && run.userId === client.userId) return run.stop("cancelled");
+  if (!run && (await isRunStreaming(ctx.sql, runId, client.userId)))
+    return ctx.hub.cross.cancelElsewhere(runId, client.userId);
+  throw new AppError("not_found", "No such run is in progress.");
 }

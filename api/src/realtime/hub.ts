@@ -1,12 +1,15 @@
 /**
- * In-process fan-out of realtime events, and the registry of the runs this process owns.
- * Sockets are indexed by user; each socket follows the sessions it was ready on, chatted in
- * or resumed. Runs in flight are indexed by session (one at a time) so a resuming socket can
- * catch up on the text so far. What a run is and holds lives in run.ts.
+ * Fan-out of realtime events, on this process and across api processes, and the registry of
+ * the runs this process writes. Sockets are indexed by user and by the sessions they follow;
+ * what happens in a session reaches this process's followers at once, and (through the bus,
+ * cross-process.ts) the processes that told us they follow it too. Runs are indexed by
+ * session (one at a time, which the database enforces) so a resuming socket can catch up on
+ * the text so far. What a run is and holds lives in run.ts.
  */
-
 import type { Logger } from "@trainer2/shared/logger";
-import type { ServerEvent, State } from "@trainer2/shared/wire";
+import type { Message, ServerEvent, State } from "@trainer2/shared/wire";
+import type { Bus } from "../cluster/bus.ts";
+import { CrossProcess } from "./cross-process.ts";
 import type { Run } from "./run.ts";
 
 export type Client = {
@@ -18,43 +21,105 @@ export type Client = {
 
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
 
+export type HubDeps = {
+  loadState: StateLoader;
+  logger: Logger;
+  bus: Bus;
+  /** Stored messages of these sessions changed since then (re-read after a lost bus link). */
+  changedSince?: (
+    sessionIds: string[],
+    since: Date,
+  ) => Promise<{ sessionId: string; message: Message }[]>;
+};
+
+/** Events that change stored messages (a delta or a tool line does not): see `watchChanges`. */
+const changesMessages = (event: ServerEvent) => event.type !== "delta" && event.type !== "tool";
+
 export class Hub {
   private readonly clients = new Map<string, Set<Client>>();
+  private readonly followers = new Map<string, Set<Client>>();
   private readonly runs = new Map<string, Run>();
-  private readonly reserved = new Set<string>();
+  /** Runs being set up (their rows exist, their Run not yet): never swept as orphans. */
+  private readonly pending = new Set<string>();
   /**
    * Sessions a resume is reading, with a count of their stored-message changes (not deltas)
    * meanwhile: see `watchChanges`. Entries live only as long as a read, so this stays small.
    */
   private readonly watched = new Map<string, { readers: number; changes: number }>();
+  readonly cross: CrossProcess;
+  readonly bus: Bus;
+  private readonly loadState: StateLoader;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly loadState: StateLoader,
-    private readonly logger: Logger,
-  ) {}
+  constructor(deps: HubDeps) {
+    this.bus = deps.bus;
+    this.loadState = deps.loadState;
+    this.logger = deps.logger;
+    const changedSince = deps.changedSince;
+    this.cross = new CrossProcess(deps.bus, {
+      deliver: (sessionId, events) => this.deliver(sessionId, events),
+      runOf: (sessionId) => this.runs.get(sessionId),
+      findRun: (runId) => this.findRun(runId),
+      stateChanged: (userId, sessionId) => this.sendState(userId, sessionId),
+      ...(changedSince
+        ? {
+            resync: async (sessionIds, since) => {
+              for (const { sessionId, message } of await changedSince(sessionIds, since))
+                this.deliver(sessionId, [{ type: "message", sessionId, message }]);
+            },
+          }
+        : {}),
+      logger: deps.logger,
+    });
+  }
 
   add(client: Client): void {
     const set = this.clients.get(client.userId) ?? new Set();
     set.add(client);
     this.clients.set(client.userId, set);
+    for (const sessionId of client.sessions) this.follow(client, sessionId);
   }
 
   remove(client: Client): void {
     const set = this.clients.get(client.userId);
     set?.delete(client);
     if (set?.size === 0) this.clients.delete(client.userId);
+    for (const sessionId of client.sessions) {
+      const followers = this.followers.get(sessionId);
+      followers?.delete(client);
+      if (followers?.size === 0) {
+        this.followers.delete(sessionId);
+        this.cross.release(sessionId);
+      }
+    }
+  }
+
+  /** From now on the socket receives the session's events, from any process. */
+  follow(client: Client, sessionId: string): void {
+    client.sessions.add(sessionId);
+    const followers = this.followers.get(sessionId) ?? new Set();
+    if (followers.has(client)) return;
+    followers.add(client);
+    this.followers.set(sessionId, followers);
+    if (followers.size === 1) this.cross.hold(sessionId);
   }
 
   socketsOf(userId: string): number {
     return this.clients.get(userId)?.size ?? 0;
   }
 
-  /** Every socket of `userId` following `sessionId` gets `event`. */
+  /** Every socket following `sessionId`, here and on other processes, gets `event`. */
   toSession(userId: string, sessionId: string, event: ServerEvent): void {
+    this.deliver(sessionId, [event]);
+    this.cross.publish(userId, sessionId, event);
+  }
+
+  /** This process's followers of the session get the events (from here or another process). */
+  private deliver(sessionId: string, events: ServerEvent[]): void {
     const watch = this.watched.get(sessionId);
-    if (watch && event.type !== "delta" && event.type !== "tool") watch.changes += 1;
-    for (const client of this.clients.get(userId) ?? [])
-      if (client.sessions.has(sessionId)) client.send(event);
+    if (watch) watch.changes += events.filter(changesMessages).length;
+    for (const client of this.followers.get(sessionId) ?? [])
+      for (const event of events) client.send(event);
   }
 
   toUser(userId: string, event: ServerEvent): void {
@@ -82,36 +147,31 @@ export class Hub {
   }
 
   /** How many entries each index holds: every one must go when its socket or run does. */
-  sizes(): { users: number; runs: number; reserved: number; watched: number } {
+  sizes() {
     return {
       users: this.clients.size,
+      followed: this.followers.size,
       runs: this.runs.size,
-      reserved: this.reserved.size,
+      pending: this.pending.size,
       watched: this.watched.size,
+      ...this.cross.sizes(),
     };
   }
 
-  /**
-   * Claims the session for a new run; false when one is running or being set up. Synchronous
-   * on purpose: two chat frames racing for one session cannot both pass.
-   */
-  reserve(sessionId: string): boolean {
-    if (this.runs.has(sessionId) || this.reserved.has(sessionId)) return false;
-    this.reserved.add(sessionId);
-    return true;
-  }
-
-  release(sessionId: string): void {
-    this.reserved.delete(sessionId);
+  /** A run about to be stored: a sweep must not take its fresh row for an orphan. */
+  claim(runId: string): () => void {
+    this.pending.add(runId);
+    return () => this.pending.delete(runId);
   }
 
   startRun(run: Run): void {
-    this.reserved.delete(run.sessionId);
+    this.pending.delete(run.runId);
     this.runs.set(run.sessionId, run);
   }
 
   endRun(run: Run): void {
     if (this.runs.get(run.sessionId) === run) this.runs.delete(run.sessionId);
+    this.cross.ended(run);
   }
 
   runOf(sessionId: string): Run | undefined {
@@ -127,8 +187,18 @@ export class Hub {
     return [...this.runs.values()];
   }
 
-  /** Loads the user's state and sends it to all their sockets (after a tool changed data). */
+  /** Runs this process writes or is about to: what its sweeps leave alone. */
+  ownRunIds(): string[] {
+    return [...this.pending, ...[...this.runs.values()].map((run) => run.runId)];
+  }
+
+  /** Sends the user's fresh state to their sockets here and on every other process. */
   publishState(userId: string, sessionId?: string): void {
+    this.sendState(userId, sessionId);
+    this.cross.stateChanged(userId, sessionId);
+  }
+
+  private sendState(userId: string, sessionId: string | undefined): void {
     if (!this.clients.has(userId)) return;
     this.loadState(userId, sessionId).then(
       (state) => this.toUser(userId, { type: "state", state }),

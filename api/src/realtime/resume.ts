@@ -7,6 +7,11 @@
  * Stored messages carry the tool lines stored with them; the answer still being written
  * takes them from its Run instead, read at the instant the socket starts following, so no
  * line is missed or shown twice.
+ *
+ * Across processes: this process says it follows the session before it reads (subscribe,
+ * then read), and when the answer being written belongs to another process, asks that one
+ * for where it is once this socket follows: its text so far and lines arrive as one
+ * `message`, then every later event (cross-process.ts).
  */
 import { messagesAfter } from "@trainer2/db/queries/messages";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
@@ -24,19 +29,25 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
   if (!owned) throw new AppError("not_found", "Session not found.");
   let messages: Message[] = [];
-  for (let attempt = 1; ; attempt++) {
-    const stop = hub.watchChanges(frame.sessionId);
-    let changed: boolean;
-    try {
-      messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
-    } finally {
-      changed = stop();
+  hub.cross.hold(frame.sessionId);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const stop = hub.watchChanges(frame.sessionId);
+      let changed: boolean;
+      try {
+        messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
+      } finally {
+        changed = stop();
+      }
+      if (!changed || attempt >= maxReadAttempts) break;
     }
-    if (!changed || attempt >= maxReadAttempts) break;
+    // From here to the end nothing awaits: no event of the session can slip in between.
+    hub.follow(client, frame.sessionId);
+  } finally {
+    hub.cross.release(frame.sessionId);
   }
-  // From here to the end nothing awaits: no event of the session can slip in between.
-  client.sessions.add(frame.sessionId);
   const run = hub.runOf(frame.sessionId);
+  const elsewhere = !run && messages.some((m) => m.status === "streaming");
   const live = (m: Message) => run !== undefined && m.seq === run.seq && m.status === "streaming";
   for (const message of messages) {
     // The answer being written: its stored text may lag (the catch-up delta below brings
@@ -49,6 +60,7 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
         : message;
     client.send({ type: "message", sessionId: frame.sessionId, message: sent });
   }
+  if (elsewhere) return hub.cross.requestCatchUp(frame.sessionId);
   // Already finished (its run.completed is about to follow): nothing to catch up.
   const finished = messages.some((m) => m.seq === run?.seq && m.status !== "streaming");
   if (!run || finished || run.ending) return;

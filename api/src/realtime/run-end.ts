@@ -38,7 +38,12 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
   run.ending = ending;
   observe(ctx, run, ending, ctx.now() - startedAt);
   try {
-    await storeUntilStored(ctx, run, ending);
+    const stored = await storeUntilStored(ctx, run, ending);
+    // A peer took this process for gone and interrupted the answer: that stands.
+    if (!stored) {
+      ctx.logger.warn("the answer was ended by another api process", { runId: run.runId });
+      run.ending = { kind: "failed", code: "interrupted", message: failures.interrupted.message };
+    }
   } catch (error) {
     ctx.logger.error("could not store the end of a run", { runId: run.runId, error });
     const internal = { kind: "failed", code: "internal", message: failures.internal.message };
@@ -48,8 +53,9 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
       ctx.logger.error("could not mark a run as failed", { runId: run.runId, error: again }),
     );
   }
+  const end = run.endEvent();
   ctx.hub.endRun(run);
-  ctx.hub.toSession(run.userId, run.sessionId, endEvent(run, run.ending));
+  if (end) ctx.hub.toSession(run.userId, run.sessionId, end);
 }
 
 const firstRetryMs = 100;
@@ -92,17 +98,6 @@ function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding) {
     errorCode: ending.code,
     tools,
   });
-}
-
-function endEvent(run: Run, ending: RunEnding) {
-  if (ending.kind === "completed")
-    return { type: "run.completed", ...run.base, messageId: run.messageId } as const;
-  return {
-    type: "run.failed",
-    ...run.base,
-    code: ending.code,
-    message: ending.message,
-  } as const;
 }
 
 /** The run's log line, metrics and span attributes. */

@@ -38,12 +38,10 @@ export type RunIds = {
   userId: string;
   sessionId: string;
   clientMsgId: string;
-  /** The user's message: its text is the run's input, its seq bounds the history. */
-  userSeq: number;
-  input: string;
-  /** The assistant message the run writes. */
-  messageId: string;
-  seq: number;
+  /** The user's stored message: its text is the run's input, its seq bounds the history. */
+  userMessage: Message;
+  /** The assistant message the run writes, as stored when the turn began (streaming). */
+  placeholder: Message;
 };
 
 type Base = { runId: string; sessionId: string; seq: number };
@@ -53,10 +51,8 @@ export class Run {
   readonly userId: string;
   readonly sessionId: string;
   readonly clientMsgId: string;
-  readonly userSeq: number;
-  readonly input: string;
-  readonly messageId: string;
-  readonly seq: number;
+  readonly userMessage: Message;
+  readonly placeholder: Message;
   readonly controller = new AbortController();
   /** The answer so far (what a resuming socket gets as one delta at offset 0). */
   text = "";
@@ -77,10 +73,22 @@ export class Run {
     this.userId = ids.userId;
     this.sessionId = ids.sessionId;
     this.clientMsgId = ids.clientMsgId;
-    this.userSeq = ids.userSeq;
-    this.input = ids.input;
-    this.messageId = ids.messageId;
-    this.seq = ids.seq;
+    this.userMessage = ids.userMessage;
+    this.placeholder = ids.placeholder;
+  }
+
+  get input(): string {
+    return this.userMessage.content;
+  }
+  get userSeq(): number {
+    return this.userMessage.seq;
+  }
+  get messageId(): string {
+    return this.placeholder.id;
+  }
+  /** seq of the assistant message the run writes. */
+  get seq(): number {
+    return this.placeholder.seq;
   }
 
   /** The fields every event of this run carries. */
@@ -146,6 +154,36 @@ export class Run {
       errorCode: ending.code,
       tools,
     };
+  }
+
+  /** `run.started`, as the sockets got it. */
+  startedEvent(): Extract<ServerEvent, { type: "run.started" }> {
+    return { type: "run.started", ...this.base, clientMsgId: this.clientMsgId };
+  }
+
+  /** `run.completed` or `run.failed`, once the run has ended. */
+  endEvent(): Extract<ServerEvent, { type: "run.completed" | "run.failed" }> | undefined {
+    const ending = this.ending;
+    if (!ending) return undefined;
+    if (ending.kind === "completed")
+      return { type: "run.completed", ...this.base, messageId: this.messageId };
+    return { type: "run.failed", ...this.base, code: ending.code, message: ending.message };
+  }
+
+  /**
+   * Where the run is, for a socket that starts following the session late (on another api
+   * process): the turn's messages as they are now, and how it ended if it has. Each event may
+   * repeat what the socket has; clients keep one copy by seq and offset.
+   */
+  catchUp(): ServerEvent[] {
+    const sessionId = this.sessionId;
+    const end = this.endEvent();
+    return [
+      { type: "message", sessionId, message: this.userMessage },
+      ...(end ? [] : [this.startedEvent()]),
+      { type: "message", sessionId, message: this.current(this.placeholder) },
+      ...(end ? [end] : []),
+    ];
   }
 
   /** The lines of calls still running. */

@@ -153,7 +153,16 @@ describe("the hub after a session's sockets and runs are gone", () => {
     expect((await socket.drain()).map((event) => event.type)).toEqual(["message", "message"]);
     socket.close();
     await until(noSocketOpen);
-    expect(api.hub.sizes()).toEqual({ users: 0, runs: 0, reserved: 0, watched: 0 });
+    expect(api.hub.sizes()).toEqual({
+      users: 0,
+      followed: 0,
+      runs: 0,
+      pending: 0,
+      watched: 0,
+      remote: 0,
+      interest: 0,
+      recent: 0,
+    });
   });
 });
 

@@ -6,17 +6,21 @@
 import type { Sql } from "@trainer2/db";
 import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
-import type { Logger } from "@trainer2/shared/logger";
+import { createLogger, type Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { type ApiApp, createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
+import type { ApiProcessOptions } from "../cluster/api-process.ts";
+import { PostgresBus } from "../cluster/postgres-bus.ts";
 import type { RealtimeOptions } from "../realtime/context.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import { startTestIdentity, type TestIdentity } from "./identity.ts";
 
 export type { MintClaims, TestIdentity } from "./identity.ts";
+
+const silentLogger = createLogger({ service: "api", level: "silent" });
 
 export type TestApiKeys = {
   apiPrivateKey: string;
@@ -56,6 +60,13 @@ export type TestApiOptions = {
   metrics?: Metrics;
   /** The tools to serve (default: the api's own `*.tool.ts` files). */
   tools?: Tool[];
+  /**
+   * "postgres": talk to other api processes on the same database over LISTEN/NOTIFY (needs a
+   * real Postgres); default: in-process, one api.
+   */
+  bus?: "in-process" | "postgres";
+  /** Heartbeat and staleness of api processes. */
+  cluster?: Partial<ApiProcessOptions>;
   /** A database someone else owns and closes (a stack's); default: a fresh one of its own. */
   database?: TestDatabase;
   /** The key set to serve with (a stack shares it with its processes); default: fresh keys. */
@@ -115,7 +126,12 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     ...(options.tools ? { tools: options.tools } : {}),
     agentProbeTimeoutMs: 500,
     ...(options.realtime ? { realtime: options.realtime } : {}),
+    ...(options.bus === "postgres"
+      ? { bus: new PostgresBus(db.sql, options.logger ?? silentLogger) }
+      : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
   });
+  await app.start();
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,

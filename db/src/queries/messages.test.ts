@@ -4,8 +4,8 @@ import {
   finishAssistantMessage,
   historyItems,
   insertTurn,
+  isSessionBusy,
   latestMessages,
-  markStreamingInterrupted,
   messagesAfter,
 } from "./messages.ts";
 import { createSession, getOwnedSession, titleFrom } from "./sessions.ts";
@@ -45,6 +45,8 @@ describe("messages", () => {
     const first = await turn(session.id, "one", "c1");
     expect([first.user.seq, first.assistant.seq]).toEqual([1, 2]);
     expect(first.assistant).toMatchObject({ role: "assistant", status: "streaming", content: "" });
+    // One answer is written at a time per session: the next turn comes after this one ended.
+    await finishAssistantMessage(db.sql, first.assistant.id, { content: "1", status: "complete" });
     const second = await turn(session.id, "two");
     expect([second.user.seq, second.assistant.seq]).toEqual([3, 4]);
     const retried = await db.sql.begin((tx) =>
@@ -61,7 +63,23 @@ describe("messages", () => {
 
   test("concurrent turns in one session never share a seq", async () => {
     const session = await createSession(db.sql, userId, "race");
-    await Promise.all(Array.from({ length: 5 }, (_, i) => turn(session.id, `m${i}`)));
+    // Each ends its answer in its own transaction: the one-answer-at-a-time index lets the
+    // next one in once the previous has committed, so they all land, one after another.
+    const endedTurn = (text: string) =>
+      db.sql.begin(async (tx) => {
+        const stored = await insertTurn(tx, {
+          sessionId: session.id,
+          text,
+          clientMsgId: crypto.randomUUID(),
+          runId: crypto.randomUUID(),
+        });
+        if ("user" in stored)
+          await finishAssistantMessage(tx, stored.assistant.id, {
+            content: text,
+            status: "complete",
+          });
+      });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => endedTurn(`m${i}`)));
     const seqs = (await messagesAfter(db.sql, session.id, 0)).map((m) => m.seq);
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
@@ -127,13 +145,16 @@ describe("messages", () => {
     ]);
   });
 
-  test("start-up recovery marks streaming answers interrupted", async () => {
-    const session = await createSession(db.sql, userId, "crash");
-    const left = await turn(session.id, "mid-run");
-    expect(await markStreamingInterrupted(db.sql)).toBeGreaterThanOrEqual(1);
-    const [row] = await messagesAfter(db.sql, session.id, left.user.seq);
-    expect(row).toMatchObject({ status: "interrupted", errorCode: "interrupted" });
-    expect(await markStreamingInterrupted(db.sql)).toBe(0);
+  test("one answer at a time per session, whoever writes it: a second is refused as busy", async () => {
+    const session = await createSession(db.sql, userId, "one at a time");
+    await turn(session.id, "first");
+    const refused = await turn(session.id, "second").catch((error) => error);
+    expect(isSessionBusy(refused)).toBe(true);
+    // Nothing of the refused turn was written.
+    expect((await messagesAfter(db.sql, session.id, 0)).map((m) => m.content)).toEqual([
+      "first",
+      "",
+    ]);
   });
 
   test("titles are the first words of the first message", () => {

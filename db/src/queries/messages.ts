@@ -8,7 +8,7 @@ import type { AgentItem, Message, MessageTool } from "@trainer2/shared/wire";
 import { reserveSeqs } from "./sessions.ts";
 import { type Queryable, toIso } from "./users.ts";
 
-type MessageRow = {
+export type MessageRow = {
   id: string;
   session_id: string;
   seq: number;
@@ -58,7 +58,14 @@ export type StoredTurn = { user: Message; assistant: Message };
  */
 export async function insertTurn(
   tx: Queryable,
-  turn: { sessionId: string; text: string; clientMsgId: string; runId: string },
+  turn: {
+    sessionId: string;
+    text: string;
+    clientMsgId: string;
+    runId: string;
+    /** The api process that will write the answer (see api-processes.ts). */
+    ownerId?: string;
+  },
 ): Promise<StoredTurn | { duplicate: Message; sessionId: string }> {
   const [existing] = await tx.unsafe<MessageRow[]>(
     `select ${columns} from messages
@@ -68,16 +75,22 @@ export async function insertTurn(
   if (existing) return { duplicate: toMessage(existing), sessionId: existing.session_id };
   const seq = await reserveSeqs(tx, turn.sessionId, 2);
   const rows = await tx.unsafe<MessageRow[]>(
-    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id)
-     values ($1, $2, 'user', $3, 'complete', $4, $5),
-            ($1, $6, 'assistant', '', 'streaming', $4, null)
+    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
+     values ($1, $2, 'user', $3, 'complete', $4, $5, null),
+            ($1, $6, 'assistant', '', 'streaming', $4, null, $7)
      returning ${columns}`,
-    [turn.sessionId, seq, turn.text, turn.runId, turn.clientMsgId, seq + 1],
+    [turn.sessionId, seq, turn.text, turn.runId, turn.clientMsgId, seq + 1, turn.ownerId ?? null],
   );
   const user = rows.find((row) => row.role === "user");
   const assistant = rows.find((row) => row.role === "assistant");
   if (!user || !assistant) throw new Error("insert returned fewer rows than expected");
   return { user: toMessage(user), assistant: toMessage(assistant) };
+}
+
+/** True when `error` says the session already has an answer being written (one run each). */
+export function isSessionBusy(error: unknown): boolean {
+  const { code, constraint_name } = (error ?? {}) as { code?: unknown; constraint_name?: unknown };
+  return code === "23505" && constraint_name === "messages_one_streaming_per_session";
 }
 
 /** True when `error` is the unique clientMsgId of a user, taken by a concurrent twin. */
@@ -122,7 +135,8 @@ export async function checkpointAssistantMessage(
 /**
  * Ends the assistant message of a run: its text, final status, tool lines and (when
  * complete) items. The text, lines and items come from a model: a NUL in them is replaced so
- * the write cannot fail.
+ * the write cannot fail. Null when the answer had already ended: a peer that took this
+ * process for gone interrupted it, and that stands.
  */
 export async function finishAssistantMessage(
   sql: Queryable,
@@ -135,7 +149,7 @@ export async function finishAssistantMessage(
     /** The run's tool lines as the person saw them end. */
     tools?: MessageTool[];
   },
-): Promise<Message> {
+): Promise<Message | null> {
   // sql.json, not JSON.stringify: postgres.js would encode a string param as a jsonb string.
   const items = end.items ? sql.json(withoutNul(end.items) as never) : null;
   const tools = sql.json(withoutNul(end.tools ?? []) as never);
@@ -146,15 +160,14 @@ export async function finishAssistantMessage(
       update messages
       set content = ${content}, status = ${end.status}, items = ${items}, tools = ${tools},
           error_code = ${end.errorCode ?? null}, updated_at = now()
-      where id = ${id}
+      where id = ${id} and status = 'streaming'
       returning id, session_id, seq, role, content, status, run_id, client_msg_id, created_at,
         error_code, tools
     ), touched as (
       update chat_sessions set updated_at = now() where id = (select session_id from ended)
     )
     select * from ended`;
-  if (!row) throw new Error("assistant message vanished");
-  return toMessage(row);
+  return row ? toMessage(row) : null;
 }
 
 /** Stored messages after `afterSeq`, oldest first (what a resuming client missed). */
@@ -207,10 +220,34 @@ export async function historyItems(
   return turns.flat().slice(-caps.items);
 }
 
-/** At start-up: runs that were streaming when the process died will never finish. */
-export async function markStreamingInterrupted(sql: Queryable): Promise<number> {
+/**
+ * Messages of these sessions stored or changed since `since`, oldest change first (at most
+ * `limit`): what a process re-reads after its link to the other processes was lost.
+ */
+export async function messagesChangedSince(
+  sql: Queryable,
+  sessionIds: string[],
+  since: Date,
+  limit = maxMessagesReplayed,
+): Promise<{ sessionId: string; message: Message }[]> {
+  if (sessionIds.length === 0) return [];
+  const rows = await sql.unsafe<MessageRow[]>(
+    `select ${columns} from messages
+     where session_id = any($1::uuid[]) and updated_at >= $2
+     order by updated_at, seq limit $3`,
+    [sessionIds, since, limit],
+  );
+  return rows.map((row) => ({ sessionId: row.session_id, message: toMessage(row) }));
+}
+
+/** True while run `runId` of `userId` is writing its answer (on whichever process). */
+export async function isRunStreaming(
+  sql: Queryable,
+  runId: string,
+  userId: string,
+): Promise<boolean> {
   const rows = await sql`
-    update messages set status = 'interrupted', error_code = 'interrupted', updated_at = now()
-    where status = 'streaming' returning id`;
-  return rows.length;
+    select 1 from messages
+    where run_id = ${runId} and user_id = ${userId} and role = 'assistant' and status = 'streaming'`;
+  return rows.length > 0;
 }

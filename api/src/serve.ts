@@ -1,0 +1,90 @@
+/**
+ * One api process: dependencies from the environment, the database waited for, the peers
+ * joined (cluster/), then Bun.serve until a signal stops it.
+ */
+import { isEmbedded, type Sql } from "@trainer2/db";
+import { createMetrics } from "@trainer2/shared/metrics";
+import type { Telemetry } from "@trainer2/shared/telemetry";
+import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
+import { createApp } from "./app.ts";
+import { createIdentityVerifier } from "./auth/identity.ts";
+import { InProcessBus } from "./cluster/bus.ts";
+import { PostgresBus } from "./cluster/postgres-bus.ts";
+import type { ApiEnv } from "./env.ts";
+
+export async function serveApi(
+  env: ApiEnv,
+  telemetry: Telemetry,
+  sql: Sql,
+  options: { reusePort: boolean },
+) {
+  const metrics = createMetrics("api");
+  const logger = telemetry.logger;
+
+  const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await Promise.all([
+    importPrivateKey(env.API_PRIVATE_KEY),
+    importPublicKey(env.API_PUBLIC_KEY),
+    importPublicKey(env.AGENT_PUBLIC_KEY),
+    env.AUTH_DEV_LOGIN && env.DEV_LOGIN_PUBLIC_KEY
+      ? importPublicKey(env.DEV_LOGIN_PUBLIC_KEY)
+      : Promise.resolve(undefined),
+  ]);
+
+  const verifyIdentity = createIdentityVerifier({
+    ...(env.GOOGLE_CLIENT_ID ? { google: { clientId: env.GOOGLE_CLIENT_ID } } : {}),
+    ...(env.OIDC_ISSUER && env.OIDC_JWKS_URL && env.OIDC_AUDIENCE
+      ? {
+          oidc: {
+            issuer: env.OIDC_ISSUER,
+            jwksUrl: env.OIDC_JWKS_URL,
+            audience: env.OIDC_AUDIENCE,
+          },
+        }
+      : {}),
+    ...(devLoginPublicKey ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
+  });
+  if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
+
+  // Several processes talk over Postgres; the embedded database has one process (its NOTIFY
+  // does not cross connections), which needs no bus.
+  const bus = (await isEmbedded(sql)) ? new InProcessBus() : new PostgresBus(sql, logger);
+
+  const api = createApp({
+    sql,
+    keys: { apiPrivateKey, apiPublicKey, agentPublicKey },
+    verifyIdentity,
+    agentUrl: () => env.AGENT_URL,
+    webOrigin: env.WEB_ORIGIN,
+    realtime: { checkpointIntervalMs: env.STREAM_CHECKPOINT_MS },
+    bus,
+    telemetry,
+    metrics,
+    logger,
+  });
+  // Joins its peers; ends the answers of processes that are gone (start-up recovery).
+  await api.start();
+
+  const server = Bun.serve({
+    port: env.PORT,
+    // Workers of one machine share the port; the kernel spreads connections among them.
+    reusePort: options.reusePort,
+    fetch: api.fetch,
+    websocket: api.websocket,
+    // HTTP requests are short; sockets have their own idle handling (see app.ts).
+    idleTimeout: 30,
+  });
+  logger.info("api listening", { port: server.port, process: bus.processId });
+
+  async function shutdown(signal: string) {
+    logger.info("shutting down", { signal });
+    // Runs in flight store their partial answers first; then the sockets go.
+    await api.close();
+    await server.stop(true);
+    await sql.end({ timeout: 5 });
+    // The last spans and logs (the shutdown itself) reach the collector before exit.
+    await telemetry.shutdown();
+    process.exit(0);
+  }
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
