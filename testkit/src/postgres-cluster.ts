@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@trainer2/shared/processes";
 import { runCommand } from "@trainer2/shared/testing/run-command";
+import { testkitEnv } from "./env.ts";
 
 export type StopMode = "smart" | "fast" | "immediate";
 
@@ -148,4 +149,16 @@ export async function startPostgresCluster(options: ClusterOptions = {}): Promis
     throw error;
   }
   return cluster;
+}
+
+/**
+ * A real Postgres server for tests that need one (several processes talking over
+ * LISTEN/NOTIFY, which the embedded database cannot carry): DATABASE_URL's server when it is
+ * set (CI), else a throwaway cluster of this machine's binaries.
+ */
+export async function realPostgresServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const given = testkitEnv().DATABASE_URL;
+  if (given) return { url: given, close: async () => {} };
+  const cluster = await startPostgresCluster();
+  return { url: cluster.url, close: () => cluster.destroy() };
 }

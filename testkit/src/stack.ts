@@ -23,6 +23,7 @@ import {
 import { serverRuntimeFlags } from "@trainer2/shared/http";
 import { freePort } from "@trainer2/shared/processes";
 import { type DatabaseChoice, openDatabase, type StackDatabase } from "./database.ts";
+import { testkitEnv } from "./env.ts";
 import { repoRoot } from "./paths.ts";
 import { agentEnv, apiEnv, type Env, modelEnv } from "./process-env.ts";
 import { Service } from "./service.ts";
@@ -56,8 +57,8 @@ const open = new Set<Stack>();
 
 export async function createStack(options: StackOptions = {}): Promise<Stack> {
   const childEnv = options.childEnv ?? {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: process.env.HOME ?? "/tmp",
+    PATH: testkitEnv().PATH,
+    HOME: testkitEnv().HOME,
     NODE_ENV: "production",
   };
   const [database, keys] = await Promise.all([

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type TestApiKeys, testWebOrigin } from "@trainer2/api/testing";
 import { runCommand } from "@trainer2/shared/testing/run-command";
+import { inheritedEnv } from "./env.ts";
 import { repoRoot, webDir } from "./paths.ts";
 import type { ServiceSpec } from "./service.ts";
 
@@ -24,7 +25,7 @@ export function buildWeb(): Promise<void> {
 async function nextBuild() {
   const { stdout, stderr, code } = await runCommand(["node", nextBin, "build"], {
     cwd: webDir,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...inheritedEnv(), NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
   });
   if (code !== 0)
     throw new Error(`next build failed (exit ${code}):\n${(stdout + stderr).slice(-4000)}`);
@@ -38,7 +39,7 @@ export function webSpec(keys: TestApiKeys, where: { port: number; apiUrl: string
     cwd: webDir,
     port: where.port,
     env: {
-      ...process.env,
+      ...inheritedEnv(),
       // bun test sets NODE_ENV=test; next start must run as production.
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",

@@ -1,0 +1,186 @@
+/**
+ * Two api processes on one real Postgres behind nginx (the repo's proxy config), one user
+ * with a socket on each: a turn on one streams to the other identically, a Stop pressed on
+ * the other stops it, one run per session holds across them, a process killed mid-answer is
+ * noticed by its peer within 10 s, and a peer restarting mid-answer interrupts nothing.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { answer, manual } from "@trainer2/api/testing/agent-double";
+import type { TestSocket } from "@trainer2/api/testing/test-socket";
+import type { ServerEvent } from "@trainer2/shared/wire";
+import type { Service } from "@trainer2/testkit";
+import { type Replicas, startReplicas } from "@trainer2/testkit/replicas";
+
+setDefaultTimeout(90_000);
+
+let r: Replicas;
+let a: Service;
+let b: Service;
+
+beforeAll(async () => {
+  r = await startReplicas({ count: 2 });
+  [a, b] = r.apis as [Service, Service];
+});
+afterAll(async () => {
+  await r?.close();
+});
+
+/** Open sockets on a process, from its own metrics. */
+async function socketsOn(api: Service): Promise<number> {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  return Number(/^ws_connections_open\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/** A user with a finished first turn (so both sockets follow that session) and two sockets. */
+async function userOnBoth() {
+  const email = `${crypto.randomUUID()}@replicas.test`;
+  r.agent.setScript(answer("Welcome!"));
+  const first = await r.connect(email, a);
+  first.send({ type: "chat", text: "hello", clientMsgId: "hello" });
+  const { sessionId } = await first.next("message");
+  await first.next("run.completed");
+  const onB = await r.connect(email, b);
+  return { email, sessionId, onA: first, onB };
+}
+
+const withoutIds = (events: ServerEvent[]) =>
+  events.map((event) => JSON.stringify(event, (key, value) => (key === "createdAt" ? 0 : value)));
+
+describe("two api processes, one conversation", () => {
+  test("through nginx, sockets land on both processes", async () => {
+    const email = `${crypto.randomUUID()}@replicas.test`;
+    const before = [await socketsOn(a), await socketsOn(b)];
+    const sockets = [await r.connect(email), await r.connect(email)];
+    const after = [await socketsOn(a), await socketsOn(b)];
+    expect([after[0]! - before[0]!, after[1]! - before[1]!]).toEqual([1, 1]);
+    for (const socket of sockets) socket.close();
+  });
+
+  test("a chat on A streams to the socket on B identically", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(answer("One", " two", " three"));
+    const mark = onA.events.length;
+    onA.send({ type: "chat", sessionId, text: "count", clientMsgId: "count" });
+    const { runId } = await onA.next("run.completed");
+    while ((await onB.next("run.completed")).runId !== runId);
+    const seenByA = onA.events.slice(mark);
+    // B may first get where the session's last turn stood (a catch-up from A, which it
+    // holds already); from this turn's message on, it sees what A sees.
+    const start = onB.events.findIndex(
+      (e) => e.type === "message" && e.message.clientMsgId === "count",
+    );
+    const seenByB = onB.events.slice(start);
+    expect(seenByB.map((e) => e.type)).toEqual(seenByA.map((e) => e.type));
+    expect(withoutIds(seenByB).join("")).toBe(withoutIds(seenByA).join(""));
+    expect(seenByA.filter((e) => e.type === "delta").map((e) => e.text)).toEqual([
+      "One",
+      " two",
+      " three",
+    ]);
+    onA.close();
+    onB.close();
+  });
+
+  test("cancel from B stops A's run", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "a long story", clientMsgId: "story" });
+    const { runId } = await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    run.send({ type: "delta", text: "Once upon" });
+    await onB.next("delta");
+    onB.send({ type: "cancel", runId });
+    expect(await onB.next("run.failed")).toMatchObject({ runId, code: "cancelled" });
+    expect(await onA.next("run.failed")).toMatchObject({ runId, code: "cancelled" });
+    await run.aborted;
+    onA.close();
+    onB.close();
+  });
+
+  test("two chat frames for one session on A and B at once: one run, one busy", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    const runsBefore = r.agent.requests.length;
+    onA.send({ type: "chat", sessionId, text: "from A", clientMsgId: "race-a" });
+    onB.send({ type: "chat", sessionId, text: "from B", clientMsgId: "race-b" });
+    // What happened to each socket's own frame (both sockets see the run that started).
+    const outcome = async (socket: TestSocket, clientMsgId: string) => {
+      for (;;) {
+        const event = await socket.next();
+        if (event.type === "error" && event.clientMsgId === clientMsgId)
+          return `error:${event.code}`;
+        if (event.type === "run.started" && event.clientMsgId === clientMsgId)
+          return `run:${clientMsgId}`;
+      }
+    };
+    const results = await Promise.all([outcome(onA, "race-a"), outcome(onB, "race-b")]);
+    expect(results.filter((result) => result === "error:busy").length).toBe(1);
+    expect(results.filter((result) => result.startsWith("run:")).length).toBe(1);
+    answer("done")(await r.agent.nextRun());
+    expect(r.agent.requests.length - runsBefore).toBe(1);
+    onA.close();
+    onB.close();
+  });
+});
+
+describe("when a process goes", () => {
+  test("SIGKILL the owner: the other process's socket is told within 10 s, the text is kept", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "tell me", clientMsgId: "killed" });
+    const { runId } = await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    run.send({ type: "delta", text: "Shown before the crash." });
+    await onB.next("delta");
+    await until(async () => {
+      const [row] = await r.stack.database.sql`select 1 from messages
+        where run_id = ${runId} and role = 'assistant' and content = 'Shown before the crash.'`;
+      return row;
+    });
+    await a.kill("SIGKILL");
+    const told = await withDeadline(onB.next("run.failed"), 10_000, "run.failed on B");
+    expect(told).toMatchObject({ runId, code: "interrupted" });
+    const [row] = await r.stack.database.sql`select content, status from messages
+      where run_id = ${runId} and role = 'assistant'`;
+    expect(row).toEqual({ content: "Shown before the crash.", status: "interrupted" });
+    onB.close();
+    await a.restart();
+  });
+
+  test("a peer restarting mid-answer interrupts nothing", async () => {
+    const { sessionId, onA } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "keep going", clientMsgId: "survives" });
+    const { runId } = await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    run.send({ type: "delta", text: "Still " });
+    await b.kill("SIGKILL");
+    await b.restart();
+    // The restarted peer swept at start (its /health answers after that).
+    answer("here.")(run);
+    expect(await onA.next("run.completed")).toMatchObject({ runId });
+    const [row] = await r.stack.database.sql`select content, status from messages
+      where run_id = ${runId} and role = 'assistant'`;
+    expect(row).toEqual({ content: "here.", status: "complete" });
+    onA.close();
+  });
+});
+
+async function until<T>(check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(20);
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    Bun.sleep(ms).then(() => {
+      throw new Error(`no ${what} within ${ms} ms`);
+    }),
+  ]);
+}
