@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { evalMetricNames } from "@trainer2/agent/evals/metrics";
 import { createMetrics, metricNames } from "@trainer2/shared/metrics";
 import Ajv from "ajv";
 import { parse } from "yaml";
@@ -225,19 +226,56 @@ describe("Grafana dashboard", () => {
   };
   const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
 
-  test("queries only metrics that createMetrics registers, and covers every product metric", () => {
-    const registered = new Set<string>();
-    for (const metric of createMetrics("dashboard-test").registry.getMetricsAsArray()) {
-      const { name, type } = metric as unknown as { name: string; type: string };
-      registered.add(name);
-      if (type === "histogram")
-        for (const suffix of ["_bucket", "_sum", "_count"]) registered.add(name + suffix);
-    }
-    const queried = new Set(exprs.flatMap(metricsIn));
+  /** Series Prometheus makes itself: `up` is 1 for each target it reached. */
+  const prometheusSeries = ["up"];
+  /**
+   * Panels drawn ahead of the metric another issue brings. Once a service registers it, the
+   * test below fails: move it out of here.
+   */
+  const comingMetrics: Record<string, string> = { budget_refusals_total: "issue 16 (budgets)" };
+
+  const registered = new Set<string>();
+  for (const metric of createMetrics("dashboard-test").registry.getMetricsAsArray()) {
+    const { name, type } = metric as unknown as { name: string; type: string };
+    registered.add(name);
+    if (type === "histogram")
+      for (const suffix of ["_bucket", "_sum", "_count"]) registered.add(name + suffix);
+  }
+  // Pushed by `bun run eval` over OTLP (gauges, so their names stay as they are).
+  const pushed = new Set<string>(Object.values(evalMetricNames));
+  const queried = new Set(exprs.flatMap(metricsIn));
+
+  test("queries only metrics the services register or the eval runner pushes, and covers every product metric", () => {
     expect(queried.size).toBeGreaterThan(5);
-    expect([...queried].filter((name) => !registered.has(name))).toEqual([]);
+    const known = (name: string) =>
+      registered.has(name) ||
+      pushed.has(name) ||
+      prometheusSeries.includes(name) ||
+      name in comingMetrics;
+    expect([...queried].filter((name) => !known(name))).toEqual([]);
     const families = new Set([...queried].map((n) => n.replace(/_(bucket|sum|count)$/, "")));
     for (const name of Object.values(metricNames)) expect(families).toContain(name);
+    for (const name of pushed) expect(families).toContain(name);
+  });
+
+  test("panels waiting for another issue's metric name one nobody registers yet", () => {
+    for (const [name, issue] of Object.entries(comingMetrics)) {
+      expect({ name, issue, queried: queried.has(name) }).toEqual({ name, issue, queried: true });
+      expect({ name, issue, registered: registered.has(name) }).toEqual({
+        name,
+        issue,
+        registered: false,
+      });
+    }
+  });
+
+  test("api processes up reads the api job Prometheus scrapes", () => {
+    const job = (name: string) =>
+      (
+        parse(read("otel/prometheus.yml")) as { scrape_configs: { job_name: string }[] }
+      ).scrape_configs.some((c) => c.job_name === name);
+    expect(exprs).toContain('sum(up{job="api"})');
+    expect(job("api")).toBe(true);
   });
 
   test("the metric-name reader sees through functions, matchers and ranges", () => {

@@ -99,6 +99,14 @@ describe("collector, Tempo, Loki", () => {
     ]);
     for (const p of [...traces.processors, ...logs.processors])
       expect(collector.processors).toHaveProperty(p);
+    // Pushed metrics (the eval runner's pass rate) go on to Prometheus' OTLP receiver.
+    const { metrics } = collector.service.pipelines;
+    expect(metrics.receivers).toEqual(["otlp"]);
+    expect(metrics.exporters.map((e: string) => collector.exporters[e].endpoint)).toEqual([
+      "http://prometheus:9090/api/v1/otlp",
+    ]);
+    for (const p of metrics.processors) expect(collector.processors).toHaveProperty(p);
+    expect(compose.services.prometheus.command).toContain("--web.enable-otlp-receiver");
     expect(collector.service.extensions).toEqual(["health_check"]);
     expect(collector.extensions.health_check.endpoint).toBe("0.0.0.0:13133");
     expect(compose.services["otel-collector"].healthcheck.test.join(" ")).toContain(
@@ -175,6 +183,13 @@ describe("Grafana provisioning", () => {
       "Request rate",
       "Error rate (5xx)",
       "Duration p95",
+      "Model tokens by model and type",
+      "Time to first chunk",
+      "Tool call latency p95",
+      "Tool call errors by tool",
+      "Eval pass rate",
+      "Budget refusals per minute",
+      "API processes up",
     ])
       expect(titles).toContain(wanted);
     for (const panel of dashboard.panels.filter((p: Any) => p.type !== "row")) {

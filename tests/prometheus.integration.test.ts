@@ -163,6 +163,17 @@ describe("Prometheus scrapes the api and the agent", () => {
       'http_request_duration_seconds_bucket{job="api",route="/capabilities",le="+Inf"}': (s) =>
         value(s) >= 1,
       'process_resident_memory_bytes{job="agent"}': (s) => value(s) > 0,
+      // GenAI client metrics of the conventions, from the SDK's spans (per model call).
+      'gen_ai_client_token_usage_sum{job="agent",gen_ai_token_type="input",gen_ai_operation_name="chat",gen_ai_provider_name="openai"}':
+        (s) => value(s) > 0,
+      'gen_ai_client_token_usage_sum{job="agent",gen_ai_token_type="output"}': (s) => value(s) > 0,
+      'gen_ai_client_operation_duration_seconds_count{job="agent",gen_ai_operation_name="chat"}': (
+        s,
+      ) => value(s) >= 2,
+      'gen_ai_client_operation_time_to_first_chunk_seconds_count{job="agent"}': (s) =>
+        value(s) >= 2,
+      'tool_call_duration_seconds_count{job="agent",tool="log_workout",outcome="ok"}': (s) =>
+        value(s) >= 1,
     };
     for (const [promql, ok] of Object.entries(wanted)) {
       const samples = await eventually(promql, async () => {

@@ -3,9 +3,12 @@
  * model over HTTP, real tools, real database) each export OTLP/HTTP JSON to a receiver this
  * test runs, and the spans must link up as
  *   api chat.turn → api "agent.run call" (client) → agent "POST /run" (server) → agent.run
- *     → model calls ("chat <model>", GenAI attributes) and "execute_tool log_workout" (client)
- *       → api "POST /tools/:name" (server) → "tool log_workout" → its db span,
- * with log records of both services carrying that trace id.
+ *     → "invoke_agent trainer" (the SDK's agent span, GenAI conventions)
+ *       → model calls ("chat <model>", client) and "execute_tool log_workout" (internal)
+ *         → agent "POST /tools/:name" (client) → api "POST /tools/:name" (server)
+ *           → "tool log_workout" → its db span,
+ * with log records of both services carrying that trace id. The GenAI spans come from the
+ * SDK's own spans (agent/src/telemetry/genai-bridge.ts) and carry the conventions' attributes.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TestAgent } from "@trainer2/agent/testing";
@@ -119,30 +122,62 @@ describe.each(["chat_completions", "responses"] as const)(
       expect(attribute(server, "http.route")).toBe("/run");
       const run = one(agentSpans(), spanNames.agentRun, server);
       expect(attribute(run, "chat.run_id")).toBe(runId);
+      const sessionId = started.sessionId;
+
+      // The run's agent: one invoke_agent span, the parent of every model and tool span.
+      const invoke = one(agentSpans(), spanNames.invokeAgent("trainer"), run, otlpKind.internal);
+      expect(attribute(invoke, genAiAttributes.operationName)).toBe("invoke_agent");
+      expect(attribute(invoke, genAiAttributes.agentName)).toBe("trainer");
+      expect(attribute(invoke, genAiAttributes.providerName)).toBe("openai");
+      expect(attribute(invoke, genAiAttributes.conversationId)).toBe(sessionId);
 
       // Model calls: one that asks for the tool, one that answers with text after it.
       const modelName = agent.model.model;
       const models = inTrace(agentSpans()).filter((s) => s.name === spanNames.modelCall(modelName));
       expect(models.length).toBeGreaterThanOrEqual(2);
       for (const model of models) {
-        expect(model.parentSpanId).toBe(run.spanId);
+        expect(model.parentSpanId).toBe(invoke.spanId);
         expect(model.kind).toBe(otlpKind.client);
-        expect(attribute(model, genAiAttributes.system)).toBe("openai");
+        expect(attribute(model, genAiAttributes.operationName)).toBe("chat");
+        expect(attribute(model, genAiAttributes.providerName)).toBe("openai");
+        expect(attribute(model, "gen_ai.system")).toBeUndefined(); // retired by the conventions
         expect(attribute(model, genAiAttributes.requestModel)).toBe(modelName);
+        expect(attribute(model, genAiAttributes.responseModel)).toBe(modelName);
+        expect(attribute(model, genAiAttributes.conversationId)).toBe(sessionId);
         expect(attribute(model, genAiAttributes.inputTokens)).toBeGreaterThan(0);
         expect(attribute(model, genAiAttributes.outputTokens)).toBeGreaterThan(0);
+        expect(attribute(model, genAiAttributes.timeToFirstChunk)).toBeGreaterThanOrEqual(0);
+        expect(attribute(model, genAiAttributes.serverAddress)).toBe("127.0.0.1");
+        // Content is opt-in: off here.
+        expect(attribute(model, genAiAttributes.inputMessages)).toBeUndefined();
+        expect(attribute(model, genAiAttributes.outputMessages)).toBeUndefined();
       }
-      const firstTokens = models
-        .map((m) => attribute(m, genAiAttributes.timeToFirstToken))
-        .filter((v) => v !== undefined);
-      expect(firstTokens.length).toBeGreaterThanOrEqual(1);
-      for (const seconds of firstTokens) expect(seconds).toBeGreaterThanOrEqual(0);
+      const reasons = models.map((m) => attribute(m, genAiAttributes.finishReasons));
+      expect(reasons).toContainEqual({ values: [{ stringValue: "tool_calls" }] });
+      expect(reasons).toContainEqual({ values: [{ stringValue: "stop" }] });
+      const total = (key: string) =>
+        models.reduce((sum, m) => sum + Number(attribute(m, key) ?? 0), 0);
+      expect(attribute(invoke, genAiAttributes.inputTokens)).toBe(
+        total(genAiAttributes.inputTokens),
+      );
+      expect(attribute(invoke, genAiAttributes.outputTokens)).toBe(
+        total(genAiAttributes.outputTokens),
+      );
 
-      const tool = one(agentSpans(), spanNames.toolCall("log_workout"), run, otlpKind.client);
+      // The tool call: execute_tool (internal) → its HTTP request → the api's handling of it.
+      const tool = one(agentSpans(), spanNames.toolCall("log_workout"), invoke, otlpKind.internal);
+      expect(attribute(tool, genAiAttributes.operationName)).toBe("execute_tool");
       expect(attribute(tool, genAiAttributes.toolName)).toBe("log_workout");
-      const toolServer = one(apiSpans(), "POST /tools/:name", tool, otlpKind.server);
+      const callId = attribute(tool, genAiAttributes.toolCallId);
+      const [audit] = await stack.api.sql<{ tool_call_id: string }[]>`
+        select tool_call_id from tool_calls where run_id = ${runId}`;
+      expect(callId).toBe(audit?.tool_call_id);
+      const request = one(agentSpans(), spanNames.toolRequest, tool, otlpKind.client);
+      expect(attribute(request, genAiAttributes.toolCallId)).toBe(callId);
+      const toolServer = one(apiSpans(), "POST /tools/:name", request, otlpKind.server);
       const handler = one(apiSpans(), spanNames.toolHandler("log_workout"), toolServer);
       expect(attribute(handler, "tool.outcome")).toBe("ok");
+      expect(attribute(handler, genAiAttributes.toolCallId)).toBe(callId);
       const db = one(apiSpans(), spanNames.db("tool_calls.transaction"), handler);
       expect(attribute(db, "db.system.name")).toBe("postgresql");
       expect(receiver.services().sort()).toEqual(["agent", "api"]);

@@ -15,11 +15,12 @@ import { composeInstructions, type Instructions } from "./instructions/load.ts";
 import type { ModelRuntime } from "./model.ts";
 import { requireOperator } from "./operator.ts";
 import { runHandler } from "./run/route.ts";
+import type { GenAiSpanBridge } from "./telemetry/genai-bridge.ts";
 
 export type AppDeps = {
   sync: CapabilitySync;
   instructions: Instructions;
-  model: Pick<ModelRuntime, "mode" | "model" | "api" | "runner">;
+  model: Pick<ModelRuntime, "mode" | "model" | "api" | "runner" | "baseURL">;
   apiUrl: string;
   keys: { agentPrivateKey: KeyLike; apiPublicKey: KeyLike };
   /** The model may stay silent this long (outside tool calls) before a run fails. */
@@ -31,6 +32,10 @@ export type AppDeps = {
   logger: Logger;
   telemetry: Telemetry;
   metrics: Metrics;
+  /** Turns the SDK's spans of each run into GenAI spans (telemetry/install.ts). */
+  genAi: GenAiSpanBridge;
+  /** Prompts and answers on those spans (opt-in). */
+  captureContent: boolean;
 };
 
 export function createApp(deps: AppDeps): Hono {
@@ -93,6 +98,9 @@ export function createApp(deps: AppDeps): Hono {
     runHandler(c, {
       runner: deps.model.runner,
       model: deps.model.model,
+      modelBaseURL: deps.model.baseURL,
+      genAi: deps.genAi,
+      captureContent: deps.captureContent,
       apiUrl: deps.apiUrl,
       agentPrivateKey: deps.keys.agentPrivateKey,
       apiPublicKey: deps.keys.apiPublicKey,

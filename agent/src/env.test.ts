@@ -13,6 +13,12 @@ describe("agent env", () => {
     expect(env.API_URL).toBe("http://localhost:8000");
     expect(env.CAPABILITIES_SYNC_INTERVAL_S).toBe(60);
     expect(env.OPENAI_TRACING).toBe(false);
+    // Prompts and answers stay off the GenAI spans unless the operator opts in.
+    expect(env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).toBe(false);
+    expect(
+      parseAgentEnv({ ...base, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: "true" })
+        .OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
+    ).toBe(true);
     expect(modelConfigOf(env)).toEqual({ kind: "offline", api: "chat_completions", delayMs: 30 });
   });
 

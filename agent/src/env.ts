@@ -17,6 +17,33 @@ import { z } from "zod";
 
 export const openAIDefaultBaseUrl = "https://api.openai.com/v1";
 
+/** The variables that choose the model (the evals read them too, with the same rule). */
+export const modelEnvFields = {
+  OPENAI_API_KEY: optionalString,
+  OPENAI_MODEL: optionalString,
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_API: blankAsUnset(
+    z
+      .enum(["responses", "chat_completions"], {
+        message: "expected responses or chat_completions",
+      })
+      .optional(),
+  ),
+};
+
+/** A key without a model is refused: the SDK would otherwise pick a model of its own. */
+export function requireModelWithKey(
+  env: { OPENAI_API_KEY?: string | undefined; OPENAI_MODEL?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.OPENAI_API_KEY && !env.OPENAI_MODEL)
+    ctx.addIssue({
+      code: "custom",
+      path: ["OPENAI_MODEL"],
+      message: "is required when OPENAI_API_KEY is set (for example gpt-4.1-mini)",
+    });
+}
+
 export const agentEnvSchema = z
   .object({
     PORT: port(9000),
@@ -32,18 +59,14 @@ export const agentEnvSchema = z
     API_URL: url.default("http://localhost:8000"),
     AGENT_PRIVATE_KEY: pem("PRIVATE"),
     API_PUBLIC_KEY: pem("PUBLIC"),
-    OPENAI_API_KEY: optionalString,
-    OPENAI_MODEL: optionalString,
-    OPENAI_BASE_URL: url.optional(),
-    OPENAI_API: blankAsUnset(
-      z
-        .enum(["responses", "chat_completions"], {
-          message: "expected responses or chat_completions",
-        })
-        .optional(),
-    ),
+    ...modelEnvFields,
     /** Upload the SDK's traces to OpenAI (off by default: it sends the API key along). */
     OPENAI_TRACING: boolFlag(false),
+    /**
+     * Prompts, answers and tool payloads on the GenAI spans (the conventions' opt-in switch),
+     * redacted as logs are. Off: spans carry names, models, tokens and timings only.
+     */
+    OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: boolFlag(false),
     CAPABILITIES_SYNC_INTERVAL_S: wholeNumber(1, 86_400, 60),
     OFFLINE_MODEL_DELAY_MS: wholeNumber(0, 10_000, 30),
     /** A model call that sends nothing for this long is abandoned as `model_timeout`. */
@@ -51,14 +74,7 @@ export const agentEnvSchema = z
     LOG_LEVEL: logLevel,
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   })
-  .superRefine((env, ctx) => {
-    if (env.OPENAI_API_KEY && !env.OPENAI_MODEL)
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPENAI_MODEL"],
-        message: "is required when OPENAI_API_KEY is set (for example gpt-4.1-mini)",
-      });
-  });
+  .superRefine(requireModelWithKey);
 
 export type AgentEnv = z.infer<typeof agentEnvSchema>;
 
@@ -73,7 +89,13 @@ export type ModelConfig =
     }
   | { kind: "offline"; api: "responses" | "chat_completions"; delayMs: number };
 
-export function modelConfigOf(env: AgentEnv): ModelConfig {
+/** The settings that choose the model (the evals read the same ones). */
+export type ModelEnv = Pick<
+  AgentEnv,
+  "OPENAI_API_KEY" | "OPENAI_MODEL" | "OPENAI_BASE_URL" | "OPENAI_API" | "OFFLINE_MODEL_DELAY_MS"
+>;
+
+export function modelConfigOf(env: ModelEnv): ModelConfig {
   const baseURL = env.OPENAI_BASE_URL ?? openAIDefaultBaseUrl;
   if (!env.OPENAI_API_KEY)
     return {

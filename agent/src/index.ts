@@ -1,13 +1,10 @@
 /** The agent service: parse the env, start everything, stop cleanly on a signal. */
-import { setTracingDisabled } from "@openai/agents";
 import { createMetrics } from "@trainer2/shared/metrics";
 import { initTelemetry } from "@trainer2/shared/telemetry";
 import { modelConfigOf, readAgentEnv } from "./env.ts";
 import { startAgent } from "./start.ts";
 
 const env = readAgentEnv();
-// The SDK would otherwise upload traces (with the API key) to OpenAI.
-if (!env.OPENAI_TRACING) setTracingDisabled(true);
 // Exports spans and logs only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const telemetry = initTelemetry({
   serviceName: "agent",
@@ -30,7 +27,9 @@ try {
     modelTimeoutMs: env.MODEL_TIMEOUT_S * 1000,
     runMaxBodyBytes: env.RUN_MAX_BODY_BYTES,
     updateFromLoopback: env.UPDATE_FROM_LOOPBACK,
+    // Off by default: the SDK would upload traces (with the API key) to OpenAI.
     tracing: env.OPENAI_TRACING,
+    captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT,
     logger,
     telemetry,
     metrics,

@@ -7,6 +7,7 @@ import { OpenAIProvider, Runner } from "@openai/agents";
 import OpenAI from "openai";
 import type { ModelConfig } from "./env.ts";
 import { offlineModelName, startOfflineModel } from "./offline-model/server.ts";
+import { type ModelFactsSink, observeModels } from "./telemetry/model-observer.ts";
 
 export type ModelRuntime = {
   mode: "openai" | "offline";
@@ -14,6 +15,8 @@ export type ModelRuntime = {
   model: string;
   api: "responses" | "chat_completions";
   runner: Runner;
+  /** Where model calls go (server.address / server.port of the model spans). */
+  baseURL: string;
   /** The offline model's base URL when it runs in this process. */
   offlineBaseURL?: string;
   close: () => Promise<void>;
@@ -25,8 +28,17 @@ export type RunnerOptions = {
   api: "responses" | "chat_completions";
   /** Upper bound on one model HTTP request. */
   timeoutMs: number;
-  tracing?: boolean;
+  /** Where the model observer sends what it reads off each stream (the GenAI span bridge). */
+  onModelFacts: ModelFactsSink;
+  /**
+   * The SDK's spans record prompts, answers and tool payloads (the bridge puts them on the
+   * OpenTelemetry spans, redacted); off unless the operator opts in.
+   */
+  captureContent: boolean;
 };
+
+/** What every runtime needs besides the model's own settings. */
+export type RuntimeOptions = Pick<RunnerOptions, "timeoutMs" | "onModelFacts" | "captureContent">;
 
 export function createRunner(options: RunnerOptions): Runner {
   const client = new OpenAI({
@@ -40,19 +52,24 @@ export function createRunner(options: RunnerOptions): Runner {
     openAIClient: client,
     useResponses: options.api === "responses",
   });
-  return new Runner({ modelProvider: provider, tracingDisabled: !options.tracing });
+  // Tracing stays on: the SDK's spans become OpenTelemetry spans (telemetry/install.ts decides
+  // whether anything goes to OpenAI, which it does not unless asked).
+  return new Runner({
+    modelProvider: observeModels(provider, options.onModelFacts),
+    tracingDisabled: false,
+    traceIncludeSensitiveData: options.captureContent,
+    workflowName: "trainer run",
+  });
 }
 
-export function createModelRuntime(
-  config: ModelConfig,
-  options: { timeoutMs: number; tracing?: boolean },
-): ModelRuntime {
+export function createModelRuntime(config: ModelConfig, options: RuntimeOptions): ModelRuntime {
   if (config.kind === "openai")
     return {
       mode: "openai",
       model: config.model,
       api: config.api,
       runner: createRunner({ ...config, ...options }),
+      baseURL: config.baseURL,
       close: async () => {},
     };
   const offline = startOfflineModel({ delayMs: config.delayMs });
@@ -63,12 +80,12 @@ export function createModelRuntime(
     offlineBaseURL: offline.baseURL,
     // The offline model needs no key; the client insists on one.
     runner: createRunner({
+      ...options,
       apiKey: "offline",
       baseURL: offline.baseURL,
       api: config.api,
-      timeoutMs: options.timeoutMs,
-      tracing: false,
     }),
+    baseURL: offline.baseURL,
     close: offline.close,
   };
 }

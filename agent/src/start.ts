@@ -12,6 +12,7 @@ import { CapabilitySync } from "./capabilities/sync.ts";
 import type { ModelConfig } from "./env.ts";
 import { defaultInstructionsDir, loadInstructions } from "./instructions/load.ts";
 import { createModelRuntime, type ModelRuntime } from "./model.ts";
+import { installGenAiTracing } from "./telemetry/install.ts";
 
 export const defaultGeneratedDir = join(import.meta.dir, "../generated");
 
@@ -30,7 +31,10 @@ export type StartOptions = {
   runMaxBodyBytes?: number;
   /** Default true: see operator.ts. */
   updateFromLoopback?: boolean;
+  /** Also upload the SDK's traces to OpenAI (OPENAI_TRACING); default false. */
   tracing?: boolean;
+  /** Prompts, answers and tool payloads on the GenAI spans, redacted (default false). */
+  captureContent?: boolean;
   logger: Logger;
   /** Spans and OTLP logs (index.ts: `initTelemetry`); default: nothing exported. */
   telemetry?: Telemetry;
@@ -61,9 +65,12 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     options.telemetry ?? initTelemetry({ serviceName: "agent", logLevel: "silent" });
   const metrics = options.metrics ?? createMetrics("agent");
   const instructions = await loadInstructions(options.instructionsDir ?? defaultInstructionsDir);
+  const genAi = installGenAiTracing({ uploadToOpenAI: options.tracing ?? false });
+  const captureContent = options.captureContent ?? false;
   const model = createModelRuntime(options.model, {
     timeoutMs: options.modelTimeoutMs,
-    tracing: options.tracing ?? false,
+    onModelFacts: genAi.modelFacts,
+    captureContent,
   });
   const sync = new CapabilitySync({
     apiUrl: options.apiUrl,
@@ -86,6 +93,8 @@ export async function startAgent(options: StartOptions): Promise<RunningAgent> {
     logger: options.logger,
     telemetry,
     metrics,
+    genAi,
+    captureContent,
   });
   const server = Bun.serve({
     hostname: options.hostname ?? "127.0.0.1",

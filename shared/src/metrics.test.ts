@@ -102,6 +102,17 @@ describe("metrics", () => {
     metrics.recordToolCall("log_workout", "error");
     metrics.recordCapabilitySync("updated", "v1");
     metrics.recordCapabilitySync("unchanged", "v2");
+    metrics.recordModelCall({
+      operation: "chat",
+      provider: "openai",
+      requestModel: "gpt-test",
+      responseModel: "gpt-test-0613",
+      durationSeconds: 0.7,
+      inputTokens: 120,
+      outputTokens: 30,
+      timeToFirstChunkSeconds: 0.2,
+    });
+    metrics.recordToolDuration("log_workout", "error", 0.05);
     const { samples, types } = parsePrometheusText(await metrics.registry.metrics());
     expect(
       Object.fromEntries(
@@ -117,6 +128,10 @@ describe("metrics", () => {
       tool_calls_total: "counter",
       capability_syncs_total: "counter",
       capabilities_version_info: "gauge",
+      gen_ai_client_token_usage: "histogram",
+      gen_ai_client_operation_duration_seconds: "histogram",
+      gen_ai_client_operation_time_to_first_chunk_seconds: "histogram",
+      tool_call_duration_seconds: "histogram",
     });
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples.find(
@@ -130,6 +145,24 @@ describe("metrics", () => {
     expect(value("model_tokens_total", { direction: "input" })).toBe(120);
     expect(value("model_tokens_total", { direction: "output" })).toBe(30);
     expect(value("tool_calls_total", { tool: "log_workout", outcome: "error" })).toBe(1);
+    // GenAI metrics carry the conventions' attributes as labels (dots become underscores).
+    const call = {
+      gen_ai_operation_name: "chat",
+      gen_ai_provider_name: "openai",
+      gen_ai_request_model: "gpt-test",
+      gen_ai_response_model: "gpt-test-0613",
+    };
+    expect(value("gen_ai_client_token_usage_sum", { ...call, gen_ai_token_type: "input" })).toBe(
+      120,
+    );
+    expect(value("gen_ai_client_token_usage_sum", { ...call, gen_ai_token_type: "output" })).toBe(
+      30,
+    );
+    expect(value("gen_ai_client_operation_duration_seconds_count", call)).toBe(1);
+    expect(value("gen_ai_client_operation_time_to_first_chunk_seconds_sum", call)).toBe(0.2);
+    expect(
+      value("tool_call_duration_seconds_count", { tool: "log_workout", outcome: "error" }),
+    ).toBe(1);
     // Only the version now in force is reported.
     const versions = samples.filter((s) => s.name === "capabilities_version_info");
     expect(versions.map((s) => [s.labels.version, s.value])).toEqual([["v2", 1]]);

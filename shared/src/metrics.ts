@@ -6,6 +6,9 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createGenAiMetrics, type GenAiMetrics, genAiMetricNames } from "./genai-metrics.ts";
+
+export type { ModelCallRecord } from "./genai-metrics.ts";
 
 export const metricNames = {
   httpRequestDuration: "http_request_duration_seconds",
@@ -17,6 +20,7 @@ export const metricNames = {
   toolCalls: "tool_calls_total",
   capabilitySyncs: "capability_syncs_total",
   capabilitiesVersionInfo: "capabilities_version_info",
+  ...genAiMetricNames,
 } as const;
 
 export type TurnOutcome = "completed" | "failed" | "cancelled";
@@ -24,7 +28,7 @@ export type ToolOutcome = "ok" | "error";
 export type SyncOutcome = "updated" | "unchanged" | "failed";
 export type TokenDirection = "input" | "output";
 
-export interface Metrics {
+export interface Metrics extends GenAiMetrics {
   readonly service: string;
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<"method" | "route" | "status">;
@@ -110,6 +114,7 @@ export function createMetrics(service: string, options: MetricsOptions = {}): Me
   });
 
   return {
+    ...createGenAiMetrics(registry),
     service,
     registry,
     httpRequestDuration,

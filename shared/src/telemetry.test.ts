@@ -43,14 +43,14 @@ describe("telemetry export over OTLP/HTTP", () => {
       parentIds = parent.spanContext();
       await telemetry.withSpan(
         "chat test-model",
-        { [genAiAttributes.system]: "openai" },
+        { [genAiAttributes.providerName]: "openai" },
         async (child) => {
           childIds = child.spanContext();
           setModelUsage(child, {
             model: "test-model",
             inputTokens: 12,
             outputTokens: 7,
-            timeToFirstTokenSeconds: 0.25,
+            timeToFirstChunkSeconds: 0.25,
           });
           telemetry.logger.info("model answered", { tool: "none" });
         },
@@ -71,7 +71,8 @@ describe("telemetry export over OTLP/HTTP", () => {
     });
     expect(child && attr(child, genAiAttributes.inputTokens)).toEqual({ intValue: 12 });
     expect(child && attr(child, genAiAttributes.outputTokens)).toEqual({ intValue: 7 });
-    expect(child && attr(child, genAiAttributes.timeToFirstToken)).toEqual({ doubleValue: 0.25 });
+    expect(child && attr(child, genAiAttributes.timeToFirstChunk)).toEqual({ doubleValue: 0.25 });
+    expect(child && attr(child, genAiAttributes.providerName)).toEqual({ stringValue: "openai" });
 
     const log = receiver.logs("svc-one").find((l) => l.body?.stringValue === "model answered");
     expect(log?.traceId).toBe(parentIds.traceId);
@@ -147,6 +148,14 @@ describe("telemetry export over OTLP/HTTP", () => {
     expect(
       receiver.spans("svc-api").some((s) => s.name === "chat.turn" && s.traceId === turnTrace),
     ).toBe(true);
+    // Each handle is its own instance of its service, on this host and process.
+    const resourceOf = (service: string) => receiver.resources(service)[0]!;
+    const instance = (service: string) => attr(resourceOf(service), "service.instance.id");
+    expect(instance("svc-api")?.stringValue).toMatch(/^[0-9a-f-]{36}$/);
+    expect(instance("svc-agent")?.stringValue).toMatch(/^[0-9a-f-]{36}$/);
+    expect(instance("svc-api")).not.toEqual(instance("svc-agent"));
+    expect(attr(resourceOf("svc-api"), "process.pid")).toEqual({ intValue: process.pid });
+    expect(attr(resourceOf("svc-api"), "host.name")?.stringValue).toBeString();
     await Promise.all([api.shutdown(), agent.shutdown()]);
   });
 

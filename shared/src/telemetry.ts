@@ -7,6 +7,14 @@
  * Under Bun nothing is auto-instrumented (neither `fetch` nor `Bun.serve`): servers call
  * `extractContext(headers)` for incoming requests and clients call
  * `injectTraceparent(headers)` before `fetch`.
+ *
+ * Why not `@opentelemetry/sdk-node` (NodeSDK 0.301, tried under Bun 1.4.4): it starts and
+ * exports spans and logs, but `start()` registers process-global providers. A second service
+ * in the same process (every cross-service test) gets "Attempted duplicate registration of
+ * API: context / propagation / trace / logs / metrics", and its spans and logs are exported
+ * under the first service's name. Without span processors (no endpoint) it registers no
+ * tracer provider, so logs would lose their trace ids; without `metricReaders` it starts an
+ * OTLP metrics exporter from the env. Its resource set-up is kept below (the same detectors).
  */
 import {
   type Attributes,
@@ -25,30 +33,24 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { createLogger, type Logger, type LogLevel, redactString } from "./logger.ts";
 
+export { genAiAttributes, type ModelUsage, setModelUsage } from "./genai-attributes.ts";
 export type { Context, Span };
 /** ROOT_CONTEXT: pass as `parent` to start a fresh trace (the api's chat turn). */
 export { ROOT_CONTEXT, SpanKind, SpanStatusCode };
-
-/** GenAI semantic-convention attribute names for the model-call span. */
-export const genAiAttributes = {
-  operationName: "gen_ai.operation.name",
-  system: "gen_ai.system",
-  requestModel: "gen_ai.request.model",
-  responseModel: "gen_ai.response.model",
-  inputTokens: "gen_ai.usage.input_tokens",
-  outputTokens: "gen_ai.usage.output_tokens",
-  toolName: "gen_ai.tool.name",
-  toolCallId: "gen_ai.tool.call.id",
-  /** Not in the conventions (they define only a histogram): seconds to the first text delta. */
-  timeToFirstToken: "gen_ai.response.time_to_first_token_s",
-} as const;
 
 /** Span names shared by api and agent so tests and dashboards can find them. */
 export const spanNames = {
@@ -58,10 +60,16 @@ export const spanNames = {
   agentRunCall: "agent.run call",
   /** agent: handling POST /run (server span, parent from traceparent). */
   agentRun: "agent.run",
+  /** agent: one agent invocation inside the run (GenAI: `invoke_agent {agent name}`). */
+  invokeAgent: (agent: string) => `invoke_agent ${agent}`,
   /** agent: one model call; GenAI convention is "{operation} {model}". */
   modelCall: (model: string) => `chat ${model}`,
-  /** agent: one tool call to the api (client span). */
+  /** agent: one tool call (GenAI: `execute_tool {tool name}`, internal). */
   toolCall: (tool: string) => `execute_tool ${tool}`,
+  /** agent: the HTTP request of a tool call to the api (client span). */
+  toolRequest: "POST /tools/:name",
+  /** agent: control passing from one agent to another (the SDK's handoff). */
+  handoff: (to: string) => `handoff ${to}`,
   /** api: handling POST /tools/:name (server span). */
   toolHandler: (tool: string) => `tool ${tool}`,
   /** api: database work; `db.<entity>.<operation>` e.g. `db.workouts.insert`. */
@@ -121,12 +129,19 @@ function installGlobals() {
 
 export function initTelemetry(options: TelemetryOptions): Telemetry {
   installGlobals();
-  const resource = defaultResource().merge(
-    resourceFromAttributes({
-      "service.name": options.serviceName,
-      ...(options.serviceVersion ? { "service.version": options.serviceVersion } : {}),
-    }),
-  );
+  // What NodeSDK's resource set-up would give (see the head of this file): the process, the
+  // host, OTEL_RESOURCE_ATTRIBUTES, and an instance id per handle, so two api processes are
+  // two series; the service's own name wins over OTEL_SERVICE_NAME.
+  const detected = detectResources({ detectors: [envDetector, processDetector, hostDetector] });
+  const resource = defaultResource()
+    .merge(detected)
+    .merge(
+      resourceFromAttributes({
+        "service.name": options.serviceName,
+        "service.instance.id": crypto.randomUUID(),
+        ...(options.serviceVersion ? { "service.version": options.serviceVersion } : {}),
+      }),
+    );
   const base = options.otlpEndpoint?.trim().replace(/\/+$/, "");
   const scheduledDelayMillis = options.exportDelayMs ?? 2000;
   const timeoutMillis = options.exportTimeoutMs ?? 10_000;
@@ -223,6 +238,11 @@ export function activeContext(): Context {
   return context.active();
 }
 
+/** `parent` with `span` as its active span: the parent to give a child of `span`. */
+export function contextWithSpan(parent: Context, span: Span): Context {
+  return trace.setSpan(parent, span);
+}
+
 /** Runs `fn` with `span` as the active span (for spans made with `startSpan`). */
 export function runInSpan<T>(span: Span, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);
@@ -266,27 +286,6 @@ export function extractContext(
   base: Context = context.active(),
 ): Context {
   return propagation.extract(base, headers, headerGetter);
-}
-
-/** GenAI attributes for the model span in one call; unknown values are left out. */
-export function setModelUsage(
-  span: Span,
-  usage: {
-    system?: string;
-    model?: string;
-    inputTokens?: number;
-    outputTokens?: number;
-    timeToFirstTokenSeconds?: number;
-  },
-): void {
-  const attrs: Attributes = {};
-  if (usage.system) attrs[genAiAttributes.system] = usage.system;
-  if (usage.model) attrs[genAiAttributes.requestModel] = usage.model;
-  if (usage.inputTokens !== undefined) attrs[genAiAttributes.inputTokens] = usage.inputTokens;
-  if (usage.outputTokens !== undefined) attrs[genAiAttributes.outputTokens] = usage.outputTokens;
-  if (usage.timeToFirstTokenSeconds !== undefined)
-    attrs[genAiAttributes.timeToFirstToken] = usage.timeToFirstTokenSeconds;
-  span.setAttributes(attrs);
 }
 
 function safeAttributes(attributes: Attributes): Attributes {

@@ -34,9 +34,13 @@ export async function openChat(api: Pick<TestApi, "wsUrl" | "identity">) {
     }
   }
 
-  /** Sends one chat message and returns every event up to and including the run's end. */
-  async function turn(text: string): Promise<ServerEvent[]> {
-    socket.send(JSON.stringify({ type: "chat", text, clientMsgId: crypto.randomUUID() }));
+  /**
+   * Sends one chat message and returns every event up to and including the run's end. Without
+   * `sessionId` the message starts a new session; with it, it continues that conversation.
+   */
+  async function turn(text: string, sessionId?: string): Promise<ServerEvent[]> {
+    const frame = { type: "chat", text, clientMsgId: crypto.randomUUID(), sessionId };
+    socket.send(JSON.stringify(frame));
     const events: ServerEvent[] = [];
     for (;;) {
       const event = await next();

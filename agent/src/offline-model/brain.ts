@@ -1,10 +1,12 @@
 /**
  * The offline model's deterministic decisions: from the conversation so far, either call one
  * of the offered tools or answer in text. Same input, same output, no randomness and no
- * clock except "today" for dates.
+ * clock except "today" for dates. A few rules of the prompt are followed while the prompt
+ * states them (house-rules.ts).
  */
 import { build } from "./arguments.ts";
 import type { Conversation, OfferedTool, Turn } from "./conversation.ts";
+import { deletionRule, medicalRule } from "./house-rules.ts";
 
 export type Decision =
   | { type: "tool_call"; name: string; arguments: Record<string, unknown> }
@@ -173,9 +175,11 @@ export function decide(conversation: Conversation): Decision {
     if (call) return { type: "text", text: answerFromTool(call, result.output) };
   }
   if (longStoryTrigger.test(text)) return { type: "text", text: longStory() };
-  const intent =
-    namedToolIntent(text) ?? profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
-  if (!intent) return { type: "text", text: offlineNotice };
+  const named = namedToolIntent(text);
+  const ruled = named ? undefined : deletionRule(conversation, text);
+  if (ruled) return ruled;
+  const intent = named ?? profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
+  if (!intent) return medicalRule(conversation, text) ?? { type: "text", text: offlineNotice };
   const tool = pick(intent, tools);
   if (!tool)
     return {

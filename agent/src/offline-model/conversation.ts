@@ -11,7 +11,12 @@ export type Turn =
 
 export type OfferedTool = { name: string; parameters: Record<string, unknown> };
 
-export type Conversation = { turns: Turn[]; tools: OfferedTool[] };
+export type Conversation = {
+  turns: Turn[];
+  tools: OfferedTool[];
+  /** The system prompt (Chat Completions' system/developer messages, Responses' `instructions`). */
+  instructions?: string;
+};
 
 type Json = Record<string, unknown>;
 
@@ -35,9 +40,12 @@ function schemaOf(value: unknown): Record<string, unknown> {
 
 export function fromChatCompletions(body: Json): Conversation {
   const turns: Turn[] = [];
+  const instructions: string[] = [];
   const messages = Array.isArray(body.messages) ? body.messages : [];
   for (const message of messages) {
     if (!isRecord(message)) continue;
+    if (message.role === "system" || message.role === "developer")
+      instructions.push(textOf(message.content));
     if (message.role === "user") turns.push({ kind: "user", text: textOf(message.content) });
     if (message.role === "assistant") {
       const text = textOf(message.content);
@@ -68,7 +76,7 @@ export function fromChatCompletions(body: Json): Conversation {
         parameters: schemaOf(entry.function.parameters),
       });
   }
-  return { turns, tools };
+  return { turns, tools, instructions: instructions.join("\n\n") };
 }
 
 // ---------- Responses ----------
@@ -110,5 +118,6 @@ export function fromResponses(body: Json): Conversation {
     if (isRecord(entry) && entry.type === "function")
       tools.push({ name: String(entry.name), parameters: schemaOf(entry.parameters) });
   }
-  return { turns, tools };
+  const instructions = typeof body.instructions === "string" ? body.instructions : "";
+  return { turns, tools, instructions };
 }

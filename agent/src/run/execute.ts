@@ -3,21 +3,31 @@
  * into `runStreamEvent`s. Every way a run can end (answer, model error, silence, client gone)
  * ends the stream; nothing waits forever.
  */
-import { Agent, type AgentInputItem, type Runner } from "@openai/agents";
+import {
+  Agent,
+  type AgentInputItem,
+  generateTraceId,
+  type Runner,
+  withTrace,
+} from "@openai/agents";
 import type { Logger } from "@trainer2/shared/logger";
-import type { Metrics } from "@trainer2/shared/metrics";
-import type { Telemetry } from "@trainer2/shared/telemetry";
+import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { AgentItem, RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
+import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
-import { modelSpans } from "./model-spans.ts";
 import { buildTools } from "./tools.ts";
 
 export type RunDeps = {
   runner: Runner;
   model: string;
+  /** The model endpoint (server.address/port of the model spans). */
+  modelBaseURL: string;
+  /** Turns this run's SDK spans into GenAI spans under the run's span. */
+  genAi: GenAiSpanBridge;
+  captureContent: boolean;
   apiUrl: string;
   agentPrivateKey: KeyLike;
   /** The model may be silent this long (outside tool calls) before the run fails. */
@@ -25,7 +35,7 @@ export type RunDeps = {
   maxTurns?: number;
   logger: Logger;
   telemetry: Telemetry;
-  metrics: Pick<Metrics, "recordTokens">;
+  metrics: RunScope["metrics"];
 };
 
 export type RunInput = {
@@ -57,6 +67,33 @@ function watchdog(ms: number, onIdle: () => void) {
   };
 }
 
+/** server.address / server.port of the model endpoint (the offline model on loopback too). */
+function serverOf(baseURL: string): RunScope["server"] {
+  try {
+    const url = new URL(baseURL);
+    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    return { address: url.hostname, port };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SDK trace of this run, bound to the run's span: the SDK's spans nest under it. */
+function bindTrace(deps: RunDeps, request: RunRequest): { traceId: string; unbind: () => void } {
+  const traceId = generateTraceId();
+  const unbind = deps.genAi.bind(traceId, {
+    telemetry: deps.telemetry,
+    metrics: deps.metrics,
+    parent: activeContext(),
+    conversationId: request.sessionId,
+    provider: "openai",
+    requestModel: deps.model,
+    server: serverOf(deps.modelBaseURL),
+    captureContent: deps.captureContent,
+  });
+  return { traceId, unbind };
+}
+
 /** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
 export async function executeRun(
   deps: RunDeps,
@@ -80,6 +117,7 @@ export async function executeRun(
     onBusy: idle.busy,
     logger: deps.logger,
     telemetry: deps.telemetry,
+    genAi: deps.genAi,
   });
   const agent = new Agent({
     name: "trainer",
@@ -92,18 +130,21 @@ export async function executeRun(
   const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
-  const calls = modelSpans(deps.telemetry, deps.metrics, deps.model);
+  const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
-    calls.open();
-    const result = await deps.runner.run(agent, items, {
-      stream: true,
-      signal: controller.signal,
-      maxTurns: deps.maxTurns ?? 8,
-    });
+    const result = await withTrace(
+      "trainer run",
+      () =>
+        deps.runner.run(agent, items, {
+          stream: true,
+          signal: controller.signal,
+          maxTurns: deps.maxTurns ?? 8,
+        }),
+      { traceId: sdkTrace.traceId, groupId: request.sessionId },
+    );
     for await (const event of result) {
       idle.touch();
-      calls.observe(event);
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
@@ -112,7 +153,6 @@ export async function executeRun(
     await result.completed;
     if (result.error) throw result.error;
     if (controller.signal.aborted) throw controller.signal.reason;
-    calls.close();
     const usage = result.state.usage;
     deps.logger.info("run completed", {
       runId: request.runId,
@@ -127,12 +167,12 @@ export async function executeRun(
       usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
     });
   } catch (error) {
-    calls.close(error);
     if (input.signal.aborted) return; // the caller left: nobody to tell
     const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
     deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });
     emit({ type: "failed", ...failed });
   } finally {
+    sdkTrace.unbind();
     idle.stop();
     input.signal.removeEventListener("abort", abortFromCaller);
   }

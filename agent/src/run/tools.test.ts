@@ -5,6 +5,7 @@ import { createLogger } from "@trainer2/shared/logger";
 import { initTelemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey } from "@trainer2/shared/tokens";
 import type { RunStreamEvent } from "@trainer2/shared/wire";
+import { GenAiSpanBridge } from "../telemetry/genai-bridge.ts";
 import { buildTools } from "./tools.ts";
 
 const keys = await generatePemKeyPair();
@@ -19,6 +20,7 @@ const context = {
   onBusy: () => {},
   logger: createLogger({ service: "agent", level: "silent" }),
   telemetry: initTelemetry({ serviceName: "agent", logLevel: "silent" }),
+  genAi: new GenAiSpanBridge(),
 };
 
 describe("SDK tools from synced specs", () => {

@@ -4,10 +4,11 @@
  * hands the api's `{result}` or `{error}` answer back to the model as the tool output.
  */
 
-import { type FunctionTool, tool, UserError } from "@openai/agents";
+import { type FunctionTool, getCurrentSpan, tool, UserError } from "@openai/agents";
 import { failures } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import {
+  activeContext,
   genAiAttributes,
   injectTraceparent,
   SpanKind,
@@ -23,6 +24,7 @@ import {
   type ToolSpec,
   toolResponse,
 } from "@trainer2/shared/wire";
+import type { GenAiSpanBridge } from "../telemetry/genai-bridge.ts";
 import { isStrictReady } from "./strict-schema.ts";
 
 export type ToolContext = {
@@ -37,6 +39,8 @@ export type ToolContext = {
   onBusy: (busy: boolean) => void;
   logger: Logger;
   telemetry: Telemetry;
+  /** Owns the execute_tool span of each call (made from the SDK's function span). */
+  genAi: GenAiSpanBridge;
   timeoutMs?: number;
 };
 
@@ -89,22 +93,32 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
     const running = spec.activity.running;
     context.emit({ type: "tool", name: spec.name, status: "started", summary: running, callId });
     context.onBusy(true);
+    // The SDK's function span is current here: its execute_tool span gets the call id, and
+    // the request to the api nests under it.
+    const toolSpan = context.genAi.toolSpan(getCurrentSpan());
+    toolSpan?.setCallId(callId);
     let outcome: ToolResponse;
     try {
+      const api = new URL(context.apiUrl);
       outcome = await context.telemetry.withSpan(
-        spanNames.toolCall(spec.name),
+        spanNames.toolRequest,
         {
-          [genAiAttributes.operationName]: "execute_tool",
+          "http.request.method": "POST",
+          "url.template": "/tools/:name",
+          [genAiAttributes.serverAddress]: api.hostname,
+          [genAiAttributes.serverPort]: Number(api.port) || (api.protocol === "https:" ? 443 : 80),
           [genAiAttributes.toolName]: spec.name,
           [genAiAttributes.toolCallId]: callId,
         },
         async (span) => {
           const answer = await callApi(spec, args, callId, context);
-          if ("error" in answer)
+          if ("error" in answer) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error.code });
+            toolSpan?.fail(answer.error.code);
+          }
           return answer;
         },
-        { kind: SpanKind.CLIENT },
+        { kind: SpanKind.CLIENT, parent: toolSpan?.context ?? activeContext() },
       );
     } catch (error) {
       // The run itself was aborted: let the SDK stop; there is nobody to tell.
@@ -115,6 +129,7 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
         cause: error,
       });
       outcome = unreachable(failures.tool_unavailable.message);
+      toolSpan?.fail("tool_unavailable");
     } finally {
       context.onBusy(false);
     }

@@ -5,7 +5,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTracingDisabled } from "@openai/agents";
 import { createLogger, type Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
@@ -36,12 +35,15 @@ export type TestAgentOptions = {
   telemetry?: Telemetry;
   /** The registry /metrics serves (default: a fresh one). */
   metrics?: Metrics;
+  /** Prompts and answers on the GenAI spans (default false). */
+  captureContent?: boolean;
+  /** Another `instructions/` folder (an eval of a changed prompt); default the agent's own. */
+  instructionsDir?: string;
 };
 
 export type TestAgent = RunningAgent;
 
 export async function startTestAgent(options: TestAgentOptions): Promise<TestAgent> {
-  setTracingDisabled(true);
   const ownDir = options.generatedDir
     ? undefined
     : await mkdtemp(join(tmpdir(), "trainer2-agent-generated-"));
@@ -68,6 +70,8 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
       createLogger({ service: "agent", level: "silent" }),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.captureContent ? { captureContent: true } : {}),
+    ...(options.instructionsDir ? { instructionsDir: options.instructionsDir } : {}),
     initialBackoffMs: 100,
   });
   return {

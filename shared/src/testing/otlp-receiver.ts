@@ -1,6 +1,6 @@
 /**
  * A small OTLP/HTTP (JSON) receiver, the test's stand-in for the collector: it keeps every
- * span and log record it is sent, by the sender's `service.name`.
+ * span, log record and metric it is sent, by the sender's `service.name`.
  */
 
 export type OtlpAttribute = { key: string; value: Record<string, unknown> };
@@ -20,10 +20,37 @@ export type OtlpLog = {
   attributes?: OtlpAttribute[];
 };
 
+/** One metric of a push: its name and data points (gauges and sums). */
+export type OtlpMetric = {
+  name: string;
+  points: Array<{ attributes?: OtlpAttribute[]; value: number }>;
+};
+
 /** OTLP's SpanKind enum. */
 export const otlpKind = { internal: 1, server: 2, client: 3 } as const;
 
-type Batch = { service: string; spans: OtlpSpan[]; logs: OtlpLog[] };
+type Batch = {
+  service: string;
+  resource: OtlpAttribute[];
+  spans: OtlpSpan[];
+  logs: OtlpLog[];
+  metrics?: OtlpMetric[];
+};
+
+type RawPoint = { attributes?: OtlpAttribute[]; asDouble?: number; asInt?: number | string };
+type RawMetric = {
+  name: string;
+  gauge?: { dataPoints?: RawPoint[] };
+  sum?: { dataPoints?: RawPoint[] };
+};
+
+const metricOf = (raw: RawMetric): OtlpMetric => ({
+  name: raw.name,
+  points: [...(raw.gauge?.dataPoints ?? []), ...(raw.sum?.dataPoints ?? [])].map((point) => ({
+    ...(point.attributes ? { attributes: point.attributes } : {}),
+    value: Number(point.asDouble ?? point.asInt ?? Number.NaN),
+  })),
+});
 
 const serviceOf = (resource: { attributes?: OtlpAttribute[] } | undefined) =>
   String(resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue);
@@ -52,6 +79,7 @@ export function startOtlpReceiver() {
         for (const rs of body.resourceSpans ?? [])
           batches.push({
             service: serviceOf(rs.resource),
+            resource: rs.resource?.attributes ?? [],
             spans: rs.scopeSpans.flatMap((s: { spans?: OtlpSpan[] }) => s.spans ?? []),
             logs: [],
           });
@@ -59,8 +87,20 @@ export function startOtlpReceiver() {
         for (const rl of body.resourceLogs ?? [])
           batches.push({
             service: serviceOf(rl.resource),
+            resource: rl.resource?.attributes ?? [],
             spans: [],
             logs: rl.scopeLogs.flatMap((s: { logRecords?: OtlpLog[] }) => s.logRecords ?? []),
+          });
+      } else if (path === "/v1/metrics") {
+        for (const rm of body.resourceMetrics ?? [])
+          batches.push({
+            service: serviceOf(rm.resource),
+            resource: rm.resource?.attributes ?? [],
+            spans: [],
+            logs: [],
+            metrics: rm.scopeMetrics.flatMap((s: { metrics?: RawMetric[] }) =>
+              (s.metrics ?? []).map(metricOf),
+            ),
           });
       } else return new Response("not found", { status: 404 });
       return Response.json({});
@@ -73,6 +113,10 @@ export function startOtlpReceiver() {
     /** Every span (of one service, when named). */
     spans: (service?: string) => of(service).flatMap((b) => b.spans),
     logs: (service?: string) => of(service).flatMap((b) => b.logs),
+    /** Every metric pushed (by one service, when named). */
+    metrics: (service?: string) => of(service).flatMap((b) => b.metrics ?? []),
+    /** The resource attributes of each batch (of one service, when named). */
+    resources: (service?: string) => of(service).map((b) => ({ attributes: b.resource })),
     stop: () => server.stop(true),
   };
 }
