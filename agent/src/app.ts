@@ -109,6 +109,7 @@ export function createApp(deps: AppDeps): Hono {
       telemetry: deps.telemetry,
       metrics: deps.metrics,
       ready: () => deps.sync.ready,
+      syncNow: () => deps.sync.syncNow(),
       current: () => ({
         surface: deps.sync.surface,
         instructions: composeInstructions(deps.instructions, deps.sync.surface, new Date()),

@@ -16,12 +16,14 @@ import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
+import { currentCapabilitiesVersion } from "./capabilities/version.ts";
 import {
   type ApiProcessOptions,
   apiProcess,
   defaultApiProcessOptions,
 } from "./cluster/api-process.ts";
 import { type Bus, InProcessBus } from "./cluster/bus.ts";
+import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
@@ -31,6 +33,7 @@ import { loadState } from "./state/load-state.ts";
 import { stateRoutes } from "./state/routes.ts";
 import type { Tool } from "./tools/define-tool.ts";
 import { capabilitiesAndTools } from "./tools/index.ts";
+import { loadTools } from "./tools/registry.ts";
 
 export type ApiDeps = {
   sql: Sql;
@@ -108,6 +111,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     return state;
   };
   const bus = deps.bus ?? new InProcessBus();
+  registerBusMetrics(metrics.registry, bus);
   const hub: Hub = new Hub({
     loadState: stateOf,
     logger,
@@ -152,6 +156,11 @@ export function createApp(deps: ApiDeps): ApiApp {
       authenticate,
       apiPrivateKey: deps.keys.apiPrivateKey,
       agentUrl: deps.agentUrl,
+      capabilitiesVersion: currentCapabilitiesVersion({
+        sql: deps.sql,
+        tools: deps.tools ? () => Promise.resolve(deps.tools!) : loadTools,
+        ttlMs: options.capabilitiesVersionTtlMs,
+      }),
       options,
       now,
     }),

@@ -228,6 +228,11 @@ export const runRequest = z.object({
   sessionId: uuid,
   input: z.string().min(1),
   history: z.array(agentItem),
+  /**
+   * The capabilities version the api publishes now: an agent that has another syncs first,
+   * so any of several agents behind one URL runs with the tools the api has.
+   */
+  capabilitiesVersion: z.string().optional(),
 });
 
 export const usageDto = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });

@@ -17,6 +17,8 @@ export type RunRouteDeps = RunDeps & {
   /** The current surface and composed instructions, read per run (they change on sync). */
   current: () => Pick<RunInput, "surface" | "instructions">;
   ready: () => boolean;
+  /** Syncs with the api now (sharing a sync under way); rejects when the api cannot be read. */
+  syncNow: () => Promise<unknown>;
 };
 
 type RunClaims = Awaited<ReturnType<typeof verifyRunToken>>;
@@ -57,10 +59,26 @@ async function parseBody(c: Context): Promise<RunRequest> {
   throw new AppError("bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
 }
 
+/**
+ * An agent behind the api's version (one of several behind one URL, which another's
+ * /update did not reach) syncs before it runs, so it calls the tools the api has now. If the
+ * api cannot be read it runs with what it has, as it would between two scheduled syncs.
+ */
+async function catchUpWithApi(deps: RunRouteDeps, wanted: string | undefined): Promise<void> {
+  if (!wanted || deps.current().surface?.version === wanted) return;
+  await deps.syncNow().catch((error) =>
+    deps.logger.warn("could not sync before a run; running with the tools it has", {
+      wanted,
+      cause: error,
+    }),
+  );
+}
+
 export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Response> {
   const { token: runToken, claims } = await authenticate(c, deps.apiPublicKey);
   const body = await parseBody(c);
   authorize(claims, body);
+  await catchUpWithApi(deps, body.capabilitiesVersion);
   if (!deps.ready() && !deps.current().surface)
     throw new AppError("agent_unavailable", "the agent has not synced its tools with the api yet");
   // The request's server span (httpTracing); the stream below may start after it returns.

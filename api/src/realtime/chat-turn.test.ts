@@ -112,6 +112,8 @@ describe("a chat turn", () => {
       sessionId,
       input: "I want to run a 5k in the spring",
       history: [],
+      // The api's capabilities version now, so an agent that is behind syncs first.
+      capabilitiesVersion: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(sent.claims).toEqual({ runId, userId: ready.user.id, sessionId });
 

@@ -26,6 +26,8 @@ export type RealtimeOptions = {
   checkpointIntervalMs: number;
   /** An answer that ended while the database was down is stored once it is back, within this. */
   endWriteRetryMs: number;
+  /** The capabilities version sent with each /run is rebuilt at most this often. */
+  capabilitiesVersionTtlMs: number;
 };
 
 export const defaultRealtimeOptions: RealtimeOptions = {
@@ -39,6 +41,7 @@ export const defaultRealtimeOptions: RealtimeOptions = {
   maxFrameBytes: 64 * 1024,
   checkpointIntervalMs: 250,
   endWriteRetryMs: 10 * 60_000,
+  capabilitiesVersionTtlMs: 5000,
 };
 
 export type RealtimeContext = {
@@ -50,6 +53,8 @@ export type RealtimeContext = {
   authenticate: Authenticate;
   apiPrivateKey: KeyLike;
   agentUrl: () => string;
+  /** The capabilities version published now, sent with each /run (see capabilities/version.ts). */
+  capabilitiesVersion: () => Promise<string>;
   options: RealtimeOptions;
   /** Milliseconds since the epoch. */
   now: () => number;

@@ -53,12 +53,18 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
     runId: run.runId,
   });
   try {
+    const [history, capabilitiesVersion] = await Promise.all([
+      historyItems(ctx.sql, run.sessionId, run.userSeq),
+      // Without it the agent runs with what it has: never a reason to fail the turn.
+      ctx.capabilitiesVersion().catch(() => undefined),
+    ]);
     const request: RunRequest = {
       runId: run.runId,
       userId: run.userId,
       sessionId: run.sessionId,
       input: run.input,
-      history: await historyItems(ctx.sql, run.sessionId, run.userSeq),
+      history,
+      ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
     };
     const runToken = await signRunToken(
       { userId: run.userId, sessionId: run.sessionId, runId: run.runId },
