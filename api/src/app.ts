@@ -142,7 +142,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
   );
 
-  app.route("/", healthRoutes({ sql: deps.sql, agentStatus }));
+  app.route("/", healthRoutes({ sql: deps.sql, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
   app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
   app.route(

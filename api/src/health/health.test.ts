@@ -28,6 +28,7 @@ describe("GET /health", () => {
       db: "ok",
       agent: "unreachable",
       agentMode: null,
+      process: api.app.hub.bus.processId,
     });
   });
 
