@@ -31,7 +31,8 @@ const services = compose.services;
 /** The agreed host ports (issue 7, the seed's README). */
 const expectedHostPorts: Record<string, number[]> = {
   web: [3000],
-  api: [8000],
+  // The api's port is the proxy's, in front of the api replicas.
+  proxy: [8000],
   agent: [9000],
   db: [5432],
   grafana: [3001],
@@ -123,10 +124,12 @@ describe("compose.yaml", () => {
     expect(services.db?.volumes).toContain("db-data:/var/lib/postgresql/data");
     expect(services.api?.depends_on?.db?.condition).toBe("service_healthy");
     const command = [services.api?.command ?? []].flat().join(" ");
-    expect(command).toMatch(/bun db\/src\/cli\.ts migrate && exec bun api\/src\/index\.ts/);
+    expect(command).toMatch(
+      /bun db\/src\/cli\.ts migrate && exec bun --max-http-header-size=\d+ api\/src\/index\.ts/,
+    );
     expect(services.api?.environment?.DATABASE_URL).toContain("@db:5432/");
     expect(services.api?.environment?.AGENT_URL).toBe("http://agent:9000");
-    expect(services.agent?.environment?.API_URL).toBe("http://api:8000");
+    expect(services.agent?.environment?.API_URL).toBe("http://proxy:8000");
     for (const name of ["api", "agent"])
       expect(services[name]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
         "http://otel-collector:4318",
@@ -142,6 +145,7 @@ describe("compose.yaml", () => {
         "offline-model",
         "otel-collector",
         "probe-tools",
+        "proxy",
         "prometheus",
         "tempo",
         "web",
@@ -177,6 +181,25 @@ describe("compose.yaml", () => {
       );
       expect(missing).toEqual([]);
     }
+  });
+});
+
+describe("api replicas behind the proxy", () => {
+  test("two api replicas, one process per core, only reachable through nginx on :8000", () => {
+    const api = services.api as Service & { deploy?: { replicas?: number }; expose?: string[] };
+    expect(api.deploy?.replicas).toBe(2);
+    expect(api.environment?.API_WORKERS).toBe(`$${"{"}API_WORKERS:-auto}`);
+    expect(api.ports).toBeUndefined();
+    const proxy = services.proxy!;
+    expect(proxy.image).toMatch(/^nginx:/);
+    expect(proxy.volumes).toContain("./proxy/nginx.conf:/etc/nginx/nginx.conf:ro");
+    expect(proxy.depends_on?.api?.condition).toBe("service_healthy");
+    expect(services.web?.depends_on?.proxy?.condition).toBe("service_healthy");
+    const conf = read("proxy/nginx.conf");
+    expect(conf).toContain("server api:8000;");
+    expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    // Above the api's 25 s protocol pings, so a quiet socket is not cut.
+    expect(Number(/proxy_read_timeout (\d+)s;/.exec(conf)?.[1])).toBeGreaterThan(25);
   });
 });
 

@@ -29,13 +29,18 @@ async function run(cmd: string[], stdin?: string) {
 describe("Prometheus", () => {
   const config: Any = yamlAt("otel/prometheus.yml");
 
-  test("scrapes api:8000/metrics and agent:9000/metrics (the compose services and ports)", () => {
+  test("scrapes api:8000/metrics (every replica) and agent:9000/metrics (the compose services and ports)", () => {
     const jobs = Object.fromEntries(
       config.scrape_configs.map((job: Any) => [
         job.job_name,
         {
           path: job.metrics_path ?? "/metrics",
-          targets: job.static_configs.flatMap((s: Any) => s.targets),
+          targets: [
+            ...(job.static_configs ?? []).flatMap((s: Any) => s.targets),
+            ...(job.dns_sd_configs ?? []).flatMap((d: Any) =>
+              d.names.map((name: string) => `${name}:${d.port}`),
+            ),
+          ],
         },
       ]),
     );

@@ -43,7 +43,9 @@ async function loopbackConfig(targets: Record<string, string>): Promise<string> 
     const target = targets[job.job_name];
     if (!target) throw new Error(`no loopback target for job ${job.job_name}`);
     job.scrape_timeout = "1s";
-    for (const group of job.static_configs) group.targets = [target];
+    // The api replicas are found by DNS in compose; here the one loopback api stands in.
+    delete job.dns_sd_configs;
+    job.static_configs = [{ targets: [target] }];
   }
   return stringify(config);
 }
