@@ -4,8 +4,8 @@ import { createMetrics } from "@trainer2/shared/metrics";
 import { initTelemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp, recoverInterruptedRuns } from "./app.ts";
-import { createIdentityVerifier } from "./auth/identity.ts";
-import { loadEnv } from "./env.ts";
+import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
+import { loadEnv, oidcIdentity } from "./env.ts";
 
 const env = loadEnv();
 // Exports spans and logs only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
@@ -27,14 +27,26 @@ const [apiPrivateKey, apiPublicKey, agentPublicKey, devLoginPublicKey] = await P
     : Promise.resolve(undefined),
 ]);
 
-const verifyIdentity = createIdentityVerifier({
-  ...(env.GOOGLE_CLIENT_ID ? { google: { clientId: env.GOOGLE_CLIENT_ID } } : {}),
-  ...(env.OIDC_ISSUER && env.OIDC_JWKS_URL && env.OIDC_AUDIENCE
-    ? { oidc: { issuer: env.OIDC_ISSUER, jwksUrl: env.OIDC_JWKS_URL, audience: env.OIDC_AUDIENCE } }
+const oidc = oidcIdentity(env);
+const identityConfig: IdentityConfig = {
+  ...(env.GOOGLE_CLIENT_ID
+    ? {
+        google: {
+          clientId: env.GOOGLE_CLIENT_ID,
+          ...(env.GOOGLE_DISCOVERY_URL ? { discoveryUrl: env.GOOGLE_DISCOVERY_URL } : {}),
+        },
+      }
     : {}),
+  ...(oidc ? { oidc } : {}),
   ...(devLoginPublicKey ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
-});
+};
+const verifyIdentity = createIdentityVerifier(identityConfig);
 if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
+// Not awaited: the api serves meanwhile, and answers 503 (not 401) until the provider is found.
+void discoveryProblems(identityConfig).then((problems) => {
+  for (const problem of problems)
+    logger.error("sign-in provider misconfigured or unreachable", { problem });
+});
 
 await waitForDatabase(sql, {
   onWait: (reason, retryInMs) =>

@@ -95,3 +95,22 @@ export const pem = (kind: "PRIVATE" | "PUBLIC") =>
   );
 
 export const optionalPem = (kind: "PRIVATE" | "PUBLIC") => blankAsUnset(pem(kind).optional());
+
+/**
+ * The dev login lets anyone sign in as anyone. Under NODE_ENV=production it stays refused
+ * unless a second, explicit variable says so (a production build in tests, a private demo):
+ * one stray `AUTH_DEV_LOGIN=true` in a deployment must not open it.
+ */
+export const devLoginInProductionFlag = "AUTH_DEV_LOGIN_IN_PRODUCTION";
+
+export function devLoginRefused(env: {
+  NODE_ENV?: string | undefined;
+  AUTH_DEV_LOGIN: boolean;
+  AUTH_DEV_LOGIN_IN_PRODUCTION: boolean;
+}): boolean {
+  return env.AUTH_DEV_LOGIN && env.NODE_ENV === "production" && !env.AUTH_DEV_LOGIN_IN_PRODUCTION;
+}
+
+export const devLoginRefusedMessage =
+  `refused when NODE_ENV=production (anyone could sign in as anyone); ` +
+  `set ${devLoginInProductionFlag}=true as well if you really mean it`;
