@@ -84,6 +84,11 @@ describe("api environment", () => {
       jwksUrl: `${issuer}/certs`,
     });
     expect(oidcIdentity(parseEnv(envSchema, base))).toBeUndefined();
+    // compose passes unset variables as blanks: blank is unset, not "not a URL".
+    const blanks = { OIDC_JWKS_URL: "", GOOGLE_DISCOVERY_URL: "", OIDC_AUDIENCE: "" };
+    expect(problemsOf({ ...base, ...blanks, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "x" })).toEqual(
+      [],
+    );
     // An OIDC issuer alone is a sign-in method: no Google, no dev login needed.
     const { GOOGLE_CLIENT_ID: _, ...noGoogle } = base;
     expect(problemsOf({ ...noGoogle, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "x" })).toEqual([]);

@@ -8,6 +8,7 @@ import {
   logLevel,
   optionalPem,
   optionalString,
+  optionalUrl,
   pem,
   port,
   postgresUrl,
@@ -26,20 +27,20 @@ export const envSchema = z
     AGENT_PUBLIC_KEY: pem("PUBLIC"),
     GOOGLE_CLIENT_ID: optionalString,
     /** Where Google's keys are found by discovery instead of Google (a test's local Google). */
-    GOOGLE_DISCOVERY_URL: url.optional(),
+    GOOGLE_DISCOVERY_URL: optionalUrl,
     // One set with the web: the issuer, and the client id the id_tokens are issued to.
     OIDC_ISSUER: optionalString,
     OIDC_CLIENT_ID: optionalString,
     /** Only when the id_tokens' audience is not the client id (rare). */
     OIDC_AUDIENCE: optionalString,
     /** Default: the provider's discovery document names it. */
-    OIDC_JWKS_URL: url.optional(),
+    OIDC_JWKS_URL: optionalUrl,
     AUTH_DEV_LOGIN: boolFlag(false),
     AUTH_DEV_LOGIN_IN_PRODUCTION: boolFlag(false),
     DEV_LOGIN_PUBLIC_KEY: optionalPem("PUBLIC"),
     WEB_ORIGIN: url.default("http://localhost:3000"),
     LOG_LEVEL: logLevel,
-    OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   })
   .superRefine((env, ctx) => {
     const audience = env.OIDC_AUDIENCE ?? env.OIDC_CLIENT_ID;

@@ -80,6 +80,9 @@ export const boolFlag = (fallback: boolean) =>
 
 export const url = blankAsUnset(z.url({ message: "expected a URL" }));
 
+/** A URL or unset; blank is unset (`url.optional()` refuses a blank value, as compose passes). */
+export const optionalUrl = blankAsUnset(z.url({ message: "expected a URL" }).optional());
+
 /**
  * A PEM key from the environment. `.env` files often carry it on one line with `\n`
  * escapes; both forms are accepted. The value is never part of an error message.

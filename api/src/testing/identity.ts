@@ -42,10 +42,10 @@ async function newKey(): Promise<SigningKey> {
 
 export async function startTestIdentity(audience = "trainer2-test-client"): Promise<TestIdentity> {
   let key = await newKey();
-  const server = Bun.serve({
+  const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (request) => {
+    fetch: (request): Response => {
       const path = new URL(request.url).pathname;
       if (path === "/jwks") return Response.json({ keys: [key.jwk] });
       // Enough of a discovery document for the api to find the keys by the issuer alone.
@@ -59,7 +59,7 @@ export async function startTestIdentity(audience = "trainer2-test-client"): Prom
       return new Response("not found", { status: 404 });
     },
   });
-  const issuer = `http://127.0.0.1:${server.port}`;
+  const issuer: string = `http://127.0.0.1:${server.port}`;
   return {
     issuer,
     audience,
