@@ -8,15 +8,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { noAgent } from "@trainer2/api/testing";
-import {
-  buildWeb,
-  createStack,
-  type OpenIdProvider,
-  type Service,
-  type Stack,
-  startOpenIdProvider,
-  webOrigin,
-} from "@trainer2/testkit";
+import { buildWeb, createStack, type Service, type Stack, webOrigin } from "@trainer2/testkit";
+import { type OpenIdProvider, startOpenIdProvider } from "@trainer2/testkit/openid-provider";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
 import { completeAtProvider } from "./sign-in-pages";

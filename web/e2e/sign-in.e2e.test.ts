@@ -12,15 +12,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { freePort } from "@trainer2/shared/processes";
-import {
-  buildWeb,
-  createStack,
-  type OpenIdProvider,
-  type Service,
-  type Stack,
-  startOpenIdProvider,
-  webOrigin,
-} from "@trainer2/testkit";
+import { buildWeb, createStack, type Service, type Stack, webOrigin } from "@trainer2/testkit";
+import { type OpenIdProvider, startOpenIdProvider } from "@trainer2/testkit/openid-provider";
 import { decodeJwt } from "jose";
 import type { Page, WebSocket } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
