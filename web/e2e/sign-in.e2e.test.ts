@@ -5,7 +5,7 @@
  * each: the authorization-code redirect with state and PKCE, the callback, the chat on HTTP
  * and on the socket with the provider's id_token, an id_token that expires while the page is
  * open (renewed by refresh token, the socket resumed, no event lost), a revoked refresh token
- * (asked to sign in again, nothing lost), and sign-out. id_tokens live 8 seconds here.
+ * (asked to sign in again, nothing lost), and sign-out. id_tokens live 6 seconds here.
  *
  * The api and the web read one set of variables (issuer, client id) from one object below.
  */
@@ -30,7 +30,7 @@ import {
 
 setDefaultTimeout(60_000);
 
-const idTokenSeconds = 8;
+const idTokenSeconds = 6;
 const googleIssuer = "https://accounts.google.com";
 const secret = () => randomBytes(24).toString("base64url");
 const clients = {
@@ -78,7 +78,7 @@ beforeAll(async () => {
   await stack.startAgentProcess({
     apiUrl: api.url,
     port: agentPort,
-    env: { OFFLINE_MODEL_DELAY_MS: "35" },
+    env: { OFFLINE_MODEL_DELAY_MS: "25" },
   });
   web = await stack.startWeb({
     apiUrl: api.url,
@@ -196,7 +196,7 @@ describe.each(shapes)("sign-in with the $id provider", (shape) => {
     const before = await socketLog(page);
     const refreshes = provider().grants.refresh_token;
     const hold = await holdSessionReads(page);
-    // The api closes the socket when its token expires (within 8 s); the page renews it.
+    // The api closes the socket when its token expires (within 6 s); the page renews it.
     await closedWith(page, 4401, before.closes.filter((c) => c === 4401).length);
     expect(await answer.getAttribute("data-status")).toBe("streaming");
     await hold.release();
