@@ -3,7 +3,6 @@
  * its own login and consent pages, the sockets the chat page opens, and holding the page's
  * session reads, for the sign-in browser tests.
  */
-import type { Sql } from "@trainer2/db";
 import type { BrowserContext, Page, Request, Route } from "playwright-core";
 
 /**
@@ -99,25 +98,4 @@ export async function holdSessionReads(page: Page) {
       return held.length;
     },
   };
-}
-
-export type Shown = { role: string; status: string; seq: string; text: string };
-
-export const transcript = (page: Page): Promise<Shown[]> =>
-  page.$$eval("[data-testid=message]", (nodes) =>
-    nodes.map((node) => {
-      const el = node as HTMLElement;
-      return {
-        role: el.dataset.role ?? "",
-        status: el.dataset.status ?? "",
-        seq: el.dataset.seq ?? "",
-        text: el.querySelector(".content")?.textContent ?? "",
-      };
-    }),
-  );
-
-export async function storedMessages(sql: Sql, sessionId: string): Promise<Shown[]> {
-  const rows = await sql<{ seq: number; role: string; content: string; status: string }[]>`
-    select seq, role, content, status from messages where session_id = ${sessionId} order by seq`;
-  return rows.map((r) => ({ seq: String(r.seq), role: r.role, status: r.status, text: r.content }));
 }

@@ -24,9 +24,8 @@ import {
   holdSessionReads,
   recordSockets,
   socketLog,
-  storedMessages,
-  transcript,
 } from "./sign-in-pages";
+import { storedMessages, transcript } from "./transcript";
 
 setDefaultTimeout(60_000);
 
