@@ -84,7 +84,8 @@ async function prepareDatabase(): Promise<string> {
 }
 
 function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>): ServiceSpec[] {
-  const devLogin = devEnv.AUTH_DEV_LOGIN ?? (devEnv.GOOGLE_CLIENT_ID ? "false" : "true");
+  const realSignIn = devEnv.GOOGLE_CLIENT_ID || devEnv.OIDC_ISSUER;
+  const devLogin = devEnv.AUTH_DEV_LOGIN ?? (realSignIn ? "false" : "true");
   const apiUrl = `http://localhost:${devEnv.API_PORT}`;
   const webUrl = `http://localhost:${devEnv.WEB_PORT}`;
   return [
@@ -124,7 +125,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
         ...shared,
         PORT: String(devEnv.WEB_PORT),
         NEXT_PUBLIC_API_URL: apiUrl,
-        NEXTAUTH_URL: webUrl,
+        WEB_ORIGIN: webUrl,
         AUTH_DEV_LOGIN: devLogin,
         NEXT_TELEMETRY_DISABLED: "1",
       },

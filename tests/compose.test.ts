@@ -168,9 +168,13 @@ describe("compose.yaml", () => {
       ...new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+):\?[^}]+\}/g)].map((m) => m[1]!)),
     ].sort();
     expect(required).toEqual(requiredComposeVars);
-    const devLogin = [...composeText.matchAll(/\$\{AUTH_DEV_LOGIN(:?[-?])?([^}]*)\}/g)];
+    const devLogin = [...composeText.matchAll(/\$\{AUTH_DEV_LOGIN(?=[:?}-])(:?[-?])?([^}]*)\}/g)];
     expect(devLogin.length).toBeGreaterThan(0);
     for (const m of devLogin) expect(m[0]).toBe(`$${"{"}AUTH_DEV_LOGIN:-false}`);
+    // The images run with NODE_ENV=production: the second, explicit switch is off too.
+    const inProduction = [...composeText.matchAll(/\$\{AUTH_DEV_LOGIN_IN_PRODUCTION[^}]*\}/g)];
+    expect(inProduction.length).toBeGreaterThan(0);
+    for (const m of inProduction) expect(m[0]).toBe(`$${"{"}AUTH_DEV_LOGIN_IN_PRODUCTION:-false}`);
     // No secret is written into the file itself.
     expect(composeText).not.toMatch(/-----BEGIN|sk-[\w-]{16,}|eyJ[\w-]{10,}\./);
     const envExample = join(root, ".env.example");

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EnvError, parseEnv } from "@trainer2/shared/config";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
-import { envSchema } from "./env.ts";
+import { envSchema, oidcIdentity } from "./env.ts";
 
 const keys = await generatePemKeyPair();
 const base = {
@@ -57,9 +57,57 @@ describe("api environment", () => {
   test("a partial OIDC configuration names what is missing", () => {
     const problems = problemsOf({ ...base, OIDC_ISSUER: "https://id.example.com" });
     expect(problems).toEqual([
-      "OIDC_JWKS_URL: required when any OIDC_* is set",
-      "OIDC_AUDIENCE: required when any OIDC_* is set",
+      "OIDC_CLIENT_ID: required when OIDC_ISSUER is set (the audience of its id_tokens)",
     ]);
+    expect(problemsOf({ ...base, OIDC_CLIENT_ID: "trainer2" })).toEqual([
+      "OIDC_ISSUER: required when any OIDC_* is set",
+    ]);
+    expect(problemsOf({ ...base, OIDC_JWKS_URL: "https://id.example.com/keys" })).toEqual([
+      "OIDC_ISSUER: required when any OIDC_* is set",
+    ]);
+  });
+
+  test("the web's OIDC_CLIENT_ID is the audience; the keys come from discovery unless named", () => {
+    const issuer = "https://id.example.com/realms/trainer2";
+    const same = parseEnv(envSchema, { ...base, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "trainer2" });
+    expect(oidcIdentity(same)).toEqual({ issuer, audience: "trainer2" });
+    const overridden = parseEnv(envSchema, {
+      ...base,
+      OIDC_ISSUER: issuer,
+      OIDC_CLIENT_ID: "trainer2",
+      OIDC_AUDIENCE: "api://trainer2",
+      OIDC_JWKS_URL: `${issuer}/certs`,
+    });
+    expect(oidcIdentity(overridden)).toEqual({
+      issuer,
+      audience: "api://trainer2",
+      jwksUrl: `${issuer}/certs`,
+    });
+    expect(oidcIdentity(parseEnv(envSchema, base))).toBeUndefined();
+    // compose passes unset variables as blanks: blank is unset, not "not a URL".
+    const blanks = { OIDC_JWKS_URL: "", GOOGLE_DISCOVERY_URL: "", OIDC_AUDIENCE: "" };
+    expect(problemsOf({ ...base, ...blanks, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "x" })).toEqual(
+      [],
+    );
+    // An OIDC issuer alone is a sign-in method: no Google, no dev login needed.
+    const { GOOGLE_CLIENT_ID: _, ...noGoogle } = base;
+    expect(problemsOf({ ...noGoogle, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "x" })).toEqual([]);
+  });
+
+  test("dev login is refused under NODE_ENV=production unless a second variable says so", () => {
+    const devLogin = {
+      ...base,
+      AUTH_DEV_LOGIN: "true",
+      DEV_LOGIN_PUBLIC_KEY: keys.publicKey,
+      NODE_ENV: "production",
+    };
+    expect(problemsOf(devLogin)).toEqual([
+      "AUTH_DEV_LOGIN: refused when NODE_ENV=production (anyone could sign in as anyone); " +
+        "set AUTH_DEV_LOGIN_IN_PRODUCTION=true as well if you really mean it",
+    ]);
+    expect(problemsOf({ ...devLogin, AUTH_DEV_LOGIN_IN_PRODUCTION: "true" })).toEqual([]);
+    expect(problemsOf({ ...devLogin, NODE_ENV: "development" })).toEqual([]);
+    expect(problemsOf({ ...devLogin, AUTH_DEV_LOGIN: "false" })).toEqual([]);
   });
 
   test("dev login needs its public key; some sign-in must be configured", () => {

@@ -2,10 +2,13 @@
 import {
   blankAsUnset,
   boolFlag,
+  devLoginRefused,
+  devLoginRefusedMessage,
   loadEnvOrExit,
   logLevel,
   optionalPem,
   optionalString,
+  optionalUrl,
   pem,
   port,
   postgresUrl,
@@ -16,6 +19,7 @@ import { z } from "zod";
 
 export const envSchema = z
   .object({
+    NODE_ENV: optionalString,
     PORT: port(8000),
     DATABASE_URL: blankAsUnset(postgresUrl),
     AGENT_URL: url.default("http://localhost:9000"),
@@ -23,10 +27,17 @@ export const envSchema = z
     API_PUBLIC_KEY: pem("PUBLIC"),
     AGENT_PUBLIC_KEY: pem("PUBLIC"),
     GOOGLE_CLIENT_ID: optionalString,
+    /** Where Google's keys are found by discovery instead of Google (a test's local Google). */
+    GOOGLE_DISCOVERY_URL: optionalUrl,
+    // One set with the web: the issuer, and the client id the id_tokens are issued to.
     OIDC_ISSUER: optionalString,
-    OIDC_JWKS_URL: url.optional(),
+    OIDC_CLIENT_ID: optionalString,
+    /** Only when the id_tokens' audience is not the client id (rare). */
     OIDC_AUDIENCE: optionalString,
+    /** Default: the provider's discovery document names it. */
+    OIDC_JWKS_URL: optionalUrl,
     AUTH_DEV_LOGIN: boolFlag(false),
+    AUTH_DEV_LOGIN_IN_PRODUCTION: boolFlag(false),
     DEV_LOGIN_PUBLIC_KEY: optionalPem("PUBLIC"),
     WEB_ORIGIN: url.default("http://localhost:3000"),
     LOG_LEVEL: logLevel,
@@ -45,24 +56,24 @@ export const envSchema = z
     API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),
     /** The answer so far is saved at most this often while it streams (ms; 0: never). */
     STREAM_CHECKPOINT_MS: wholeNumber(0, 60_000, 250),
-    OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   })
   .superRefine((env, ctx) => {
-    const oidc = [env.OIDC_ISSUER, env.OIDC_JWKS_URL, env.OIDC_AUDIENCE];
-    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
-      for (const [name, value] of [
-        ["OIDC_ISSUER", env.OIDC_ISSUER],
-        ["OIDC_JWKS_URL", env.OIDC_JWKS_URL],
-        ["OIDC_AUDIENCE", env.OIDC_AUDIENCE],
-      ] as const) {
-        if (!value)
-          ctx.addIssue({
-            code: "custom",
-            path: [name],
-            message: "required when any OIDC_* is set",
-          });
-      }
-    }
+    const audience = env.OIDC_AUDIENCE ?? env.OIDC_CLIENT_ID;
+    if (env.OIDC_ISSUER && !audience)
+      ctx.addIssue({
+        code: "custom",
+        path: ["OIDC_CLIENT_ID"],
+        message: "required when OIDC_ISSUER is set (the audience of its id_tokens)",
+      });
+    if (!env.OIDC_ISSUER && (audience || env.OIDC_JWKS_URL))
+      ctx.addIssue({
+        code: "custom",
+        path: ["OIDC_ISSUER"],
+        message: "required when any OIDC_* is set",
+      });
+    if (devLoginRefused(env))
+      ctx.addIssue({ code: "custom", path: ["AUTH_DEV_LOGIN"], message: devLoginRefusedMessage });
     if (env.AUTH_DEV_LOGIN && !env.DEV_LOGIN_PUBLIC_KEY)
       ctx.addIssue({
         code: "custom",
@@ -79,6 +90,17 @@ export const envSchema = z
   });
 
 export type ApiEnv = z.infer<typeof envSchema>;
+
+/** The generic provider as the identity verifier takes it; undefined when not configured. */
+export function oidcIdentity(env: ApiEnv) {
+  const audience = env.OIDC_AUDIENCE ?? env.OIDC_CLIENT_ID;
+  if (!env.OIDC_ISSUER || !audience) return undefined;
+  return {
+    issuer: env.OIDC_ISSUER,
+    audience,
+    ...(env.OIDC_JWKS_URL ? { jwksUrl: env.OIDC_JWKS_URL } : {}),
+  };
+}
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
   return loadEnvOrExit("api", envSchema, source);

@@ -7,10 +7,10 @@ import { createMetrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { createApp } from "./app.ts";
-import { createIdentityVerifier } from "./auth/identity.ts";
+import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
-import type { ApiEnv } from "./env.ts";
+import { type ApiEnv, oidcIdentity } from "./env.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -30,20 +30,26 @@ export async function serveApi(
       : Promise.resolve(undefined),
   ]);
 
-  const verifyIdentity = createIdentityVerifier({
-    ...(env.GOOGLE_CLIENT_ID ? { google: { clientId: env.GOOGLE_CLIENT_ID } } : {}),
-    ...(env.OIDC_ISSUER && env.OIDC_JWKS_URL && env.OIDC_AUDIENCE
+  const oidc = oidcIdentity(env);
+  const identityConfig: IdentityConfig = {
+    ...(env.GOOGLE_CLIENT_ID
       ? {
-          oidc: {
-            issuer: env.OIDC_ISSUER,
-            jwksUrl: env.OIDC_JWKS_URL,
-            audience: env.OIDC_AUDIENCE,
+          google: {
+            clientId: env.GOOGLE_CLIENT_ID,
+            ...(env.GOOGLE_DISCOVERY_URL ? { discoveryUrl: env.GOOGLE_DISCOVERY_URL } : {}),
           },
         }
       : {}),
+    ...(oidc ? { oidc } : {}),
     ...(devLoginPublicKey ? { devLogin: { publicKey: devLoginPublicKey } } : {}),
-  });
+  };
+  const verifyIdentity = createIdentityVerifier(identityConfig);
   if (devLoginPublicKey) logger.warn("dev login is enabled: never do this in production");
+  // Not awaited: the api serves meanwhile, and answers 503 (not 401) until the provider is found.
+  void discoveryProblems(identityConfig).then((problems) => {
+    for (const problem of problems)
+      logger.error("sign-in provider misconfigured or unreachable", { problem });
+  });
 
   // Several processes talk over Postgres; the embedded database has one process (its NOTIFY
   // does not cross connections), which needs no bus.

@@ -16,6 +16,8 @@ const schema = z.object({
   DEV_READY_TIMEOUT_S: z.coerce.number().positive().default(180),
   GOOGLE_CLIENT_ID: optionalString,
   GOOGLE_CLIENT_SECRET: optionalString,
+  /** Set: the dev login is off by default, as with Google. */
+  OIDC_ISSUER: optionalString,
   AUTH_DEV_LOGIN: optionalString,
   OPENAI_API_KEY: optionalString,
 });

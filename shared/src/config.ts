@@ -80,6 +80,9 @@ export const boolFlag = (fallback: boolean) =>
 
 export const url = blankAsUnset(z.url({ message: "expected a URL" }));
 
+/** A URL or unset; blank is unset (`url.optional()` refuses a blank value, as compose passes). */
+export const optionalUrl = blankAsUnset(z.url({ message: "expected a URL" }).optional());
+
 /**
  * A PEM key from the environment. `.env` files often carry it on one line with `\n`
  * escapes; both forms are accepted. The value is never part of an error message.
@@ -95,3 +98,22 @@ export const pem = (kind: "PRIVATE" | "PUBLIC") =>
   );
 
 export const optionalPem = (kind: "PRIVATE" | "PUBLIC") => blankAsUnset(pem(kind).optional());
+
+/**
+ * The dev login lets anyone sign in as anyone. Under NODE_ENV=production it stays refused
+ * unless a second, explicit variable says so (a production build in tests, a private demo):
+ * one stray `AUTH_DEV_LOGIN=true` in a deployment must not open it.
+ */
+export const devLoginInProductionFlag = "AUTH_DEV_LOGIN_IN_PRODUCTION";
+
+export function devLoginRefused(env: {
+  NODE_ENV?: string | undefined;
+  AUTH_DEV_LOGIN: boolean;
+  AUTH_DEV_LOGIN_IN_PRODUCTION: boolean;
+}): boolean {
+  return env.AUTH_DEV_LOGIN && env.NODE_ENV === "production" && !env.AUTH_DEV_LOGIN_IN_PRODUCTION;
+}
+
+export const devLoginRefusedMessage =
+  `refused when NODE_ENV=production (anyone could sign in as anyone); ` +
+  `set ${devLoginInProductionFlag}=true as well if you really mean it`;

@@ -22,6 +22,8 @@ export function apiEnv(
     API_PUBLIC_KEY: keys.apiPublicKey,
     AGENT_PUBLIC_KEY: keys.agentPublicKey,
     AUTH_DEV_LOGIN: "true",
+    // The children run with NODE_ENV=production, where dev login needs saying twice.
+    AUTH_DEV_LOGIN_IN_PRODUCTION: "true",
     DEV_LOGIN_PUBLIC_KEY: keys.devLoginPublicKey,
     ...quiet,
   };

@@ -156,11 +156,24 @@ export class Stack {
     return Object.assign(model, { baseUrl: `${model.url}/v1` });
   }
 
-  /** The web app (`next build` once per run, then `next start`) against `apiUrl`. */
-  async startWeb(options: { apiUrl: string; port?: number }): Promise<Service> {
+  /**
+   * The web app (`next build` once per run, then `next start`) against `apiUrl`; `env` over
+   * what it is given by default (dev login on), e.g. a test's sign-in provider.
+   */
+  async startWeb(options: {
+    apiUrl: string;
+    port?: number;
+    env?: Record<string, string>;
+  }): Promise<Service> {
     await buildWeb();
     const port = options.port ?? (await freePort());
-    const web = await Service.start(webSpec(this.keys, { port, apiUrl: options.apiUrl }));
+    const web = await Service.start(
+      webSpec(this.keys, {
+        port,
+        apiUrl: options.apiUrl,
+        ...(options.env ? { env: options.env } : {}),
+      }),
+    );
     this.#closers.push(() => web.stop());
     return web;
   }

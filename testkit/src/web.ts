@@ -31,8 +31,14 @@ async function nextBuild() {
     throw new Error(`next build failed (exit ${code}):\n${(stdout + stderr).slice(-4000)}`);
 }
 
-/** `next start` on `port` (the browser maps webOrigin onto it), signing in by dev login. */
-export function webSpec(keys: TestApiKeys, where: { port: number; apiUrl: string }): ServiceSpec {
+/**
+ * `next start` on `port` (the browser maps webOrigin onto it), signing in by dev login unless
+ * `env` says otherwise (a test's OpenID provider, dev login off).
+ */
+export function webSpec(
+  keys: TestApiKeys,
+  where: { port: number; apiUrl: string; env?: Record<string, string> },
+): ServiceSpec {
   return {
     name: "web",
     command: ["node", nextBin, "start", "--port", String(where.port), "--hostname", "127.0.0.1"],
@@ -44,12 +50,20 @@ export function webSpec(keys: TestApiKeys, where: { port: number; apiUrl: string
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
       NEXT_PUBLIC_API_URL: where.apiUrl,
-      NEXTAUTH_URL: webOrigin,
+      // The one public URL (the api's CORS reads it too); next-auth's NEXTAUTH_URL follows.
+      WEB_ORIGIN: webOrigin,
+      NEXTAUTH_URL: "",
       NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
       AUTH_DEV_LOGIN: "true",
+      // A production build, where dev login needs saying twice.
+      AUTH_DEV_LOGIN_IN_PRODUCTION: "true",
       DEV_LOGIN_PRIVATE_KEY: keys.devLoginPrivateKey,
       GOOGLE_CLIENT_ID: "",
       GOOGLE_CLIENT_SECRET: "",
+      OIDC_ISSUER: "",
+      OIDC_CLIENT_ID: "",
+      OIDC_CLIENT_SECRET: "",
+      ...where.env,
     },
     healthPollMs: 100,
   };

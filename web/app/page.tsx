@@ -10,11 +10,13 @@ export default async function ChatPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const session = await currentSession();
-  if (!session) redirect("/signin?callbackUrl=%2F");
   const { session: requested } = await searchParams;
   const sessionId =
     typeof requested === "string" && /^[0-9a-f-]{36}$/i.test(requested) ? requested : null;
+  const session = await currentSession();
+  // Back to the same chat after signing in.
+  const here = sessionId ? `/?session=${sessionId}` : "/";
+  if (!session) redirect(`/signin?callbackUrl=${encodeURIComponent(here)}`);
   return (
     <ChatApp
       apiUrl={apiUrl()}

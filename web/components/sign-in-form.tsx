@@ -3,9 +3,14 @@
 import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 
-type Props = { google: boolean; devLogin: boolean; callbackUrl: string };
+type Props = {
+  /** Providers signed in by redirect (Google, the OpenID provider), one button each. */
+  redirects: { id: string; name: string }[];
+  devLogin: boolean;
+  callbackUrl: string;
+};
 
-export function SignInForm({ google, devLogin, callbackUrl }: Props) {
+export function SignInForm({ redirects, devLogin, callbackUrl }: Props) {
   const [busy, setBusy] = useState(false);
 
   const onDevLogin = (event: FormEvent<HTMLFormElement>) => {
@@ -20,25 +25,26 @@ export function SignInForm({ google, devLogin, callbackUrl }: Props) {
     }).finally(() => setBusy(false));
   };
 
-  if (!google && !devLogin)
+  if (redirects.length === 0 && !devLogin)
     return (
       <p className="alert" role="alert">
-        No sign-in is configured. Set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or
-        AUTH_DEV_LOGIN=true.
+        No sign-in is configured. Set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or OIDC_ISSUER,
+        OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or AUTH_DEV_LOGIN=true.
       </p>
     );
 
   return (
     <div className="signin-options">
-      {google ? (
+      {redirects.map((provider) => (
         <button
+          key={provider.id}
           type="button"
           className="button primary"
-          onClick={() => void signIn("google", { callbackUrl })}
+          onClick={() => void signIn(provider.id, { callbackUrl })}
         >
-          Sign in with Google
+          Sign in with {provider.name}
         </button>
-      ) : null}
+      ))}
       {devLogin ? (
         <form className="dev-login" onSubmit={onDevLogin} aria-label="Dev login">
           <p className="muted small">Dev login (development only): any name and email.</p>

@@ -11,6 +11,7 @@ import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
 import { type Browser, launchBrowser } from "./browser";
+import { transcript as shownMessages, storedMessages } from "./transcript";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -21,30 +22,11 @@ let stack: ChatStack;
 let browser: Browser;
 let page: Page;
 
-type Shown = { role: string; status: string; seq: string; text: string };
-
-const transcript = (): Promise<Shown[]> =>
-  page.$$eval("[data-testid=message]", (nodes) =>
-    nodes.map((node) => {
-      const el = node as HTMLElement;
-      return {
-        role: el.dataset.role ?? "",
-        status: el.dataset.status ?? "",
-        seq: el.dataset.seq ?? "",
-        text: el.querySelector(".content")?.textContent ?? "",
-      };
-    }),
-  );
+const transcript = () => shownMessages(page);
 
 const sessionIdInUrl = () => new URL(page.url()).searchParams.get("session");
 
-async function stored(sessionId: string) {
-  const rows = await stack.api.sql<
-    { seq: number; role: string; content: string; status: string }[]
-  >`
-    select seq, role, content, status from messages where session_id = ${sessionId} order by seq`;
-  return rows.map((r) => ({ seq: String(r.seq), role: r.role, status: r.status, text: r.content }));
-}
+const stored = (sessionId: string) => storedMessages(stack.api.sql, sessionId);
 
 const lastAssistant = () => page.locator("[data-testid=message][data-role=assistant]").last();
 const composer = () => page.getByRole("textbox", { name: "Message" });

@@ -3,21 +3,65 @@
  * imports route modules without the runtime environment). The only module reading
  * process.env besides Next's own NEXT_PUBLIC_* inlining.
  */
-import { boolFlag, optionalPem, optionalString, parseEnv, url } from "@trainer2/shared/config";
+import {
+  blankAsUnset,
+  boolFlag,
+  devLoginRefused,
+  devLoginRefusedMessage,
+  optionalPem,
+  optionalString,
+  optionalUrl,
+  parseEnv,
+  url,
+} from "@trainer2/shared/config";
 import { z } from "zod";
+
+export const tokenAuthMethods = ["client_secret_basic", "client_secret_post"] as const;
 
 export const webEnvSchema = z
   .object({
     NODE_ENV: optionalString,
     NEXT_PUBLIC_API_URL: url.default("http://localhost:8000"),
-    NEXTAUTH_URL: url.optional(),
+    /** The web's public URL, as the browser sees it; the api's CORS reads the same variable. */
+    WEB_ORIGIN: url.default("http://localhost:3000"),
+    /** Still honoured; when set it must be WEB_ORIGIN (one public URL, not two). */
+    NEXTAUTH_URL: optionalUrl,
     NEXTAUTH_SECRET: optionalString,
     GOOGLE_CLIENT_ID: optionalString,
     GOOGLE_CLIENT_SECRET: optionalString,
+    /** Where Google's discovery document is; a test points it at a local Google. */
+    GOOGLE_DISCOVERY_URL: optionalUrl,
+    // Any OpenID provider (Keycloak, Auth0, Entra ID, Okta…); the api reads the same names.
+    OIDC_ISSUER: blankAsUnset(
+      z
+        .string()
+        .regex(/^https?:\/\//, "expected an http(s) URL")
+        .optional(),
+    ),
+    OIDC_CLIENT_ID: optionalString,
+    OIDC_CLIENT_SECRET: optionalString,
+    OIDC_SCOPES: blankAsUnset(z.string().default("openid email profile offline_access")),
+    /** The button says "Sign in with <OIDC_NAME>". */
+    OIDC_NAME: blankAsUnset(z.string().trim().min(1).max(40).default("OpenID Connect")),
+    OIDC_TOKEN_AUTH_METHOD: blankAsUnset(z.enum(tokenAuthMethods).default("client_secret_basic")),
     AUTH_DEV_LOGIN: boolFlag(false),
+    AUTH_DEV_LOGIN_IN_PRODUCTION: boolFlag(false),
     DEV_LOGIN_PRIVATE_KEY: optionalPem("PRIVATE"),
   })
   .superRefine((env, ctx) => {
+    if (devLoginRefused(env))
+      ctx.addIssue({ code: "custom", path: ["AUTH_DEV_LOGIN"], message: devLoginRefusedMessage });
+    const oidc = { OIDC_CLIENT_ID: env.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: env.OIDC_CLIENT_SECRET };
+    const anyOidc = Boolean(env.OIDC_ISSUER) || Object.values(oidc).some(Boolean);
+    for (const [name, value] of Object.entries({ OIDC_ISSUER: env.OIDC_ISSUER, ...oidc }))
+      if (anyOidc && !value)
+        ctx.addIssue({ code: "custom", path: [name], message: "required when any OIDC_* is set" });
+    if (env.NEXTAUTH_URL && new URL(env.NEXTAUTH_URL).origin !== new URL(env.WEB_ORIGIN).origin)
+      ctx.addIssue({
+        code: "custom",
+        path: ["NEXTAUTH_URL"],
+        message: "differs from WEB_ORIGIN: set WEB_ORIGIN only (the api and the web share it)",
+      });
     if (env.AUTH_DEV_LOGIN && !env.DEV_LOGIN_PRIVATE_KEY)
       ctx.addIssue({
         code: "custom",
@@ -46,6 +90,14 @@ let cached: WebEnv | undefined;
 export function webEnv(): WebEnv {
   cached ??= parseEnv(webEnvSchema, process.env);
   return cached;
+}
+
+/**
+ * The web's public URL (NEXTAUTH_URL, else WEB_ORIGIN). next-auth 4 reads it from
+ * process.env.NEXTAUTH_URL only, so the auth options set it from here (see auth/options.ts).
+ */
+export function publicUrl(env: WebEnv = webEnv()): string {
+  return new URL(env.NEXTAUTH_URL ?? env.WEB_ORIGIN).origin;
 }
 
 /** The api's public base URL without a trailing slash. */

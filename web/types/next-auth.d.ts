@@ -4,11 +4,12 @@ import "next-auth/jwt";
 
 declare module "next-auth" {
   interface Session {
-    /** The id_token the api verifies (Google's, or the dev login's). */
+    /** The id_token the api verifies (Google's, the OpenID provider's, or the dev login's). */
     idToken?: string;
     idTokenExpiresAt?: number;
     provider?: string;
-    error?: "RefreshFailed";
+    /** RefreshFailed: sign in again. RefreshUnavailable: the provider is down, try again. */
+    error?: "RefreshFailed" | "RefreshUnavailable";
   }
   interface User {
     idToken?: string;
@@ -18,10 +19,10 @@ declare module "next-auth" {
 
 declare module "next-auth/jwt" {
   interface JWT {
-    provider?: "google" | "dev-login";
+    provider?: "google" | "oidc" | "dev-login";
     idToken?: string;
     idTokenExpiresAt?: number;
     refreshToken?: string;
-    error?: "RefreshFailed";
+    error?: "RefreshFailed" | "RefreshUnavailable";
   }
 }

@@ -4,7 +4,7 @@ import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { importPublicKey } from "@trainer2/shared/tokens";
 import { devLoginToken } from "../testing/bad-tokens.ts";
 import { startTestIdentity, type TestIdentity } from "../testing/identity.ts";
-import { createIdentityVerifier } from "./identity.ts";
+import { createIdentityVerifier, discoveryProblems } from "./identity.ts";
 
 let provider: TestIdentity;
 
@@ -45,6 +45,66 @@ describe("Google", () => {
     await expect(verify(await provider.mintIdToken())).rejects.toMatchObject({
       message: expect.stringContaining("issuer"),
     });
+  });
+});
+
+describe("keys found by discovery", () => {
+  test("an issuer and an audience are enough: the keys come from its discovery document", async () => {
+    const verify = createIdentityVerifier({
+      oidc: { issuer: provider.issuer, audience: provider.audience },
+    });
+    const token = await provider.mintIdToken({ sub: "d-1" });
+    expect(await verify(token)).toMatchObject({ issuer: provider.issuer, subject: "d-1" });
+    expect(await discoveryProblems({ oidc: { issuer: provider.issuer, audience: "a" } })).toEqual(
+      [],
+    );
+  });
+
+  test("Google's keys from another discovery document (a local Google)", async () => {
+    const issuerUrl = "https://accounts.google.com";
+    const document = (issuer: string) => ({
+      issuer,
+      authorization_endpoint: `${provider.issuer}/auth`,
+      token_endpoint: `${provider.issuer}/token`,
+      jwks_uri: provider.jwksUrl,
+    });
+    let named = issuerUrl;
+    const localGoogle = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => Response.json(document(named)),
+    });
+    try {
+      const discoveryUrl = `http://127.0.0.1:${localGoogle.port}/.well-known/openid-configuration`;
+      const verify = createIdentityVerifier({
+        google: { clientId: provider.audience, discoveryUrl },
+      });
+      const token = await provider.mintIdToken({ sub: "g-2", issuer: issuerUrl });
+      expect(await verify(token)).toMatchObject({ issuer: issuerUrl, subject: "g-2" });
+      // A document that names another issuer is not Google's: a clear problem, then a 503.
+      named = "https://impostor.example";
+      const config = { google: { clientId: provider.audience, discoveryUrl } };
+      expect(await discoveryProblems(config)).toEqual([
+        `OpenID discovery at ${discoveryUrl} names issuer https://impostor.example, not ${issuerUrl}`,
+      ]);
+      await expect(createIdentityVerifier(config)(token)).rejects.toMatchObject({
+        code: "unavailable",
+      });
+    } finally {
+      await localGoogle.stop(true);
+    }
+  });
+
+  test("an unreachable discovery is unavailable (503), and says where", async () => {
+    const oidc = { issuer: "http://127.0.0.1:9", audience: provider.audience };
+    const token = await provider.mintIdToken({ issuer: oidc.issuer });
+    await expect(createIdentityVerifier({ oidc })(token)).rejects.toMatchObject({
+      code: "unavailable",
+      status: 503,
+    });
+    expect(await discoveryProblems({ oidc })).toEqual([
+      "OpenID discovery at http://127.0.0.1:9/.well-known/openid-configuration unreachable",
+    ]);
   });
 });
 

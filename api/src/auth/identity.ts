@@ -6,6 +6,13 @@
 
 import type { IdentityClaims } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
+import {
+  cachedDiscovery,
+  type DiscoveryDocument,
+  discoveryUrlOf,
+  fetchDiscovery,
+  googleIssuer,
+} from "@trainer2/shared/oidc";
 import { audiences, issuers, type KeyLike } from "@trainer2/shared/tokens";
 import {
   createRemoteJWKSet,
@@ -17,7 +24,7 @@ import {
 } from "jose";
 
 export const googleJwksUrl = "https://www.googleapis.com/oauth2/v3/certs";
-export const googleIssuers = ["https://accounts.google.com", "accounts.google.com"];
+export const googleIssuers = [googleIssuer, "accounts.google.com"];
 
 export type VerifiedIdentity = IdentityClaims & {
   /** Seconds since the epoch: the socket closes with 4401 when this passes. */
@@ -27,8 +34,13 @@ export type VerifiedIdentity = IdentityClaims & {
 export type IdentityVerifier = (token: string) => Promise<VerifiedIdentity>;
 
 export type IdentityConfig = {
-  google?: { clientId: string; jwksUrl?: string };
-  oidc?: { issuer: string; jwksUrl: string; audience: string };
+  /**
+   * Google's keys are at a fixed URL; `discoveryUrl` (the web's GOOGLE_DISCOVERY_URL) reads
+   * them from another discovery document instead, as a test's local Google does.
+   */
+  google?: { clientId: string; jwksUrl?: string; discoveryUrl?: string };
+  /** Without `jwksUrl` the keys are found by discovery at `<issuer>/.well-known/…`. */
+  oidc?: { issuer: string; audience: string; jwksUrl?: string };
   devLogin?: { publicKey: KeyLike };
   /** How long a fetched JWKS is trusted before an unknown `kid` may trigger a refetch. */
   jwksCooldownMs?: number;
@@ -56,23 +68,48 @@ function remoteKeys(jwksUrl: string, cooldownMs: number): JWTVerifyGetKey {
   });
 }
 
+/**
+ * Keys found through the provider's discovery document, on first use. Until discovery
+ * succeeds every verification is `unavailable` (503), never a 401: the token may be fine.
+ */
+function discoveredKeys(discover: () => Promise<DiscoveryDocument>, cooldownMs: number) {
+  let keys: { url: string; get: JWTVerifyGetKey } | undefined;
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    const { jwks_uri } = await discover();
+    if (keys?.url !== jwks_uri) keys = { url: jwks_uri, get: remoteKeys(jwks_uri, cooldownMs) };
+    return keys.get(header, token);
+  };
+  return getKey;
+}
+
 function providersFrom(config: IdentityConfig): Provider[] {
   const cooldown = config.jwksCooldownMs ?? 30_000;
   const providers: Provider[] = [];
-  if (config.google)
+  const { google, oidc } = config;
+  if (google)
     providers.push({
       issuers: googleIssuers,
-      storedIssuer: "https://accounts.google.com",
-      audience: config.google.clientId,
-      key: remoteKeys(config.google.jwksUrl ?? googleJwksUrl, cooldown),
+      storedIssuer: googleIssuer,
+      audience: google.clientId,
+      key: google.discoveryUrl
+        ? discoveredKeys(
+            cachedDiscovery(google.discoveryUrl, { expectIssuer: googleIssuer }),
+            cooldown,
+          )
+        : remoteKeys(google.jwksUrl ?? googleJwksUrl, cooldown),
       algorithms: remoteAlgorithms,
     });
-  if (config.oidc)
+  if (oidc)
     providers.push({
-      issuers: [config.oidc.issuer],
-      storedIssuer: config.oidc.issuer,
-      audience: config.oidc.audience,
-      key: remoteKeys(config.oidc.jwksUrl, cooldown),
+      issuers: [oidc.issuer],
+      storedIssuer: oidc.issuer,
+      audience: oidc.audience,
+      key: oidc.jwksUrl
+        ? remoteKeys(oidc.jwksUrl, cooldown)
+        : discoveredKeys(
+            cachedDiscovery(discoveryUrlOf(oidc.issuer), { expectIssuer: oidc.issuer }),
+            cooldown,
+          ),
       algorithms: remoteAlgorithms,
     });
   if (config.devLogin)
@@ -170,4 +207,26 @@ export function createIdentityVerifier(config: IdentityConfig): IdentityVerifier
       throw reasonOf(error);
     }
   };
+}
+
+/**
+ * At start: the discovery documents the verifier will need, fetched once, so a wrong issuer
+ * or an unreachable provider is one clear log line now rather than 503s at the first sign-in.
+ * Resolves with one sentence per problem (URLs and reasons only, never a secret).
+ */
+export async function discoveryProblems(config: IdentityConfig): Promise<string[]> {
+  const wanted: { url: string; issuer: string }[] = [];
+  if (config.google?.discoveryUrl)
+    wanted.push({ url: config.google.discoveryUrl, issuer: googleIssuer });
+  if (config.oidc && !config.oidc.jwksUrl)
+    wanted.push({ url: discoveryUrlOf(config.oidc.issuer), issuer: config.oidc.issuer });
+  const outcomes = await Promise.all(
+    wanted.map(({ url, issuer }) =>
+      fetchDiscovery(url, { expectIssuer: issuer }).then(
+        () => null,
+        (error: Error) => error.message,
+      ),
+    ),
+  );
+  return outcomes.filter((problem): problem is string => problem !== null);
 }

@@ -1,6 +1,6 @@
 /**
- * A local stand-in for Google / an OIDC provider in tests: a JWKS endpoint on 127.0.0.1
- * and a minting function for id_tokens it signs. `rotateKey` replaces the signing key, as a
+ * A local stand-in for Google / an OIDC provider in tests: a JWKS endpoint and a discovery
+ * document on 127.0.0.1, and a minting function for id_tokens it signs. `rotateKey` replaces the signing key, as a
  * provider does, so tests can prove the api picks the new key up.
  */
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -42,15 +42,24 @@ async function newKey(): Promise<SigningKey> {
 
 export async function startTestIdentity(audience = "trainer2-test-client"): Promise<TestIdentity> {
   let key = await newKey();
-  const server = Bun.serve({
+  const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (request) =>
-      new URL(request.url).pathname === "/jwks"
-        ? Response.json({ keys: [key.jwk] })
-        : new Response("not found", { status: 404 }),
+    fetch: (request): Response => {
+      const path = new URL(request.url).pathname;
+      if (path === "/jwks") return Response.json({ keys: [key.jwk] });
+      // Enough of a discovery document for the api to find the keys by the issuer alone.
+      if (path === "/.well-known/openid-configuration")
+        return Response.json({
+          issuer,
+          authorization_endpoint: `${issuer}/auth`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+        });
+      return new Response("not found", { status: 404 });
+    },
   });
-  const issuer = `http://127.0.0.1:${server.port}`;
+  const issuer: string = `http://127.0.0.1:${server.port}`;
   return {
     issuer,
     audience,

@@ -5,12 +5,21 @@ import { currentSession } from "@/lib/auth/server-session";
 
 export const dynamic = "force-dynamic";
 
+// Each says what happened and what to do; the web server's log line says which provider and
+// what to fix (lib/auth/auth-log.ts). None of them redirects anywhere by itself: no loops.
 const errorMessages: Record<string, string> = {
   CredentialsSignin: "Check the name and email and try again.",
-  OAuthSignin: "Could not start the Google sign-in. Try again.",
-  OAuthCallback: "Google sign-in did not complete. Try again.",
+  OAuthSignin:
+    "The sign-in provider could not be reached, or its settings are wrong, so sign-in could " +
+    "not start. Try again in a moment; if it keeps happening, the web server's log says what to fix.",
+  OAuthCallback:
+    "The sign-in provider did not let the sign-in finish (for example, the app's client secret " +
+    "is wrong). Try again; if it keeps happening, the web server's log says what to fix.",
+  Callback: "Sign-in did not complete. Try again.",
   AccessDenied: "Access was denied.",
   SessionRequired: "Please sign in to continue.",
+  // Our own: the chat page sends people here when their sign-in could not be renewed.
+  SessionExpired: "Your sign-in has expired. Sign in again: your chats are kept.",
 };
 
 export default async function SignInPage({
@@ -38,7 +47,11 @@ export default async function SignInPage({
             {message}
           </p>
         ) : null}
-        <SignInForm google={providers.google} devLogin={providers.devLogin} callbackUrl={target} />
+        <SignInForm
+          redirects={providers.redirects}
+          devLogin={providers.devLogin}
+          callbackUrl={target}
+        />
       </div>
     </main>
   );

@@ -7,6 +7,7 @@ import type { ChatItem } from "@/lib/realtime/chat-state";
 import { Composer } from "./composer";
 import { ConnectionBadge } from "./connection-badge";
 import { SessionList } from "./session-list";
+import { signInAgainHref } from "./sign-in-again";
 import { StatePanel } from "./state-panel";
 import { Transcript } from "./transcript";
 import "./chat.css";
@@ -34,7 +35,14 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
         onSessionChange: rememberSession,
         getToken: async ({ fresh }) => {
           // Both paths go through /api/auth/session, the one place a renewed token is saved.
-          const session = fresh ? await updateRef.current({ refresh: true }) : await getSession();
+          // update() answers nothing while another update is under way: then read the session
+          // (which that update renews), rather than taking "nothing" for signed out.
+          const session = fresh
+            ? ((await updateRef.current({ refresh: true })) ?? (await getSession()))
+            : await getSession();
+          // The provider is down: try again later, as after a dropped socket; not a sign-out.
+          if (session?.error === "RefreshUnavailable")
+            throw new Error("sign-in provider unavailable");
           if (!session?.idToken || session.error) return null;
           return session.idToken;
         },
@@ -62,6 +70,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
   const [panelOpen, setPanelOpen] = useState(false);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
   const streaming = view.activeRun !== null;
+  const signedOut = status === "signed-out";
 
   return (
     <div className={panelOpen ? "app panel-open" : "app"}>
@@ -84,7 +93,11 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
         <button
           type="button"
           className="button ghost"
-          onClick={() => void signOut({ callbackUrl: "/signin" })}
+          onClick={() => {
+            // The socket closes now, not whenever the page happens to unload.
+            controller.stop();
+            void signOut({ callbackUrl: "/signin" });
+          }}
         >
           Sign out
         </button>
@@ -115,6 +128,14 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             streaming={streaming}
             onRetry={onRetry}
           />
+          {signedOut ? (
+            <div className="alert notice" role="alert" data-testid="signed-out">
+              <span>Your sign-in has expired. Your chats are kept.</span>
+              <a className="button primary small" href={signInAgainHref()}>
+                Sign in again
+              </a>
+            </div>
+          ) : null}
           {notice ? (
             <div className="alert notice" role="alert">
               <span>{notice.message}</span>
@@ -130,7 +151,9 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
           <Composer
             streaming={streaming}
             connected={status === "connected"}
-            onSend={(text) => controller.send(text)}
+            // Signed out, a message could not be delivered: it stays in the box (kept as a draft).
+            onSend={(text) => !signedOut && controller.send(text)}
+            signedOut={signedOut}
             onStop={() => controller.cancel()}
             inputRef={input}
             onReconnect={

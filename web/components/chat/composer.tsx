@@ -19,12 +19,25 @@ type Props = {
   inputRef?: RefObject<HTMLTextAreaElement | null>;
   /** Offered while disconnected: try to reconnect at once instead of after the backoff. */
   onReconnect?: () => void;
+  /** The sign-in expired: nothing can be sent until the person signs in again. */
+  signedOut?: boolean;
 };
+
+/** The draft outlives a reload and the round trip to sign in again (this tab only). */
+const draftKey = "trainer2.draft";
 
 /** The counter appears this close to the limit: earlier it is noise. */
 const counterFrom = maxChatTextLength - 500;
 
-export function Composer({ streaming, connected, onSend, onStop, inputRef, onReconnect }: Props) {
+export function Composer({
+  streaming,
+  connected,
+  onSend,
+  onStop,
+  inputRef,
+  onReconnect,
+  signedOut = false,
+}: Props) {
   const [text, setText] = useState("");
   const ownInput = useRef<HTMLTextAreaElement>(null);
   const input = inputRef ?? ownInput;
@@ -39,9 +52,20 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef, onRec
       stop.current?.focus();
   }, [streaming, input]);
 
+  useEffect(() => {
+    const kept = window.sessionStorage.getItem(draftKey);
+    if (kept) setText(kept);
+  }, []);
+
+  const edit = (next: string) => {
+    setText(next);
+    if (next) window.sessionStorage.setItem(draftKey, next);
+    else window.sessionStorage.removeItem(draftKey);
+  };
+
   const submit = () => {
     if (streaming || !text.trim()) return;
-    if (onSend(text)) setText("");
+    if (onSend(text)) edit("");
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -58,7 +82,8 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef, onRec
   };
 
   const hints = [
-    connected ? null : "composer-offline",
+    connected || signedOut ? null : "composer-offline",
+    signedOut ? "composer-signed-out" : null,
     text.length >= counterFrom ? "composer-count" : null,
   ].filter(Boolean);
 
@@ -71,7 +96,7 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef, onRec
         id="composer-input"
         ref={input}
         value={text}
-        onChange={(event) => setText(event.target.value)}
+        onChange={(event) => edit(event.target.value)}
         onKeyDown={onKeyDown}
         disabled={streaming}
         maxLength={maxChatTextLength}
@@ -99,7 +124,7 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef, onRec
           {text.length >= maxChatTextLength ? " (the most one message can hold)" : ""}
         </p>
       ) : null}
-      {connected ? null : (
+      {connected || signedOut ? null : (
         <p id="composer-offline" className="muted small composer-hint">
           Not connected: messages are sent once the connection is back.
           {onReconnect ? (
@@ -109,6 +134,11 @@ export function Composer({ streaming, connected, onSend, onStop, inputRef, onRec
           ) : null}
         </p>
       )}
+      {signedOut ? (
+        <p id="composer-signed-out" className="muted small composer-hint">
+          Signed out: sign in again to send. Your draft is kept.
+        </p>
+      ) : null}
     </form>
   );
 }

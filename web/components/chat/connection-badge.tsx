@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from "@/lib/realtime/client";
+import { signInAgainHref } from "./sign-in-again";
 
 /** Status only: its one-line width keeps the top bar from jumping (Retry now sits in the composer). */
 type Props = { status: ConnectionStatus };
@@ -21,7 +22,7 @@ export function ConnectionBadge({ status }: Props) {
       <span className="dot" aria-hidden="true" />
       {labels[status]}
       {status === "signed-out" ? (
-        <a className="link" href="/signin">
+        <a className="link" href={signInAgainHref()}>
           Sign in again
         </a>
       ) : null}

@@ -1,71 +1,60 @@
 /**
- * next-auth (v4) configuration, built from the parsed environment. Google when its
- * credentials are set; the dev login only when AUTH_DEV_LOGIN=true.
+ * next-auth (v4) configuration, built from the parsed environment: Google and any one OpenID
+ * provider when their credentials are set; the dev login only when AUTH_DEV_LOGIN=true.
  */
 
 import { devSubject } from "@trainer2/shared/tokens";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import GoogleProvider from "next-auth/providers/google";
 import type { Provider } from "next-auth/providers/index";
-import { type WebEnv, webEnv } from "../env";
+import { publicUrl, type WebEnv, webEnv } from "../env";
+import { authLogger } from "./auth-log";
 import { devLoginInput, devLoginProviderId, devMinter } from "./dev-login";
-import { refreshGoogleIdToken } from "./google-refresh";
-import { nextSessionToken, type TokenDeps } from "./session-token";
+import { nextAuthProvider, oauthSettings, refresherFor } from "./oauth-providers";
+import { nextSessionToken, refreshDue, type TokenDeps } from "./session-token";
 
 export const signInPath = "/signin";
 
+function devLoginProvider(mintDev: NonNullable<TokenDeps["mintDev"]>): Provider {
+  return CredentialsProvider({
+    id: devLoginProviderId,
+    name: "Dev login",
+    credentials: {
+      name: { label: "Name", type: "text" },
+      email: { label: "Email", type: "email" },
+    },
+    async authorize(credentials) {
+      const parsed = devLoginInput.safeParse(credentials ?? {});
+      if (!parsed.success) return null;
+      const { idToken, expiresAt } = await mintDev(parsed.data);
+      return {
+        id: devSubject(parsed.data.email),
+        name: parsed.data.name,
+        email: parsed.data.email.toLowerCase(),
+        idToken,
+        idTokenExpiresAt: expiresAt,
+      };
+    },
+  });
+}
+
 function providers(env: WebEnv, deps: TokenDeps): Provider[] {
-  const list: Provider[] = [];
-  if (env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET) {
-    list.push(
-      GoogleProvider({
-        clientId: env.GOOGLE_CLIENT_ID,
-        clientSecret: env.GOOGLE_CLIENT_SECRET,
-        // offline + consent: Google returns a refresh token every time, so sessions outlive
-        // the one-hour id_token.
-        authorization: {
-          params: { access_type: "offline", prompt: "consent", scope: "openid email profile" },
-        },
-      }),
-    );
-  }
-  const mintDev = deps.mintDev;
-  if (mintDev) {
-    list.push(
-      CredentialsProvider({
-        id: devLoginProviderId,
-        name: "Dev login",
-        credentials: {
-          name: { label: "Name", type: "text" },
-          email: { label: "Email", type: "email" },
-        },
-        async authorize(credentials) {
-          const parsed = devLoginInput.safeParse(credentials ?? {});
-          if (!parsed.success) return null;
-          const { idToken, expiresAt } = await mintDev(parsed.data);
-          return {
-            id: devSubject(parsed.data.email),
-            name: parsed.data.name,
-            email: parsed.data.email.toLowerCase(),
-            idToken,
-            idTokenExpiresAt: expiresAt,
-          };
-        },
-      }),
-    );
-  }
+  const list = oauthSettings(env).map(nextAuthProvider);
+  if (deps.mintDev) list.push(devLoginProvider(deps.mintDev));
   return list;
 }
 
 export function tokenDeps(env: WebEnv): TokenDeps {
-  const { GOOGLE_CLIENT_ID: clientId, GOOGLE_CLIENT_SECRET: clientSecret } = env;
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const refreshers: TokenDeps["refreshers"] = {};
+  for (const settings of oauthSettings(env))
+    refreshers[settings.id] = refresherFor(
+      settings,
+      (refreshed) => !refreshDue(refreshed.idToken, refreshed.expiresAt, nowSeconds()),
+    );
   return {
-    nowSeconds: () => Math.floor(Date.now() / 1000),
-    refreshGoogle:
-      clientId && clientSecret
-        ? (refreshToken) => refreshGoogleIdToken(refreshToken, { clientId, clientSecret })
-        : undefined,
+    nowSeconds,
+    refreshers,
     mintDev:
       env.AUTH_DEV_LOGIN && env.DEV_LOGIN_PRIVATE_KEY
         ? devMinter(env.DEV_LOGIN_PRIVATE_KEY)
@@ -82,6 +71,10 @@ export function buildAuthOptions(env: WebEnv, deps: TokenDeps = tokenDeps(env)):
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
     pages: { signIn: signInPath, error: signInPath },
     providers: providers(env, deps),
+    // Secure, __Secure-/__Host- prefixed cookies whenever people reach the web by HTTPS, also
+    // when a proxy in front terminates TLS and this server itself only sees HTTP.
+    useSecureCookies: publicUrl(env).startsWith("https://"),
+    logger: authLogger(publicUrl(env)),
     callbacks: {
       jwt: (params) => nextSessionToken(params, deps),
       // The browser needs the id_token for the api; the refresh token stays server-side.
@@ -99,14 +92,25 @@ export function buildAuthOptions(env: WebEnv, deps: TokenDeps = tokenDeps(env)):
 let cached: NextAuthOptions | undefined;
 
 export function authOptions(): NextAuthOptions {
-  cached ??= buildAuthOptions(webEnv());
+  if (cached) return cached;
+  const env = webEnv();
+  // next-auth 4 reads its public URL (redirect_uri, cookie names, redirects) from this
+  // variable only: derive it from WEB_ORIGIN, the one the api's CORS reads too.
+  if (!process.env.NEXTAUTH_URL) process.env.NEXTAUTH_URL = publicUrl(env);
+  cached = buildAuthOptions(env);
   return cached;
 }
 
-/** Which sign-in buttons the sign-in page shows. */
-export function enabledProviders(env: WebEnv = webEnv()) {
+export type SignInChoices = {
+  /** One button each, in this order. */
+  redirects: { id: string; name: string }[];
+  devLogin: boolean;
+};
+
+/** Which sign-in choices the sign-in page shows. */
+export function enabledProviders(env: WebEnv = webEnv()): SignInChoices {
   return {
-    google: Boolean(env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET),
+    redirects: oauthSettings(env).map(({ id, name }) => ({ id, name })),
     devLogin: env.AUTH_DEV_LOGIN,
   };
 }

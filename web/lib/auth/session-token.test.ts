@@ -3,8 +3,14 @@ import { generatePemKeyPair } from "@trainer2/shared/keys";
 import { decodeJwt, SignJWT } from "jose";
 import type { Account } from "next-auth";
 import { devMinter } from "./dev-login";
-import { refreshGoogleIdToken } from "./google-refresh";
-import { nextSessionToken, refreshMarginSeconds, type TokenDeps } from "./session-token";
+import {
+  nextSessionToken,
+  refreshDue,
+  refreshMargin,
+  refreshMarginSeconds,
+  type TokenDeps,
+} from "./session-token";
+import { refreshIdToken } from "./token-refresh";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -21,6 +27,7 @@ beforeAll(() => {
     port: 0,
     async fetch() {
       refreshes += 1;
+      if (status >= 500) return new Response("down", { status });
       if (status !== 200) return Response.json({ error: "invalid_grant" }, { status });
       const idToken = await new SignJWT({})
         .setProtectedHeader({ alg: "HS256" })
@@ -36,12 +43,14 @@ let now = 1_000_000;
 const errors: string[] = [];
 const deps = async (): Promise<TokenDeps> => ({
   nowSeconds: () => now,
-  refreshGoogle: (rt) =>
-    refreshGoogleIdToken(
-      rt,
-      { clientId: "c", clientSecret: "s" },
-      { tokenUrl: `http://127.0.0.1:${server.port}/token` },
-    ),
+  refreshers: {
+    google: (rt) =>
+      refreshIdToken(
+        rt,
+        { clientId: "c", clientSecret: "s" },
+        { tokenUrl: `http://127.0.0.1:${server.port}/token` },
+      ),
+  },
   mintDev: devMinter((await generatePemKeyPair()).privateKey),
   onRefreshError: (provider) => errors.push(provider),
 });
@@ -135,5 +144,74 @@ describe("session token lifecycle", () => {
       d,
     );
     expect(token.error).toBe("RefreshFailed");
+  });
+
+  test("a refused session is not sent to the provider again on every read", async () => {
+    const d = await deps();
+    const failed = { provider: "google" as const, idTokenExpiresAt: 0, refreshToken: "r" };
+    const before = refreshes;
+    const token = await nextSessionToken({ token: { ...failed, error: "RefreshFailed" } }, d);
+    expect(token.error).toBe("RefreshFailed");
+    expect(refreshes).toBe(before);
+  });
+
+  test("a provider that is down keeps the person signed in and tries again on the next read", async () => {
+    const d = await deps();
+    const signedIn = await nextSessionToken({ token: {}, account: googleAccount(now - 10) }, d);
+    status = 503;
+    try {
+      const held = await nextSessionToken({ token: signedIn }, d);
+      expect(held.error).toBe("RefreshUnavailable");
+      expect(held.idToken).toBe("google-id-token");
+      expect(held.refreshToken).toBe("google-refresh");
+    } finally {
+      status = 200;
+    }
+    const before = refreshes;
+    const renewed = await nextSessionToken(
+      { token: { ...signedIn, error: "RefreshUnavailable" } },
+      d,
+    );
+    expect(refreshes).toBe(before + 1);
+    expect(renewed.error).toBeUndefined();
+    expect(renewed.idTokenExpiresAt).toBe(newExp);
+  });
+
+  test("any OpenID provider's sign-in is recorded under its own id and renewed by its refresher", async () => {
+    const d = await deps();
+    const calls: string[] = [];
+    const oidcDeps: TokenDeps = {
+      ...d,
+      refreshers: {
+        oidc: async (rt) => {
+          calls.push(rt);
+          return { idToken: "oidc-2", expiresAt: now + 600, refreshToken: "oidc-rt-2" };
+        },
+      },
+    };
+    const account = { ...googleAccount(now - 1), provider: "oidc", refresh_token: "oidc-rt-1" };
+    const signedIn = await nextSessionToken({ token: {}, account }, oidcDeps);
+    expect(signedIn.provider).toBe("oidc");
+    const renewed = await nextSessionToken({ token: signedIn }, oidcDeps);
+    expect(calls).toEqual(["oidc-rt-1"]);
+    // A provider that rotates refresh tokens: the new one replaces the spent one.
+    expect(renewed).toMatchObject({ idToken: "oidc-2", refreshToken: "oidc-rt-2" });
+  });
+
+  test("the margin is five minutes for hour-long tokens and a quarter of short ones", async () => {
+    const token = async (lifetime: number) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuedAt(1000)
+        .setExpirationTime(1000 + lifetime)
+        .sign(new TextEncoder().encode("k"));
+    expect(refreshMargin(await token(3600), 4600)).toBe(refreshMarginSeconds);
+    expect(refreshMargin(await token(300), 1300)).toBe(75);
+    expect(refreshMargin(await token(12), 1012)).toBe(3);
+    // Not a JWT (or no iat): the long margin, as before.
+    expect(refreshMargin("opaque", 4600)).toBe(refreshMarginSeconds);
+    const short = await token(12);
+    expect(refreshDue(short, 1012, 1008)).toBe(false);
+    expect(refreshDue(short, 1012, 1009)).toBe(true);
   });
 });

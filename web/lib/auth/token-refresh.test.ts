@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { SignJWT } from "jose";
-import { refreshGoogleIdToken } from "./google-refresh";
+import { RefreshError, refreshIdToken } from "./token-refresh";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
 
-// A fake Google token endpoint on loopback: the only double, at the edge of the world.
+// A fake token endpoint on loopback: the only double, at the edge of the world.
 type Reply = { status: number; body: unknown };
 let reply: Reply = { status: 200, body: {} };
 const seen: URLSearchParams[] = [];
+const seenAuthorization: (string | null)[] = [];
 let server: ReturnType<typeof Bun.serve>;
 let tokenUrl: string;
 
@@ -17,6 +18,7 @@ beforeAll(() => {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
+      seenAuthorization.push(request.headers.get("authorization"));
       seen.push(new URLSearchParams(await request.text()));
       return Response.json(reply.body, { status: reply.status });
     },
@@ -26,13 +28,19 @@ beforeAll(() => {
 afterAll(() => server.stop(true));
 
 const client = { clientId: "client-1", clientSecret: "secret-1" };
+/** Google's token endpoint took client_secret_post before discovery did. */
+const refreshGoogleIdToken = (
+  refreshToken: string,
+  oauthClient: typeof client,
+  options: { tokenUrl: string; nowSeconds?: number },
+) => refreshIdToken(refreshToken, { ...oauthClient, authMethod: "client_secret_post" }, options);
 const fakeIdToken = (exp: number) =>
   new SignJWT({ email: "a@b.co" })
     .setProtectedHeader({ alg: "HS256" })
     .setExpirationTime(exp)
     .sign(new TextEncoder().encode("not-google"));
 
-describe("refreshGoogleIdToken", () => {
+describe("refreshIdToken", () => {
   test("posts a refresh_token grant and takes expiry from the new id_token", async () => {
     const idToken = await fakeIdToken(2_000_000_000);
     reply = { status: 200, body: { id_token: idToken, expires_in: 3599, access_token: "at" } };
@@ -74,5 +82,29 @@ describe("refreshGoogleIdToken", () => {
     closed.stop(true);
     const failure = await refreshGoogleIdToken("rt-1", client, { tokenUrl: url }).catch((e) => e);
     expect(failure.reason).toBe("network");
+  });
+
+  test("client_secret_basic sends the id and secret in the Authorization header, not the form", async () => {
+    const idToken = await fakeIdToken(2_000_000_000);
+    reply = { status: 200, body: { id_token: idToken, expires_in: 60 } };
+    const odd = {
+      clientId: "id with space",
+      clientSecret: "s:e/c",
+      authMethod: "client_secret_basic" as const,
+    };
+    await refreshIdToken("rt-1", odd, { tokenUrl });
+    expect(Object.fromEntries(seen.at(-1)!)).toEqual({
+      grant_type: "refresh_token",
+      refresh_token: "rt-1",
+    });
+    expect(atob(seenAuthorization.at(-1)!.replace("Basic ", ""))).toBe("id+with+space:s%3Ae%2Fc");
+  });
+
+  test("only an unreachable or failing endpoint is transient; a refusal means signing in again", () => {
+    expect(new RefreshError("x", "network").transient).toBe(true);
+    expect(new RefreshError("x", "http_503").transient).toBe(true);
+    expect(new RefreshError("x", "invalid_grant").transient).toBe(false);
+    expect(new RefreshError("x", "http_400").transient).toBe(false);
+    expect(new RefreshError("x", "bad_response").transient).toBe(false);
   });
 });
