@@ -16,6 +16,7 @@ import { type PartialResults, partialResultsSchema, resultsSchema } from "./lib/
 import { type Stack, startStack } from "./lib/stack.ts";
 import { summarize } from "./lib/stats.ts";
 import { chartSvg } from "./lib/svg.ts";
+import { apiWorkers } from "./scenarios/api-workers.ts";
 import { capacityChat } from "./scenarios/capacity-chat.ts";
 import { capacityIdle } from "./scenarios/capacity-idle.ts";
 import { chatLatency } from "./scenarios/chat-latency.ts";
@@ -85,6 +86,7 @@ async function main() {
     const chat = await capacityChat(ctx);
     const chatWithoutCheckpoint = await chatWithoutCheckpoints(ctx);
     scenarios.capacity = { idle, chat, chatWithoutCheckpoint };
+    if (flags.apiWorkers > 1) scenarios.apiWorkers = await apiWorkers(ctx, flags.apiWorkers);
   }
   if (stopping) throw new Error(`stopped early: ${stopping}`);
 

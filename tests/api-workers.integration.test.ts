@@ -70,7 +70,10 @@ describe("API_WORKERS", () => {
     const after = await until(async () => {
       const ids = await registered();
       return ids.length === 2 && !ids.includes(victim!) ? ids : undefined;
-    }, "a new worker in place of the killed one");
+    }, "a new worker in place of the killed one").catch(async (error) => {
+      const rows = await stack.database.sql`select id, pid, seen_at, now() from api_processes`;
+      throw new Error(`${error.message}\n${JSON.stringify(rows)}\n${api.tail()}`);
+    });
     expect(after).toContain(workers.find((id) => id !== victim)!);
     await api.stop();
   });

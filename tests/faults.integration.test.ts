@@ -82,11 +82,10 @@ describe("a database outage", () => {
     await cluster.start();
     // From the moment the database answers again, the answer never reads as streaming.
     const seen: string[] = [];
-    let completed = false;
-    void socket.next("run.completed").then(() => {
-      completed = true;
-    });
-    while (!completed) {
+    const completed = () => socket.events.some((event) => event.type === "run.completed");
+    const deadline = Date.now() + 60_000;
+    while (!completed()) {
+      if (Date.now() > deadline) throw new Error("the answer was not stored within 60 s");
       const response = await getState(api.url, token).catch(() => undefined);
       if (response?.status === 200) {
         const state = stateDto.parse(await response.json());

@@ -52,6 +52,8 @@ export const envSchema = z
         })
         .default(1),
     ),
+    /** Each process's own /metrics on this port (+ worker index - 1): see serve.ts. */
+    METRICS_PORT: blankAsUnset(z.coerce.number().int().min(1).max(65535).optional()),
     /** Set by the process that started this one as a worker (1, 2, …); never by hand. */
     API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),
     /** The answer so far is saved at most this often while it streams (ms; 0: never). */

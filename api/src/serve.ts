@@ -3,9 +3,10 @@
  * joined (cluster/), then Bun.serve until a signal stops it.
  */
 import { isEmbedded, type Sql } from "@trainer2/db";
-import { createMetrics } from "@trainer2/shared/metrics";
+import { createMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
+import { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
 import { InProcessBus } from "./cluster/bus.ts";
@@ -79,13 +80,19 @@ export async function serveApi(
     // HTTP requests are short; sockets have their own idle handling (see app.ts).
     idleTimeout: 30,
   });
-  logger.info("api listening", { port: server.port, process: bus.processId });
+  const metricsServer = serveOwnMetrics(env, metrics);
+  logger.info("api listening", {
+    port: server.port,
+    process: bus.processId,
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+  });
 
   async function shutdown(signal: string) {
     logger.info("shutting down", { signal });
     // Runs in flight store their partial answers first; then the sockets go.
     await api.close();
     await server.stop(true);
+    await metricsServer?.stop(true);
     await sql.end({ timeout: 5 });
     // The last spans and logs (the shutdown itself) reach the collector before exit.
     await telemetry.shutdown();
@@ -93,4 +100,16 @@ export async function serveApi(
   }
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+/**
+ * With METRICS_PORT, this process's /metrics on a port of its own (METRICS_PORT for worker
+ * 1, +1 for worker 2, …): on the shared port a scrape reads whichever worker the kernel
+ * picks, so a scraper that must see each process (the bench, Prometheus) reads these.
+ */
+function serveOwnMetrics(env: ApiEnv, metrics: Metrics) {
+  if (env.METRICS_PORT === undefined) return undefined;
+  const handler = metricsHandler(metrics);
+  const app = new Hono().get("/metrics", handler);
+  return Bun.serve({ port: env.METRICS_PORT + (env.API_WORKER_INDEX ?? 1) - 1, fetch: app.fetch });
 }

@@ -1,4 +1,8 @@
-/** `bun bench/run.ts [--quick] [--out <dir>] [--only a,b]`, parsed with zod. */
+/**
+ * `bun bench/run.ts [--quick] [--out <dir>] [--only a,b] [--api-workers N]`, parsed with zod.
+ * `--api-workers N` (default 2; 1 leaves it out) repeats the capacity load and /state against
+ * N api processes on one port, next to the one-process figures.
+ */
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
@@ -7,6 +11,12 @@ export type ScenarioName = (typeof scenarioNames)[number];
 
 const flags = z.object({
   quick: z.boolean().default(false),
+  apiWorkers: z.coerce
+    .number({ message: "--api-workers: expected a number of processes" })
+    .int("--api-workers: expected a whole number")
+    .min(1, "--api-workers: at least 1")
+    .max(16, "--api-workers: at most 16")
+    .default(2),
   out: z.string().min(1, "--out: expected a directory").optional(),
   only: z
     .string()
@@ -33,11 +43,13 @@ export function parseFlags(argv: string[]): Flags {
       quick: { type: "boolean" },
       out: { type: "string" },
       only: { type: "string" },
+      "api-workers": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
   });
-  const parsed = flags.safeParse(values);
+  const { "api-workers": apiWorkers, ...rest } = values;
+  const parsed = flags.safeParse({ ...rest, ...(apiWorkers === undefined ? {} : { apiWorkers }) });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
   return parsed.data;
 }

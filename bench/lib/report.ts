@@ -75,6 +75,7 @@ export function markdownTable(results: PartialResults): string {
         `${cpu.db >= 0 ? `embedded db ${f(cpu.db)}, ` : ""}bench client ${f(cpu.bench)}`,
     ]);
   }
+  if (s.apiWorkers) rows.push(...workerRows(s));
   for (const endpoint of s.http?.endpoints ?? []) {
     rows.push([
       endpoint === s.http?.endpoints[0] ? "HTTP" : "",
@@ -98,4 +99,38 @@ export function markdownTable(results: PartialResults): string {
     "| --- | --- | --- |",
   ];
   return [...header, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+}
+
+/** `--api-workers N` next to the one-process figures of the same run. */
+function workerRows(s: PartialResults["scenarios"]): [string, string, string][] {
+  const w = s.apiWorkers!;
+  const one = s.capacity?.chat;
+  const oneState = s.http?.endpoints.find((endpoint) => endpoint.name === "GET /state");
+  const versus = (many: number, single: number | undefined) =>
+    single ? ` (${f(many / single, 2)}x one process)` : "";
+  return [
+    [
+      `${w.processes} api processes`,
+      `${w.chat.sessions} sessions chatting ${f(w.chat.durationMs / 1000, 0)} s`,
+      `${f(w.chat.turnsPerSecond)} turns/s${versus(w.chat.turnsPerSecond, one?.turnsPerSecond)}, ` +
+        `turn ${p50p99(w.chat.turnMs)}, ${w.chat.failedTurns} failed, ` +
+        `db ${w.chat.db.userMessages}/${w.chat.turnsSent} user msgs ${w.chat.db.matches ? "✓" : "✗"}`,
+    ],
+    [
+      "",
+      "CPU seconds per api process (parent, workers)",
+      w.chat.apiProcessCpuSeconds.map((seconds) => f(seconds)).join(", "),
+    ],
+    [
+      "",
+      "bus during that load: NOTIFY/s; messages/s",
+      `${f(w.notificationsPerSecond)}; ${f(w.busMessagesPerSecond)}`,
+    ],
+    [
+      "",
+      `GET /state, ${w.state.connections} connections`,
+      `${f(w.state.requestsPerSecond, 0)} req/s${versus(w.state.requestsPerSecond, oneState?.requestsPerSecond)}, ` +
+        `${p50p99(w.state.latencyMs)}, ${w.state.errors} errors`,
+    ],
+  ];
 }

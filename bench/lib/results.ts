@@ -54,6 +54,7 @@ const chatLoad = z.object({
   turnMs: summarySchema,
   firstDeltaMs: summarySchema,
   cpuSeconds: z.object({ api: num, agent: num, model: num, db: num, bench: num }),
+  apiProcessCpuSeconds: z.array(num),
   db: z.object({
     userMessages: count,
     assistantMessages: count,
@@ -110,6 +111,16 @@ export const resultsSchema = z.object({
       /** The same load against an api that never checkpoints (STREAM_CHECKPOINT_MS=0). */
       chatWithoutCheckpoint: chatLoad,
     }),
+    /** `--api-workers N` > 1: the capacity load and /state against N api processes. */
+    apiWorkers: z
+      .object({
+        processes: count,
+        chat: chatLoad,
+        notificationsPerSecond: num,
+        busMessagesPerSecond: num,
+        state: httpEndpoint,
+      })
+      .optional(),
   }),
 });
 

@@ -4,7 +4,7 @@
  * ones in flight are waited for. Then the database is counted: every message sent must be
  * stored, and every completed answer too.
  */
-import { cpuSeconds } from "@trainer2/shared/processes";
+import { cpuSeconds, descendantsOf } from "@trainer2/shared/processes";
 import type { Service } from "@trainer2/testkit";
 import { type Summary, summarize } from "../lib/stats.ts";
 import { chatText } from "./chat-latency.ts";
@@ -23,6 +23,8 @@ export type ChatLoadResult = {
   /** CPU seconds each process spent during the load: where the machine's time went. */
   /** `db` only for the embedded database (a Postgres server is not the bench's child): else -1. */
   cpuSeconds: Record<"api" | "agent" | "model" | "db" | "bench", number>;
+  /** CPU seconds of each api process (the parent first, then its workers, if any). */
+  apiProcessCpuSeconds: number[];
   db: {
     userMessages: number;
     assistantMessages: number;
@@ -81,8 +83,12 @@ export async function capacityChat(
   let completed = 0;
   const { api, agent } = target;
   const { model } = ctx.stack;
+  // With API_WORKERS the api is a parent and its workers: each process counts.
+  const apiPids = [api.pid, ...descendantsOf(api.pid)];
+  const apiCpu = () => apiPids.map(cpuSeconds);
+  const apiBefore = apiCpu();
   const cpu = () => ({
-    api: cpuSeconds(api.pid),
+    api: apiCpu().reduce((sum, seconds) => sum + seconds, 0),
     agent: cpuSeconds(agent.pid),
     model: cpuSeconds(model.pid),
     db: ctx.stack.db.child ? cpuSeconds(ctx.stack.db.child.pid) : Number.NaN,
@@ -140,6 +146,9 @@ export async function capacityChat(
       db: spent("db"),
       bench: spent("bench"),
     },
+    apiProcessCpuSeconds: apiCpu().map(
+      (seconds, i) => Math.round((seconds - apiBefore[i]!) * 100) / 100,
+    ),
     db: {
       ...stored,
       matches:

@@ -17,7 +17,7 @@ export type HttpEndpoint = {
   latencyMs: Summary;
 };
 
-async function hammer(
+export async function hammer(
   ctx: ScenarioContext,
   name: string,
   url: string,
@@ -63,7 +63,7 @@ async function hammer(
 }
 
 /** A session with `messages` stored messages (user + assistant per turn), made by chatting. */
-async function sessionWithMessages(ctx: ScenarioContext, messages: number) {
+export async function sessionWithMessages(ctx: ScenarioContext, messages: number) {
   const [socket] = await openSockets(ctx, "http-state", 1);
   try {
     for (let index = 0; index < Math.ceil(messages / 2) && ctx.alive(); index++) {

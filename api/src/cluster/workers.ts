@@ -27,6 +27,7 @@ export async function runWorkers(options: { count: number; port: number; logger:
           stopGraceMs: 10_000,
         },
         healthUrl: `http://127.0.0.1:${port}/health`,
+        restart: "always",
         say: (line) => logger.warn(line),
       }),
     );

@@ -59,7 +59,8 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
 }
 
 const firstRetryMs = 100;
-const maxRetryMs = 5000;
+/** At most this long between tries: the answer is stored soon after the database is back. */
+const maxRetryMs = 2000;
 
 /**
  * Stores the ending, again and again while the database cannot be reached (the text is in

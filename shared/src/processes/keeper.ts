@@ -19,6 +19,12 @@ export type KeeperOptions = {
   stableMs?: number;
   /** How long a start may take to answer its health URL before it counts as failed. */
   startTimeoutMs?: number;
+  /**
+   * "after-ready" (default): a child that dies before it was ever healthy stays down (bun
+   * dev: an edit broke it; the next edit starts it). "always": start it again regardless
+   * (api workers, whose health URL is shared and cannot say which worker answered).
+   */
+  restart?: "after-ready" | "always";
 };
 
 export type Keeper = {
@@ -58,11 +64,11 @@ export function keepRunning(options: KeeperOptions): Keeper {
     );
     void started.exit.then((exit) => {
       if (stopped || retired.has(started) || child !== started) return;
-      if (healthyAt === undefined)
+      if (healthyAt === undefined && options.restart !== "always")
         return say(
           `${spec.name} exited (${exitText(exit)}) before it was ready; it starts again when you change its files`,
         );
-      if (performance.now() - healthyAt > stableMs) crashesInARow = 0;
+      if (healthyAt !== undefined && performance.now() - healthyAt > stableMs) crashesInARow = 0;
       const delay = Math.min(firstDelayMs * 2 ** crashesInARow, maxDelayMs);
       crashesInARow += 1;
       say(`${spec.name} exited (${exitText(exit)}); restarting in ${(delay / 1000).toFixed(1)} s`);
