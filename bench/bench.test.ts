@@ -54,6 +54,13 @@ test("bench --quick runs the whole stack and writes valid results and a chart", 
       capacity.chatWithoutCheckpoint.turnsSent,
     );
     expect(stdout).toContain("checkpoint cost in turn latency");
+    // Two api processes on one port ran the same load and /state, each process measured.
+    const workers = results.scenarios.apiWorkers!;
+    expect(workers.processes).toBe(2);
+    expect(workers.chat.db.userMessages).toBe(workers.chat.turnsSent);
+    expect(workers.chat.apiProcessCpuSeconds.length).toBe(3);
+    expect(workers.notificationsPerSecond).toBeGreaterThanOrEqual(0);
+    expect(stdout).toContain("NOTIFY/s");
     expect(coldStart.samples).toBeGreaterThan(0);
     expect(results.machine.bunVersion).toBe(Bun.version);
 
