@@ -18,6 +18,11 @@ export function markdownTable(results: PartialResults): string {
     rows.push([name, "added to first token (p50 / p95 / p99)", trio(level.addedMs)]);
     rows.push([
       "",
+      "the floor's added (p50 / p95 / p99); ours as a multiple (p50)",
+      `${trio(level.floor.addedMs)}; ${f(level.timesFloor)}x`,
+    ]);
+    rows.push([
+      "",
       "chat → first delta; model's own TTFT (p50)",
       `${ms(level.firstDeltaMs.p50)}; ${ms(level.modelTtftMs.p50)}`,
     ]);

@@ -31,6 +31,8 @@ const chatLevel = z.object({
   addedMs: trio,
   lastTokenToCompletedMs: summarySchema,
   turnMs: summarySchema,
+  floor: z.object({ firstDeltaMs: summarySchema, addedMs: trio }),
+  timesFloor: num,
 });
 
 const httpEndpoint = z.object({
