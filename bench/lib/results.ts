@@ -37,6 +37,7 @@ const chatLevel = z.object({
 
 const httpEndpoint = z.object({
   name: z.string(),
+  tool: z.enum(["wrk", "fetch"]).optional(),
   connections: count,
   requests: count,
   errors: count,
