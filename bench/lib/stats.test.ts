@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseFlags } from "./cli.ts";
+import { parseFlags, scenarioNames } from "./cli.ts";
 import { added, percentile, pool, summarize } from "./stats.ts";
 
 test("percentiles are nearest-rank over the sorted samples", () => {
@@ -47,7 +47,9 @@ test("pool never runs more than its limit at once and keeps result order", async
 
 test("flags are parsed strictly and name what is wrong", () => {
   expect(parseFlags(["--quick", "--out", "/tmp/x"])).toMatchObject({ quick: true, out: "/tmp/x" });
-  expect(parseFlags([]).only).toHaveLength(5);
+  // With no --only every scenario runs, in the order the report lists them.
+  expect(parseFlags([]).only).toEqual([...scenarioNames]);
+  expect(scenarioNames).toContain("devDefault");
   expect(parseFlags(["--only", "http,streaming"]).only).toEqual(["http", "streaming"]);
   expect(() => parseFlags(["--only", "nope"])).toThrow(/--only: unknown scenario "nope"/);
   expect(() => parseFlags(["--fast"])).toThrow();
