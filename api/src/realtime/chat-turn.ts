@@ -27,18 +27,30 @@ type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
 /** Handles a `chat` frame: each turn is the root of its own trace (the run ends its span). */
 export async function startTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame) {
+  await turnInSpan(ctx, client, frame.sessionId, (span, startedAt) =>
+    setUpTurn(ctx, client, frame, span, startedAt),
+  );
+}
+
+/**
+ * Sets a turn up (`setUp` stores it and returns its Run, or nothing for a replay) as the root
+ * of its own trace, then drives the run to its stored end, which ends the span.
+ */
+export async function turnInSpan(
+  ctx: RealtimeContext,
+  client: Client,
+  sessionId: string | undefined,
+  setUp: (span: Run["span"], startedAt: number) => Promise<Run | undefined>,
+) {
   const startedAt = performance.now();
   const span = ctx.telemetry.startSpan(
     spanNames.chatTurn,
-    {
-      "enduser.id": client.userId,
-      ...(frame.sessionId ? { "session.id": frame.sessionId } : {}),
-    },
+    { "enduser.id": client.userId, ...(sessionId ? { "session.id": sessionId } : {}) },
     { parent: ROOT_CONTEXT },
   );
   let run: Run | undefined;
   try {
-    run = await runInSpan(span, () => setUpTurn(ctx, client, frame, span, startedAt));
+    run = await runInSpan(span, () => setUp(span, startedAt));
   } catch (error) {
     recordError(span, error);
     throw error;
@@ -120,10 +132,10 @@ class SentBefore extends Error {}
  * is answered with what happened to the first one: its replay. False when it is new; a
  * `conflict` naming the first one when this frame names another session.
  */
-async function replayedIfSent(
+export async function replayedIfSent(
   ctx: RealtimeContext,
   client: Client,
-  frame: ChatFrame,
+  frame: { sessionId?: string | undefined; clientMsgId: string },
   span: Run["span"],
 ): Promise<boolean> {
   const sent = await findByClientMsgId(ctx.sql, client.userId, frame.clientMsgId);

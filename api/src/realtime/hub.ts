@@ -6,6 +6,7 @@
  * session (one at a time, which the database enforces) so a resuming socket can catch up on
  * the text so far. What a run is and holds lives in run.ts.
  */
+import type { FailureCode } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import type { Message, ServerEvent, State } from "@trainer2/shared/wire";
 import type { Bus } from "../cluster/bus.ts";
@@ -17,6 +18,8 @@ export type Client = {
   /** Sessions whose turn events this socket receives. */
   readonly sessions: Set<string>;
   send(event: ServerEvent): void;
+  /** Closes the socket with the code's close code and sentence. */
+  close?(code: FailureCode): void;
 };
 
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
@@ -61,6 +64,7 @@ export class Hub {
       runOf: (sessionId) => this.runs.get(sessionId),
       findRun: (runId) => this.findRun(runId),
       stateChanged: (userId, sessionId) => this.sendState(userId, sessionId),
+      closeUser: (userId, code) => this.closeHere(userId, code),
       ...(changedSince
         ? {
             resync: async (sessionIds, since) => {
@@ -196,6 +200,17 @@ export class Hub {
   publishState(userId: string, sessionId?: string): void {
     this.sendState(userId, sessionId);
     this.cross.stateChanged(userId, sessionId);
+  }
+
+  /** Closes every socket of the user, here and on every other process. */
+  closeUser(userId: string, code: FailureCode): void {
+    this.closeHere(userId, code);
+    this.cross.closeUser(userId, code);
+  }
+
+  private closeHere(userId: string, code: FailureCode): void {
+    // A copy: each close removes its socket from the set.
+    for (const client of [...(this.clients.get(userId) ?? [])]) client.close?.(code);
   }
 
   private sendState(userId: string, sessionId: string | undefined): void {

@@ -3,7 +3,7 @@ import type { Sql } from "@trainer2/db";
 import { latestMessages } from "@trainer2/db/queries/messages";
 import { getProfile } from "@trainer2/db/queries/profiles";
 import { getOwnedSession, listSessions, mostRecentSession } from "@trainer2/db/queries/sessions";
-import { recentWorkouts } from "@trainer2/db/queries/state";
+import { recentWorkouts, trainingWeeks } from "@trainer2/db/queries/state";
 import { findUserById } from "@trainer2/db/queries/users";
 import { AppError } from "@trainer2/shared/errors";
 import type { State } from "@trainer2/shared/wire";
@@ -24,11 +24,12 @@ export async function loadState(
   ]);
   if (!user) throw new AppError("not_found", "User not found.");
   if (sessionId && !session) throw new AppError("not_found", "Session not found.");
-  const [profile, sessions, workouts, messages] = await Promise.all([
+  const [profile, sessions, workouts, messages, weeks] = await Promise.all([
     getProfile(sql, userId),
     listSessions(sql, userId),
     recentWorkouts(sql, userId),
     session ? latestMessages(sql, session.id) : [],
+    trainingWeeks(sql, userId),
   ]);
   return {
     user: toUserDto(user),
@@ -36,5 +37,6 @@ export async function loadState(
     session: session ? { id: session.id, title: session.title, messages } : null,
     sessions,
     workouts,
+    trainingWeeks: weeks,
   };
 }
