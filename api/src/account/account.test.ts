@@ -18,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => stage.close());
 
-const call = (method: string, path: string, token: string | null, body?: unknown) =>
-  fetch(`${stage.api.url}${path}`, {
-    method,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+const call: RealtimeStage["call"] = (...args) => stage.call(...args);
 
 const errorOf = async (response: Response) => errorBody.parse(await response.json()).error;
 

@@ -15,15 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => stage.close());
 
-const call = (method: string, path: string, token: string | null, body?: unknown) =>
-  fetch(`${stage.api.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
+const call: RealtimeStage["call"] = (...args) => stage.call(...args);
 
 async function errorOf(response: Response) {
   return errorBody.parse(await response.json()).error;
