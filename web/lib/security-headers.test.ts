@@ -30,6 +30,7 @@ describe("the web's Content Security Policy", () => {
       contentSecurityPolicy({ nonce: "n", apiUrl: "http://127.0.0.1:8000", development: true }),
     );
     expect(policy["script-src"]).toContain("'unsafe-eval'");
+    expect(policy["style-src"]).toBe("'self' 'unsafe-inline'");
     expect(policy["connect-src"]).toBe("'self' http://127.0.0.1:8000 ws://127.0.0.1:8000");
   });
 

@@ -26,8 +26,8 @@ function apiOrigins(apiUrl: string): string[] {
 /**
  * Scripts: only those carrying this response's nonce (Next.js's own) and what they load
  * ('strict-dynamic'); no inline script, no eval outside development (React's dev tools need
- * it). Styles: the app's own files and Next's nonce'd ones. Connections: the app itself and
- * the api. Framed by no one.
+ * it). Styles: the app's own files and Next's nonce'd ones (any inline style in development,
+ * for Next's dev tools). Connections: the app itself and the api. Framed by no one.
  */
 export function contentSecurityPolicy(options: {
   nonce: string;
@@ -38,7 +38,9 @@ export function contentSecurityPolicy(options: {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${development ? " 'unsafe-eval'" : ""}`,
-    `style-src 'self' 'nonce-${nonce}'`,
+    // Next's dev tools add <style> elements without the nonce (and with a nonce present a
+    // browser ignores 'unsafe-inline'): in development only, inline styles are let in.
+    development ? "style-src 'self' 'unsafe-inline'" : `style-src 'self' 'nonce-${nonce}'`,
     "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src 'self' ${apiOrigins(options.apiUrl).join(" ")}`,
