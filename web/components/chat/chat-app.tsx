@@ -25,8 +25,16 @@ type Props = {
   theme: Theme | null;
 };
 
-/** After the account is deleted: signed out, on the sign-in page, which says so. */
-const signOutDeleted = () => void signOut({ callbackUrl: "/signin?deleted=1" });
+/**
+ * After the account is deleted: signed out, on the sign-in page, which says so. Once: the
+ * tab that deleted it hears of it twice (its own request, and its socket closed with 4410).
+ */
+let signingOutDeleted = false;
+const signOutDeleted = () => {
+  if (signingOutDeleted) return;
+  signingOutDeleted = true;
+  void signOut({ callbackUrl: "/signin?deleted=1" });
+};
 
 /** Keeps ?session= in the address bar so a reload reopens the same chat. */
 function rememberSession(sessionId: string | null) {

@@ -56,7 +56,15 @@ describe("an answer renders as Markdown", () => {
 
 describe("while it streams", () => {
   const plan = samplePlan();
-  const prefixes = Array.from({ length: plan.length }, (_, index) => plan.slice(0, index + 1));
+  // Every character up to the table's first row (the bold words, the header, the delimiter),
+  // then every word, as a model streams them.
+  const firstRow = plan.indexOf("| Monday");
+  const cuts = [
+    ...Array.from({ length: firstRow + 8 }, (_, index) => index + 1),
+    ...[...plan.matchAll(/\s+/g)].map((match) => match.index),
+    plan.length,
+  ].filter((cut) => cut > 0);
+  const prefixes = [...new Set(cuts)].map((cut) => plan.slice(0, cut));
 
   test("no prefix shows table rows as a line of pipes, or bold markers as text", () => {
     const wrong = prefixes.filter((prefix) => {

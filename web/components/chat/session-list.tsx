@@ -2,7 +2,7 @@
 
 import type { SessionSummary } from "@trainer2/shared/wire";
 import { maxSessionTitleLength } from "@trainer2/shared/wire";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ConfirmDialog } from "./confirm-dialog";
 import { fullTime, relativeTime } from "./relative-time";
 import "./session-list.css";
@@ -135,10 +135,11 @@ function RenameField({
   onDone: (title: string | null) => Promise<void>;
 }) {
   const [value, setValue] = useState(session.title ?? "");
-  const [done, setDone] = useState(false);
+  // A ref, not state: Enter and the blur that follows it come in one tick.
+  const done = useRef(false);
   const finish = (title: string | null) => {
-    if (done) return;
-    setDone(true);
+    if (done.current) return;
+    done.current = true;
     void onDone(title?.trim() ? title.trim() : null);
   };
   return (
