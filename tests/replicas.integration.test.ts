@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { answer, manual } from "@trainer2/api/testing/agent-double";
 import type { TestSocket } from "@trainer2/api/testing/test-socket";
 import { closeCodes } from "@trainer2/shared/failures";
-import type { ServerEvent } from "@trainer2/shared/wire";
+import { type ServerEvent, stateDto } from "@trainer2/shared/wire";
 import type { Service } from "@trainer2/testkit";
 import { type Replicas, startReplicas } from "@trainer2/testkit/replicas";
 
@@ -174,16 +174,28 @@ describe("a person's chats and account, across processes", () => {
     onB.close();
   });
 
-  test("deleting the account through A closes the user's socket on B (4410)", async () => {
+  test("deleting the account through A closes the user's socket on B (4410), and B forgets it", async () => {
     const { email, onA, onB } = await userOnBoth();
+    const token = await r.tokenFor(email);
+    const stateOn = async (api: Service) =>
+      stateDto.parse(
+        await (
+          await fetch(`${api.url}/state`, { headers: { authorization: `Bearer ${token}` } })
+        ).json(),
+      );
+    const before = await stateOn(b);
     const response = await fetch(`${a.url}/account`, {
       method: "DELETE",
-      headers: { authorization: `Bearer ${await r.tokenFor(email)}` },
+      headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify({ email }),
     });
     expect(response.status).toBe(204);
     expect((await onB.closed).code).toBe(closeCodes.accountDeleted);
     expect((await onA.closed).code).toBe(closeCodes.accountDeleted);
+    // B had this token's user remembered: the same token now starts a new, empty account.
+    const after = await stateOn(b);
+    expect(after.user.id).not.toBe(before.user.id);
+    expect(after.sessions).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * One run: a fresh Agent with the synced tools, streamed through the SDK's Runner, turned
+ * One run: the Agent of the synced tools (built once per surface and instructions, see
+ * `agentCache`), streamed through the SDK's Runner with this run's scope as its context, turned
  * into `runStreamEvent`s. Every way a run can end (answer, model error, silence, client gone)
  * ends the stream; nothing waits forever.
  */
@@ -12,13 +13,37 @@ import {
 } from "@openai/agents";
 import type { Logger } from "@trainer2/shared/logger";
 import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
-import type { KeyLike } from "@trainer2/shared/tokens";
-import type { AgentItem, RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
+import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
 import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
-import { buildTools } from "./tools.ts";
+import { buildTools, type RunToolScope, type ToolDeps } from "./tools.ts";
+
+/**
+ * The Agent for the current surface and instructions, built again only when either changes
+ * (a sync, a new day): runs share it, and their own data travels in the run context.
+ */
+export type AgentCache = { agentFor(tools: ToolSpec[], instructions: string): Agent<RunToolScope> };
+
+const noTools: ToolSpec[] = [];
+
+export function agentCache(deps: ToolDeps & { model: string }): AgentCache {
+  let cached: { tools: ToolSpec[]; instructions: string; agent: Agent<RunToolScope> } | undefined;
+  return {
+    agentFor(tools = noTools, instructions) {
+      if (cached?.tools === tools && cached.instructions === instructions) return cached.agent;
+      const agent = new Agent<RunToolScope>({
+        name: "trainer",
+        instructions,
+        model: deps.model,
+        tools: buildTools(tools, deps),
+      });
+      cached = { tools, instructions, agent };
+      return agent;
+    },
+  };
+}
 
 export type RunDeps = {
   runner: Runner;
@@ -28,8 +53,7 @@ export type RunDeps = {
   /** Turns this run's SDK spans into GenAI spans under the run's span. */
   genAi: GenAiSpanBridge;
   captureContent: boolean;
-  apiUrl: string;
-  agentPrivateKey: KeyLike;
+  agents: AgentCache;
   /** The model may be silent this long (outside tool calls) before the run fails. */
   modelTimeoutMs: number;
   maxTurns?: number;
@@ -94,6 +118,24 @@ function bindTrace(deps: RunDeps, request: RunRequest): { traceId: string; unbin
   return { traceId, unbind };
 }
 
+/**
+ * A model that sends a burst (many tokens in one read) is processed by the SDK without
+ * returning to the event loop, and what `emit` queued is written only when it does: the first
+ * delta would wait for the whole burst. So the loop steps out to let the response go: after
+ * the first delta, then at most once a millisecond.
+ */
+function ioBreaks() {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    after(): Promise<void> | undefined {
+      const now = performance.now();
+      if (now - last < 1) return undefined;
+      last = now;
+      return new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
 /** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
 export async function executeRun(
   deps: RunDeps,
@@ -107,29 +149,20 @@ export async function executeRun(
   input.signal.addEventListener("abort", abortFromCaller, { once: true });
   const seconds = Math.round(deps.modelTimeoutMs / 1000);
   const idle = watchdog(deps.modelTimeoutMs, () => controller.abort(new ModelIdleTimeout(seconds)));
-  const tools = buildTools(input.surface?.tools ?? [], {
-    apiUrl: deps.apiUrl,
-    agentPrivateKey: deps.agentPrivateKey,
+  const agent = deps.agents.agentFor(input.surface?.tools ?? noTools, input.instructions);
+  const scope: RunToolScope = {
     runToken: input.runToken,
     runId: request.runId,
     signal: controller.signal,
     emit,
     onBusy: idle.busy,
-    logger: deps.logger,
-    telemetry: deps.telemetry,
-    genAi: deps.genAi,
-  });
-  const agent = new Agent({
-    name: "trainer",
-    instructions: input.instructions,
-    model: deps.model,
-    tools,
-  });
+  };
   // Stored history is cleaned again on the way in: sessions stored by an older agent may
   // still carry items that no longer replay (see items.ts).
   const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
+  const flushes = ioBreaks();
   const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
@@ -138,6 +171,7 @@ export async function executeRun(
       () =>
         deps.runner.run(agent, items, {
           stream: true,
+          context: scope,
           signal: controller.signal,
           maxTurns: deps.maxTurns ?? 8,
         }),
@@ -148,6 +182,7 @@ export async function executeRun(
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
+        await flushes.after();
       }
     }
     await result.completed;

@@ -17,7 +17,8 @@ export type Client = {
   readonly userId: string;
   /** Sessions whose turn events this socket receives. */
   readonly sessions: Set<string>;
-  send(event: ServerEvent): void;
+  /** `json`: the event already serialized (once for all its sockets). */
+  send(event: ServerEvent, json?: string): void;
   /** Closes the socket with the code's close code and sentence. */
   close?(code: FailureCode): void;
 };
@@ -33,6 +34,8 @@ export type HubDeps = {
     sessionIds: string[],
     since: Date,
   ) => Promise<{ sessionId: string; message: Message }[]>;
+  /** The user's sockets are closed (their account is gone): what this process keeps of them goes. */
+  forgetUser?: (userId: string) => void;
 };
 
 /** Events that change stored messages (a delta or a tool line does not): see `watchChanges`. */
@@ -53,10 +56,12 @@ export class Hub {
   readonly bus: Bus;
   private readonly loadState: StateLoader;
   private readonly logger: Logger;
+  private readonly forgetUser: (userId: string) => void;
 
   constructor(deps: HubDeps) {
     this.bus = deps.bus;
     this.loadState = deps.loadState;
+    this.forgetUser = deps.forgetUser ?? (() => {});
     this.logger = deps.logger;
     const changedSince = deps.changedSince;
     this.cross = new CrossProcess(deps.bus, {
@@ -122,8 +127,12 @@ export class Hub {
   private deliver(sessionId: string, events: ServerEvent[]): void {
     const watch = this.watched.get(sessionId);
     if (watch) watch.changes += events.filter(changesMessages).length;
-    for (const client of this.followers.get(sessionId) ?? [])
-      for (const event of events) client.send(event);
+    const followers = this.followers.get(sessionId);
+    if (!followers) return;
+    for (const event of events) {
+      const json = JSON.stringify(event);
+      for (const client of followers) client.send(event, json);
+    }
   }
 
   toUser(userId: string, event: ServerEvent): void {
@@ -209,6 +218,8 @@ export class Hub {
   }
 
   private closeHere(userId: string, code: FailureCode): void {
+    // A token of theirs remembered here would otherwise still resolve to the deleted user.
+    this.forgetUser(userId);
     // A copy: each close removes its socket from the set.
     for (const client of [...(this.clients.get(userId) ?? [])]) client.close?.(code);
   }

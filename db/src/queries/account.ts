@@ -11,7 +11,7 @@ import type { Sql } from "../client.ts";
 import { messagesOfUser } from "./messages.ts";
 import { getProfile } from "./profiles.ts";
 import { toolCallsOfUser, type UserToolCall } from "./tool-calls.ts";
-import { findUserById, toIso } from "./users.ts";
+import { toIso, toUser, type UserRow } from "./users.ts";
 import { listWorkouts } from "./workouts.ts";
 
 type SessionRow = {
@@ -43,8 +43,9 @@ function exportedCall(call: UserToolCall): ExportedToolCall {
  */
 export async function exportAccount(sql: Sql, userId: string): Promise<AccountExport | null> {
   return sql.begin("isolation level repeatable read read only", async (tx) => {
-    const user = await findUserById(tx, userId);
-    if (!user) return null;
+    const [row] = await tx<UserRow[]>`select * from users where id = ${userId}`;
+    if (!row) return null;
+    const user = toUser(row);
     const profile = await getProfile(tx, userId);
     const workouts = await listWorkouts(tx, userId, { limit: everything, from: null, to: null });
     const sessions = await tx<SessionRow[]>`

@@ -5,7 +5,6 @@
 import { type FailureCode, isFailureCode } from "@trainer2/shared/failures";
 import { withoutNul } from "@trainer2/shared/nul";
 import type { AgentItem, Message, MessageTool } from "@trainer2/shared/wire";
-import { reserveSeqs } from "./sessions.ts";
 import { type Queryable, toIso } from "./users.ts";
 
 export type MessageRow = {
@@ -23,7 +22,8 @@ export type MessageRow = {
   tools: MessageTool[] | string | null;
 };
 
-const columns =
+/** Also read by the state snapshot (state.ts), which must see the same columns. */
+export const messageColumns =
   "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code, tools";
 
 const toolsOf = (value: MessageRow["tools"]): MessageTool[] =>
@@ -51,13 +51,15 @@ export type StoredTurn = { user: Message; assistant: Message };
 
 /**
  * Stores the user's message and the assistant's placeholder (status `streaming`, so it has
- * its seq before the first delta). Call inside a transaction. Returns `duplicate` when the
- * session's user already sent this clientMsgId (a client retrying the same frame). A twin
- * inserted concurrently by another transaction makes the insert fail instead: see
- * `isDuplicateClientMsg`.
+ * its seq before the first delta), in ONE statement: the session's seqs are bumped and both
+ * rows inserted together, or nothing is (one round trip on the turn's hot path; safe outside
+ * a transaction). Returns `duplicate` when the session's user already sent this clientMsgId
+ * (a client retrying the same frame). A twin inserted concurrently makes it fail instead
+ * (`isDuplicateClientMsg`), as does an answer already being written in the session
+ * (`isSessionBusy`).
  */
 export async function insertTurn(
-  tx: Queryable,
+  sql: Queryable,
   turn: {
     sessionId: string;
     text: string;
@@ -67,23 +69,33 @@ export async function insertTurn(
     ownerId?: string;
   },
 ): Promise<StoredTurn | { duplicate: Message; sessionId: string }> {
-  const [existing] = await tx.unsafe<MessageRow[]>(
-    `select ${columns} from messages
-     where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2`,
-    [turn.sessionId, turn.clientMsgId],
+  const rows = await sql.unsafe<(MessageRow & { found: boolean })[]>(
+    `with existing as (
+       select ${messageColumns} from messages
+       where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2
+     ), session as (
+       update chat_sessions set last_seq = last_seq + 2, updated_at = now()
+       where id = $1 and not exists (select 1 from existing)
+       returning last_seq
+     ), inserted as (
+       insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
+       select $1::uuid, last_seq - 1, 'user', $3::text, 'complete', $4::uuid, $2::text, null::uuid
+       from session
+       union all
+       select $1::uuid, last_seq, 'assistant', '', 'streaming', $4::uuid, null, $5::uuid
+       from session
+       returning ${messageColumns}
+     )
+     select true as found, * from existing
+     union all
+     select false as found, * from inserted`,
+    [turn.sessionId, turn.clientMsgId, turn.text, turn.runId, turn.ownerId ?? null],
   );
+  const existing = rows.find((row) => row.found);
   if (existing) return { duplicate: toMessage(existing), sessionId: existing.session_id };
-  const seq = await reserveSeqs(tx, turn.sessionId, 2);
-  const rows = await tx.unsafe<MessageRow[]>(
-    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
-     values ($1, $2, 'user', $3, 'complete', $4, $5, null),
-            ($1, $6, 'assistant', '', 'streaming', $4, null, $7)
-     returning ${columns}`,
-    [turn.sessionId, seq, turn.text, turn.runId, turn.clientMsgId, seq + 1, turn.ownerId ?? null],
-  );
   const user = rows.find((row) => row.role === "user");
   const assistant = rows.find((row) => row.role === "assistant");
-  if (!user || !assistant) throw new Error("insert returned fewer rows than expected");
+  if (!user || !assistant) throw new Error("session not found while storing a turn");
   return { user: toMessage(user), assistant: toMessage(assistant) };
 }
 
@@ -101,7 +113,7 @@ export async function insertRegeneration(
   again: { sessionId: string; clientMsgId: string; runId: string; ownerId?: string },
 ): Promise<StoredTurn | { duplicate: Message; sessionId: string } | { nothing: true }> {
   const [existing] = await tx.unsafe<MessageRow[]>(
-    `select ${columns} from messages
+    `select ${messageColumns} from messages
      where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2`,
     [again.sessionId, again.clientMsgId],
   );
@@ -110,17 +122,22 @@ export async function insertRegeneration(
     select seq, role from messages where session_id = ${again.sessionId} order by seq desc limit 1`;
   if (last?.role !== "assistant") return { nothing: true };
   const [question] = await tx.unsafe<MessageRow[]>(
-    `select ${columns} from messages
+    `select ${messageColumns} from messages
      where session_id = $1 and role = 'user' and seq < $2 order by seq desc limit 1`,
     [again.sessionId, last.seq],
   );
   if (!question) return { nothing: true };
-  const seq = await reserveSeqs(tx, again.sessionId, 1);
+  // The session's next seq and the row, in one statement (as insertTurn does).
   const [assistant] = await tx.unsafe<MessageRow[]>(
-    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
-     values ($1, $2, 'assistant', '', 'streaming', $3, $4, $5)
-     returning ${columns}`,
-    [again.sessionId, seq, again.runId, again.clientMsgId, again.ownerId ?? null],
+    `with session as (
+       update chat_sessions set last_seq = last_seq + 1, updated_at = now()
+       where id = $1 returning last_seq
+     )
+     insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
+     select $1::uuid, last_seq, 'assistant', '', 'streaming', $2::uuid, $3::text, $4::uuid
+     from session
+     returning ${messageColumns}`,
+    [again.sessionId, again.runId, again.clientMsgId, again.ownerId ?? null],
   );
   if (!assistant) throw new Error("insert returned no row");
   return { user: toMessage(question), assistant: toMessage(assistant) };
@@ -148,7 +165,7 @@ export async function findByClientMsgId(
   clientMsgId: string,
 ): Promise<{ sessionId: string; message: Message } | null> {
   const [row] = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages where user_id = $1 and client_msg_id = $2`,
+    `select ${messageColumns} from messages where user_id = $1 and client_msg_id = $2`,
     [userId, clientMsgId],
   );
   return row ? { sessionId: row.session_id, message: toMessage(row) } : null;
@@ -217,7 +234,7 @@ export async function messagesAfter(
   limit = maxMessagesReplayed,
 ): Promise<Message[]> {
   const rows = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages where session_id = $1 and seq > $2 order by seq limit $3`,
+    `select ${messageColumns} from messages where session_id = $1 and seq > $2 order by seq limit $3`,
     [sessionId, afterSeq, limit],
   );
   return rows.map(toMessage);
@@ -231,7 +248,7 @@ export async function latestMessages(
 ): Promise<Message[]> {
   const rows = await sql.unsafe<MessageRow[]>(
     `select * from (
-       select ${columns} from messages where session_id = $1 order by seq desc limit $2
+       select ${messageColumns} from messages where session_id = $1 order by seq desc limit $2
      ) latest order by seq`,
     [sessionId, limit],
   );
@@ -277,7 +294,7 @@ export async function messagesChangedSince(
 ): Promise<{ sessionId: string; message: Message }[]> {
   if (sessionIds.length === 0) return [];
   const rows = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages
+    `select ${messageColumns} from messages
      where session_id = any($1::uuid[]) and updated_at >= $2
      order by updated_at, seq limit $3`,
     [sessionIds, since, limit],
@@ -303,7 +320,7 @@ export async function messagesOfUser(
   userId: string,
 ): Promise<{ sessionId: string; message: Message }[]> {
   const rows = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages where user_id = $1 order by session_id, seq`,
+    `select ${messageColumns} from messages where user_id = $1 order by session_id, seq`,
     [userId],
   );
   return rows.map((row) => ({ sessionId: row.session_id, message: toMessage(row) }));

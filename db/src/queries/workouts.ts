@@ -5,7 +5,7 @@
 import type { Exercise, Workout } from "@trainer2/shared/wire";
 import { type Queryable, toIso } from "./users.ts";
 
-type WorkoutRow = {
+export type WorkoutRow = {
   id: string;
   performed_on: string;
   kind: string;
@@ -15,8 +15,10 @@ type WorkoutRow = {
   created_at: Date | string;
 };
 
-const columns = (sql: Queryable) =>
-  sql`id, performed_on::text as performed_on, kind, duration_min, exercises, notes, created_at`;
+/** Also read by the state snapshot (state.ts), which must see the same columns. */
+export const workoutColumns =
+  "id, performed_on::text as performed_on, kind, duration_min, exercises, notes, created_at";
+const columns = (sql: Queryable) => sql.unsafe(workoutColumns);
 
 const num = (value: unknown) => (typeof value === "number" ? value : null);
 const int = (value: unknown) => (typeof value === "number" ? Math.trunc(value) : null);
@@ -108,28 +110,35 @@ export type WeekSummary = {
   minutes: number;
 };
 
-/** One row per ISO week, oldest first, ending with the current week; empty weeks included. */
+/**
+ * One row per ISO week, oldest first, ending with the current week; empty weeks included. The
+ * SQL of it, over the placeholders that hold the user's id and the number of weeks: the
+ * get_training_summary tool runs it alone, the state snapshot as part of its one statement
+ * (state.ts), so the chart and the tool always agree.
+ */
+export const weeklySummarySql = (user: string, weeks: string) => `
+  with bounds as (select date_trunc('week', current_date)::date as this_week),
+  series as (
+    select (this_week - (n * 7))::date as week_start
+    from bounds, generate_series(0, ${weeks}::int - 1) as n
+  )
+  select
+    s.week_start::text as "weekStart",
+    to_char(s.week_start, 'IYYY-"W"IW') as "isoWeek",
+    count(w.id)::int as workouts,
+    coalesce(sum(w.duration_min), 0)::int as minutes
+  from series s
+  left join workouts w
+    on w.user_id = ${user}::uuid
+    and w.performed_on >= s.week_start
+    and w.performed_on < s.week_start + 7
+  group by s.week_start
+  order by s.week_start`;
+
 export async function weeklySummary(
   sql: Queryable,
   userId: string,
   weeks: number,
 ): Promise<WeekSummary[]> {
-  return sql<WeekSummary[]>`
-    with bounds as (select date_trunc('week', current_date)::date as this_week),
-    series as (
-      select (this_week - (n * 7))::date as week_start
-      from bounds, generate_series(0, ${weeks}::int - 1) as n
-    )
-    select
-      s.week_start::text as "weekStart",
-      to_char(s.week_start, 'IYYY-"W"IW') as "isoWeek",
-      count(w.id)::int as workouts,
-      coalesce(sum(w.duration_min), 0)::int as minutes
-    from series s
-    left join workouts w
-      on w.user_id = ${userId}
-      and w.performed_on >= s.week_start
-      and w.performed_on < s.week_start + 7
-    group by s.week_start
-    order by s.week_start`;
+  return sql.unsafe<WeekSummary[]>(weeklySummarySql("$1", "$2"), [userId, weeks]);
 }
