@@ -18,7 +18,15 @@ import {
   toSessionSummary,
 } from "./sessions.ts";
 import { type Queryable, toUser, type UserRecord, type UserRow } from "./users.ts";
-import { toWorkout, type WorkoutRow, weeklySummarySql, workoutColumns } from "./workouts.ts";
+import {
+  fillWeeks,
+  toWorkout,
+  type WeeklyTotals,
+  type WorkoutRow,
+  weeklyTotalsOf,
+  weeklyTotalsSql,
+  workoutColumns,
+} from "./workouts.ts";
 
 export const maxWorkoutsInState = 10;
 /** Weeks of the state panel's chart of training minutes. */
@@ -54,7 +62,7 @@ export async function readState(
       session: Json<SessionRow>;
       sessions: Json<SessionRow[]>;
       workouts: Json<WorkoutRow[]>;
-      training_weeks: Json<WeekSummary[]>;
+      training_weeks: WeeklyTotals | string;
       messages: Json<MessageRow[]>;
     }[]
   >(
@@ -75,8 +83,7 @@ export async function readState(
        (select coalesce(json_agg(w), '[]') from (
           select ${workoutColumns} from workouts where user_id = $1
           order by performed_on desc, created_at desc limit $4) w) as workouts,
-       (select coalesce(json_agg(t order by t."weekStart"), '[]') from (
-          ${weeklySummarySql("$1", "$6")}) t) as training_weeks,
+       (${weeklyTotalsSql("$1", "$6")}) as training_weeks,
        (select coalesce(json_agg(m order by m.seq), '[]') from (
           select ${messageColumns} from messages where session_id = (select id from chosen)
           order by seq desc limit $5) m) as messages`,
@@ -98,7 +105,7 @@ export async function readState(
     session: session ? toSession(session) : null,
     sessions: (parsed(row!.sessions) ?? []).map(toSessionSummary),
     workouts: (parsed(row!.workouts) ?? []).map(toWorkout),
-    trainingWeeks: parsed(row!.training_weeks) ?? [],
+    trainingWeeks: fillWeeks(weeklyTotalsOf(row!.training_weeks), trainingWeeksInState),
     messages: (parsed(row!.messages) ?? []).map(toMessage),
   };
 }
