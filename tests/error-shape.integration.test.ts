@@ -45,6 +45,7 @@ const wrongMethod = (path: string): BadRequest => ({
 async function apiCases(): Promise<Record<string, BadRequest[]>> {
   const agentJwt = await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey));
   const idToken = await api.identity.mintIdToken();
+  const signedIn = { authorization: `Bearer ${idToken}` };
   return {
     "GET /health": [wrongMethod("/health")],
     "GET /metrics": [wrongMethod("/metrics")],
@@ -57,6 +58,29 @@ async function apiCases(): Promise<Record<string, BadRequest[]>> {
       },
     ],
     "GET /realtime": [{ what: "no upgrade", path: "/realtime", status: 426 }],
+    "PATCH /sessions/:id": [
+      { what: "no token", path: `/sessions/${crypto.randomUUID()}`, init: { method: "PATCH" } },
+      {
+        what: "an empty title",
+        path: `/sessions/${crypto.randomUUID()}`,
+        init: { method: "PATCH", headers: signedIn, body: JSON.stringify({ title: " " }) },
+      },
+    ],
+    "DELETE /sessions/:id": [
+      {
+        what: "a malformed session id",
+        path: "/sessions/nope",
+        init: { method: "DELETE", headers: signedIn },
+      },
+    ],
+    "GET /account/export": [{ what: "no token", path: "/account/export" }],
+    "DELETE /account": [
+      {
+        what: "a confirmation that is not the account's email",
+        path: "/account",
+        init: { method: "DELETE", headers: signedIn, body: JSON.stringify({ email: "x@y.z" }) },
+      },
+    ],
     "GET /capabilities": [{ what: "no agent token", path: "/capabilities" }],
     "POST /tools/:name": [
       { what: "no agent token", path: "/tools/get_profile", init: { method: "POST" } },

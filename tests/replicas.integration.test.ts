@@ -1,13 +1,16 @@
 /**
  * Two api processes on one real Postgres behind nginx (the repo's proxy config), one user
  * with a socket on each: a turn on one streams to the other identically, a Stop pressed on
- * the other stops it, one run per session holds across them, a process killed mid-answer is
- * noticed by its peer within 10 s, and a peer restarting mid-answer interrupts nothing.
+ * the other stops it, one run per session holds across them (a regenerate and a chat deletion
+ * too), an account deleted on one closes its sockets on the other, a process killed
+ * mid-answer is noticed by its peer within 10 s, and a peer restarting mid-answer interrupts
+ * nothing.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { answer, manual } from "@trainer2/api/testing/agent-double";
 import type { TestSocket } from "@trainer2/api/testing/test-socket";
-import type { ServerEvent } from "@trainer2/shared/wire";
+import { closeCodes } from "@trainer2/shared/failures";
+import { type ServerEvent, stateDto } from "@trainer2/shared/wire";
 import type { Service } from "@trainer2/testkit";
 import { type Replicas, startReplicas } from "@trainer2/testkit/replicas";
 
@@ -120,6 +123,79 @@ describe("two api processes, one conversation", () => {
     expect(r.agent.requests.length - runsBefore).toBe(1);
     onA.close();
     onB.close();
+  });
+});
+
+describe("a person's chats and account, across processes", () => {
+  test("regenerate on B while A writes an answer: busy; then on B, streamed to A", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "plan my week", clientMsgId: "plan" });
+    await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    onB.send({ type: "regenerate", sessionId, clientMsgId: "again-too-soon" });
+    let refused = await onB.next("error");
+    while (refused.clientMsgId !== "again-too-soon") refused = await onB.next("error");
+    expect(refused.code).toBe("busy");
+    answer("Monday: rest.")(run);
+    await onA.next("run.completed");
+    r.agent.setScript(answer("Monday: ", "easy run."));
+    onB.send({ type: "regenerate", sessionId, clientMsgId: "again" });
+    let started = await onA.next("run.started");
+    while (started.clientMsgId !== "again") started = await onA.next("run.started");
+    const { runId } = await onA.next("run.completed");
+    expect(runId).toBe(started.runId);
+    const rows = await r.stack.database.sql<{ content: string }[]>`
+      select content from messages where session_id = ${sessionId} and role = 'assistant'
+      order by seq desc limit 2`;
+    expect(rows.map((row) => row.content)).toEqual(["Monday: easy run.", "Monday: rest."]);
+    onA.close();
+    onB.close();
+  });
+
+  test("deleting a chat on B while A writes an answer in it is refused", async () => {
+    const { email, sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "go", clientMsgId: "go" });
+    await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    const remove = async () =>
+      fetch(`${b.url}/sessions/${sessionId}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${await r.tokenFor(email)}` },
+      });
+    const refused = await remove();
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("busy");
+    answer("done")(run);
+    await onA.next("run.completed");
+    expect((await remove()).status).toBe(204);
+    onA.close();
+    onB.close();
+  });
+
+  test("deleting the account through A closes the user's socket on B (4410), and B forgets it", async () => {
+    const { email, onA, onB } = await userOnBoth();
+    const token = await r.tokenFor(email);
+    const stateOn = async (api: Service) =>
+      stateDto.parse(
+        await (
+          await fetch(`${api.url}/state`, { headers: { authorization: `Bearer ${token}` } })
+        ).json(),
+      );
+    const before = await stateOn(b);
+    const response = await fetch(`${a.url}/account`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ email }),
+    });
+    expect(response.status).toBe(204);
+    expect((await onB.closed).code).toBe(closeCodes.accountDeleted);
+    expect((await onA.closed).code).toBe(closeCodes.accountDeleted);
+    // B had this token's user remembered: the same token now starts a new, empty account.
+    const after = await stateOn(b);
+    expect(after.user.id).not.toBe(before.user.id);
+    expect(after.sessions).toEqual([]);
   });
 });
 

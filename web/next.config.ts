@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { NextConfig } from "next";
+import { staticSecurityHeaders } from "./lib/security-headers";
 
 // The repo is a Bun workspace with one hoisted node_modules at its root: Turbopack and
 // output tracing must look there, not only inside web/.
@@ -15,6 +16,8 @@ const nextConfig: NextConfig = {
   // The build checks the app only; tests (which import the api and agent) are checked by
   // `tsc -p web` and run by `bun test`.
   typescript: { tsconfigPath: "tsconfig.build.json" },
+  // The Content Security Policy is per request, with its nonce: proxy.ts.
+  headers: async () => [{ source: "/:path*", headers: staticSecurityHeaders }],
 };
 
 export default nextConfig;

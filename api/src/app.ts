@@ -14,6 +14,8 @@ import type { Message } from "@trainer2/shared/wire";
 import { Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { accountRoutes } from "./account/routes.ts";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
 import { currentCapabilitiesVersion } from "./capabilities/version.ts";
@@ -29,6 +31,7 @@ import { databaseStatus, healthRoutes } from "./health/routes.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
 import { loadState } from "./state/load-state.ts";
 import { stateRoutes } from "./state/routes.ts";
 import type { Tool } from "./tools/define-tool.ts";
@@ -116,6 +119,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     logger,
     bus,
     changedSince: (sessionIds, since) => messagesChangedSince(deps.sql, sessionIds, since),
+    forgetUser: (userId) => authenticate.forget?.(userId),
   });
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
   const self = apiProcess({
@@ -137,6 +141,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   // Oversized URL and headers answer in the one error shape (see shared/http.ts).
   app.use(limitRequestHead());
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
+  // The api answers JSON only: nothing of it may run as a page, be framed, or be sniffed.
+  app.use(secureHeaders(apiSecureHeaders));
   answerErrorsAsJson(app, (error, c) =>
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
   );
@@ -144,6 +150,16 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
   app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
+  app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState }));
+  app.route(
+    "/",
+    accountRoutes({
+      sql: deps.sql,
+      authenticate,
+      logger,
+      closeUserSockets: (userId) => hub.closeUser(userId, "account_deleted"),
+    }),
+  );
   app.route(
     "/",
     realtimeRoutes({
@@ -209,6 +225,16 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   };
 }
+
+/**
+ * hono/secure-headers' defaults (nosniff, no referrer, DENY-like framing, COOP/CORP…) plus a
+ * policy for a service that serves no page at all. CORP stays `same-origin`: it binds no-cors
+ * loads only, and the browser reads this api by CORS.
+ */
+const apiSecureHeaders: Parameters<typeof secureHeaders>[0] = {
+  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  xFrameOptions: "DENY",
+};
 
 /** An answer a sweep ended: its followers, here and elsewhere, see it end. */
 function announceInterrupted(hub: Hub, sessionId: string, userId: string, message: Message) {

@@ -33,6 +33,8 @@ export const failures = {
   payload_too_large: { status: 413, close: 1009, message: "That is too large." },
   headers_too_large: { status: 431, message: "The request's headers or URL are too large." },
   rate_limited: { status: 429, close: 4429, message: "Too many messages; slow down." },
+  /** The person deleted their account: their sockets close, and must not sign them back in. */
+  account_deleted: { status: 410, close: 4410, message: "This account was deleted." },
 
   // ---------- the service side ----------
   internal: {
@@ -140,6 +142,8 @@ export const closeCodes = {
   protocol: failures.bad_request.close,
   unauthorized: failures.unauthorized.close,
   rateLimited: failures.rate_limited.close,
+  /** The account is gone: the client stops instead of reconnecting (which would recreate it). */
+  accountDeleted: failures.account_deleted.close,
   /** Retryable: the server could not serve the socket (database or agent down). */
   unavailable: failures.unavailable.close,
   internal: failures.internal.close,

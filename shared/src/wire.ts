@@ -85,6 +85,17 @@ export const messageDto = z.object({
   errorCode: failureCode.nullable().optional(),
 });
 
+/** One ISO week of training (Monday to Sunday): what `get_training_summary` reads, per week. */
+export const weekSummaryDto = z.object({
+  /** Monday of the week, YYYY-MM-DD. */
+  weekStart: isoDate,
+  /** e.g. 2026-W48 */
+  isoWeek: z.string(),
+  workouts: z.number().int().min(0),
+  /** Workouts without a duration count as 0. */
+  minutes: z.number().int().min(0),
+});
+
 export const sessionSummaryDto = z.object({
   id: uuid,
   title: z.string().nullable(),
@@ -107,6 +118,8 @@ export const stateDto = z.object({
   sessions: z.array(sessionSummaryDto),
   /** The user's most recent workouts, newest first (at most 10). */
   workouts: z.array(workoutDto),
+  /** Training per week over the last 8 weeks, oldest first, ending with the current week. */
+  trainingWeeks: z.array(weekSummaryDto),
   /** True when the agent answers with the offline dev model rather than a real one. */
   offlineModel: z.boolean().optional(),
 });
@@ -130,13 +143,43 @@ export const resumeFrame = z.object({
   afterSeq: z.number().int().min(0),
 });
 
+/**
+ * Answer the session's last message again: a new run for the last user message, its answer
+ * after the old one (which the web then hides, and the agent's context leaves out).
+ * `clientMsgId` makes a re-sent frame start one run only.
+ */
+export const regenerateFrame = z.object({
+  type: z.literal("regenerate"),
+  sessionId: uuid,
+  clientMsgId: z.string().min(1).max(100),
+});
+
 export const clientFrame = z.discriminatedUnion("type", [
   authFrame,
   chatFrame,
   cancelFrame,
   pingFrame,
   resumeFrame,
+  regenerateFrame,
 ]);
+
+// ---------- HTTP: a person's chats and account ----------
+
+export const maxSessionTitleLength = 80;
+
+/** `PATCH /sessions/:id` */
+export const renameSessionBody = z.strictObject({
+  title: z
+    .string()
+    .trim()
+    .min(1, "title must not be empty")
+    .max(maxSessionTitleLength, `title must be at most ${maxSessionTitleLength} characters`),
+});
+
+/** `DELETE /account`: the account's email, typed again by the person as their confirmation. */
+export const deleteAccountBody = z.strictObject({
+  email: z.string().trim().min(1, "email must not be empty").max(254),
+});
 
 // ---------- WebSocket /realtime: server → client ----------
 
@@ -313,6 +356,7 @@ export type Workout = z.infer<typeof workoutDto>;
 export type Message = z.infer<typeof messageDto>;
 export type MessageTool = z.infer<typeof messageToolDto>;
 export type SessionSummary = z.infer<typeof sessionSummaryDto>;
+export type WeekSummary = z.infer<typeof weekSummaryDto>;
 export type Session = z.infer<typeof sessionDto>;
 export type State = z.infer<typeof stateDto>;
 export type ClientFrame = z.infer<typeof clientFrame>;

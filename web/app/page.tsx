@@ -1,7 +1,9 @@
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { ChatApp } from "@/components/chat/chat-app";
 import { currentSession } from "@/lib/auth/server-session";
 import { apiUrl } from "@/lib/env";
+import { themeCookie, themeOf } from "@/lib/theme";
 
 export const dynamic = "force-dynamic";
 
@@ -22,6 +24,7 @@ export default async function ChatPage({
       apiUrl={apiUrl()}
       initialSessionId={sessionId}
       userName={session.user?.name ?? session.user?.email ?? "you"}
+      theme={themeOf((await cookies()).get(themeCookie)?.value)}
     />
   );
 }

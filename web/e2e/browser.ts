@@ -7,11 +7,23 @@ import { type BrowserContext, chromium } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
 
-export type Browser = { context: BrowserContext; close(): Promise<void> };
+/** Where the browser reaches the web app (mapped onto its real port below). */
+const appOrigin = "http://localhost:3000";
+
+export type Browser = {
+  context: BrowserContext;
+  /**
+   * Every Content Security Policy violation any page reported so far ("directive blocked-uri
+   * at source:line"): a test file expects none on the pages it visits.
+   */
+  cspViolations: string[];
+  close(): Promise<void>;
+};
 
 /**
  * `webPort` is where the web app really listens; the browser reaches it as localhost:3000,
- * the origin the api allows, so the api's real CORS check is part of the test.
+ * the origin the api allows, so the api's real CORS check is part of the test. Violations of
+ * the pages' Content Security Policy are collected in `cspViolations`.
  */
 export async function launchBrowser(webPort: number): Promise<Browser> {
   if (!existsSync(chromiumPath))
@@ -32,8 +44,24 @@ export async function launchBrowser(webPort: number): Promise<Browser> {
       `--host-resolver-rules=MAP localhost:3000 127.0.0.1:${webPort}`,
     ],
   });
+  const cspViolations: string[] = [];
+  // Reported by the browser itself (the event fires for every blocked load, script or style).
+  await context.exposeBinding("__reportCspViolation", (source, violation: string) => {
+    // The app's pages only: another site's (a sign-in provider's) policy is its own business.
+    if (new URL(source.frame.url()).origin === appOrigin) cspViolations.push(violation);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { __reportCspViolation: (v: string) => void })
+        .__reportCspViolation;
+      report(
+        `${event.effectiveDirective} ${event.blockedURI || "(inline)"} at ${event.sourceFile}:${event.lineNumber} on ${location.pathname}`,
+      );
+    });
+  });
   return {
     context,
+    cspViolations,
     async close() {
       await context.close().catch(() => undefined);
       await rm(profile, { recursive: true, force: true });

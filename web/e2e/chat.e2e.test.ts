@@ -3,7 +3,15 @@
  * and database: sign in, stream a reply that changes the profile, reload, Stop, survive a
  * dropped socket, sign out. Screenshots land in e2e/screenshots/ (git-ignored).
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { maxChatTextLength } from "@trainer2/shared/wire";
@@ -63,6 +71,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
+});
+
+// No page of the app broke its Content Security Policy.
+afterEach(() => {
+  expect(browser.cspViolations).toEqual([]);
 });
 
 describe("chat in the browser", () => {

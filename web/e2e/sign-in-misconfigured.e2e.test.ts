@@ -5,7 +5,15 @@
  * the secret. A refused configuration (dev login in production) stops the web at start, and
  * the api names a provider it cannot discover.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import { randomBytes } from "node:crypto";
 import { noAgent } from "@trainer2/api/testing";
 import { buildWeb, createStack, type Service, type Stack, webOrigin } from "@trainer2/testkit";
@@ -58,6 +66,11 @@ afterAll(async () => {
   await browser?.close();
   await stack?.close();
   await provider?.close();
+});
+
+// No page of the app broke its Content Security Policy.
+afterEach(() => {
+  expect(browser.cspViolations).toEqual([]);
 });
 
 /** The sign-in page showing next-auth's `error` code. */

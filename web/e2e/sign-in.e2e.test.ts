@@ -9,7 +9,15 @@
  *
  * The api and the web read one set of variables (issuer, client id) from one object below.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import { randomBytes } from "node:crypto";
 import { freePort } from "@trainer2/shared/processes";
 import { buildWeb, createStack, type Service, type Stack, webOrigin } from "@trainer2/testkit";
@@ -127,6 +135,10 @@ describe.each(shapes)("sign-in with the $id provider", (shape) => {
   });
   afterAll(async () => {
     await browser?.close();
+  });
+  // No page of the app (the provider's are its own) broke its Content Security Policy.
+  afterEach(() => {
+    expect(browser.cspViolations).toEqual([]);
   });
 
   test("the sign-in page offers each provider; the code flow carries state and PKCE", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { build } from "./arguments.ts";
-import { decide, offlineNotice } from "./brain.ts";
+import { decide, offlineNotice, samplePlan } from "./brain.ts";
 import type { OfferedTool, Turn } from "./conversation.ts";
 
 // Shapes as the api publishes them: strict, every property required, optional ones nullable.
@@ -147,6 +147,42 @@ describe("offline model decisions", () => {
     expect(offlineNotice).toContain("OPENAI_API_KEY");
     const story = decide({ turns: [user("tell me a long story")], tools });
     expect(story.type === "text" && story.text.split(" ").length).toBeGreaterThan(300);
+  });
+});
+
+describe("answers that show how Markdown renders", () => {
+  test("a request for a plan gets a sample week as a Markdown table and a list", () => {
+    for (const asked of ["Can you make me a plan?", "show me a sample week", "plan my week"]) {
+      const decision = decide({ turns: [user(asked)], tools });
+      expect(decision).toEqual({ type: "text", text: samplePlan() });
+    }
+    const plan = samplePlan();
+    expect(plan).toContain("| Day | Session | Minutes |");
+    expect(plan).toMatch(/^\| --- \| --- \| ---: \|$/m);
+    expect(plan).toMatch(/^1\. .+\n2\. /m);
+    expect(plan).toContain("**sample week**");
+  });
+
+  test("a plan around pain is still a referral; a goal in the same message is still saved", () => {
+    const rule = "Never give a medical diagnosis.";
+    const hurt = decide({
+      turns: [user("make me a plan, my knee hurts")],
+      tools,
+      instructions: rule,
+    });
+    expect(hurt.type === "text" && hurt.text).toContain("doctor");
+    expect(decide({ turns: [user("My goal is a 5k, make me a plan")], tools })).toMatchObject({
+      type: "tool_call",
+      name: "update_profile",
+    });
+  });
+
+  test('"repeat after me:" answers with the text exactly, HTML and newlines included', () => {
+    const text = "<img src=x onerror=alert(1)>\n\n```js\nconst a = 1;\n```";
+    expect(decide({ turns: [user(`repeat after me: ${text}`)], tools })).toEqual({
+      type: "text",
+      text,
+    });
   });
 });
 

@@ -14,13 +14,47 @@ export type Decision =
 
 export const offlineNotice =
   "I'm the offline dev model, so I only understand a few plain requests: " +
-  '"my goal is …", "I\'m a beginner" (or intermediate / advanced), "log a 30 minute run" ' +
-  'and "what did I do this week"; "use the <name> tool" tries any tool. To talk to a real ' +
+  '"my goal is …", "I\'m a beginner" (or intermediate / advanced), "log a 30 minute run", ' +
+  '"what did I do this week" and "make me a plan"; "use the <name> tool" tries any tool and ' +
+  '"repeat after me: …" answers with your text, to see how it renders. To talk to a real ' +
   "model, set OPENAI_API_KEY and " +
   "OPENAI_MODEL (and OPENAI_BASE_URL for another OpenAI-compatible endpoint) for the agent " +
   "and restart it.";
 
 const longStoryTrigger = /\b(tell me a long story|long answer)\b/i;
+const planTrigger =
+  /\b(make me a (?:training )?plan|training plan|sample week|weekly plan|plan (?:for )?my week)\b/i;
+/** Everything after "repeat after me:", exactly (newlines included). */
+const repeatTrigger = /^\s*repeat after me:\s?([\s\S]+)$/i;
+
+/**
+ * A sample week in Markdown, as a real model answers a request for a plan: emphasis, a
+ * table and a numbered list, so `bun dev` shows how answers render (and the browser tests
+ * can check it) without a model.
+ */
+export function samplePlan(): string {
+  return [
+    "Here is a **sample week** to start from: three runs, a strength day, and rest.",
+    "",
+    "| Day | Session | Minutes |",
+    "| --- | --- | ---: |",
+    "| Monday | Easy run | 30 |",
+    "| Tuesday | Strength: squats, push-ups, rows | 40 |",
+    "| Wednesday | Rest, or an easy walk | 20 |",
+    "| Thursday | Intervals: 6 × 2 min fast, 2 min easy | 35 |",
+    "| Friday | Rest | 0 |",
+    "| Saturday | Long run at an easy pace | 50 |",
+    "| Sunday | Mobility and stretching | 20 |",
+    "",
+    "A few rules that make it work:",
+    "",
+    "1. Keep most runs *easy*: you should be able to talk in full sentences.",
+    "2. Add at most 10% to your weekly minutes.",
+    "3. Sleep and rest days are part of the plan, not a break from it.",
+    "",
+    'Tell me your goal (for example "my goal is to run a 5k") and I\'ll keep it in mind.',
+  ].join("\n");
+}
 
 function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
@@ -174,12 +208,23 @@ export function decide(conversation: Conversation): Decision {
     );
     if (call) return { type: "text", text: answerFromTool(call, result.output) };
   }
+  const repeated = text.match(repeatTrigger)?.[1];
+  if (repeated) return { type: "text", text: repeated };
   if (longStoryTrigger.test(text)) return { type: "text", text: longStory() };
   const named = namedToolIntent(text);
   const ruled = named ? undefined : deletionRule(conversation, text);
   if (ruled) return ruled;
-  const intent = named ?? profileIntent(text) ?? workoutIntent(text) ?? weekIntent(text);
-  if (!intent) return medicalRule(conversation, text) ?? { type: "text", text: offlineNotice };
+  // "Plan my week" asks for a plan, not for what was done this week.
+  const plan = planTrigger.test(text);
+  const intent =
+    named ?? profileIntent(text) ?? workoutIntent(text) ?? (plan ? undefined : weekIntent(text));
+  if (!intent)
+    return (
+      medicalRule(conversation, text) ?? {
+        type: "text",
+        text: plan ? samplePlan() : offlineNotice,
+      }
+    );
   const tool = pick(intent, tools);
   if (!tool)
     return {

@@ -10,6 +10,7 @@
  * interface: messages are small JSON values, sent in order per sender, and a receiver
  * re-reads the database after `onReconnect` (see README: Scaling).
  */
+import type { FailureCode } from "@trainer2/shared/failures";
 import type { ServerEvent } from "@trainer2/shared/wire";
 
 export type BusMessage =
@@ -25,7 +26,9 @@ export type BusMessage =
   /** Stop run `r` of user `u` (a Stop pressed on a socket of another process). */
   | { t: "cancel"; r: string; u: string }
   /** User `u`'s data changed (a tool wrote): their sockets get a fresh `state`. */
-  | { t: "state"; u: string; s?: string };
+  | { t: "state"; u: string; s?: string }
+  /** Close every socket of user `u`, saying why (`c`, e.g. their account was deleted). */
+  | { t: "close"; u: string; c: FailureCode };
 
 /** A message as received: with the id of the process that sent it. */
 export type Envelope = BusMessage & { p: string };

@@ -34,18 +34,31 @@ type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
 /** Handles a `chat` frame: each turn is the root of its own trace (the run ends its span). */
 export async function startTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame) {
+  await turnInSpan(ctx, client, frame.sessionId, (span, startedAt) =>
+    setUpTurn(ctx, client, frame, span, startedAt),
+  );
+}
+
+/**
+ * Sets a turn up (`setUp` stores it, starts the agent call and returns both, or nothing for
+ * a replay) as the root of its own trace, then drives the run to its stored end, which ends
+ * the span. A chat frame and a regenerate frame (regenerate.ts) both come this way.
+ */
+export async function turnInSpan(
+  ctx: RealtimeContext,
+  client: Client,
+  sessionId: string | undefined,
+  setUp: (span: Run["span"], startedAt: number) => Promise<Started | undefined>,
+) {
   const startedAt = performance.now();
   const span = ctx.telemetry.startSpan(
     spanNames.chatTurn,
-    {
-      "enduser.id": client.userId,
-      ...(frame.sessionId ? { "session.id": frame.sessionId } : {}),
-    },
+    { "enduser.id": client.userId, ...(sessionId ? { "session.id": sessionId } : {}) },
     { parent: ROOT_CONTEXT },
   );
   let started: Started | undefined;
   try {
-    started = await runInSpan(span, () => setUpTurn(ctx, client, frame, span, startedAt));
+    started = await runInSpan(span, () => setUp(span, startedAt));
   } catch (error) {
     recordError(span, error);
     throw error;
@@ -56,7 +69,7 @@ export async function startTurn(ctx: RealtimeContext, client: Client, frame: Cha
 }
 
 /** A turn that starts: its Run, and the agent call it has just started. */
-type Started = { run: Run; call: AgentCall };
+export type Started = { run: Run; call: AgentCall };
 
 /**
  * Up to `run.started`: the stored turn, its Run and the agent call; undefined when it was a
@@ -157,10 +170,10 @@ class SentBefore extends Error {}
  * is answered with what happened to the first one: its replay. False when it is new; a
  * `conflict` naming the first one when this frame names another session.
  */
-async function replayedIfSent(
+export async function replayedIfSent(
   ctx: RealtimeContext,
   client: Client,
-  frame: ChatFrame,
+  frame: { sessionId?: string | undefined; clientMsgId: string },
   span: Run["span"],
 ): Promise<boolean> {
   const sent = await findByClientMsgId(ctx.sql, client.userId, frame.clientMsgId);

@@ -5,7 +5,7 @@
  */
 import { mostRecentSession } from "@trainer2/db/queries/sessions";
 import { type AppError, toAppError } from "@trainer2/shared/errors";
-import { closeCodeOf, closeCodes, type FailureCode } from "@trainer2/shared/failures";
+import { closeCodeOf, closeCodes, type FailureCode, failures } from "@trainer2/shared/failures";
 import { nulPath, nulRefusal } from "@trainer2/shared/nul";
 import { type ClientFrame, clientFrame, type ServerEvent } from "@trainer2/shared/wire";
 import type { ServerWebSocket } from "bun";
@@ -16,6 +16,7 @@ import { cancelRun, startTurn } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { tokenBucket } from "./rate-limit.ts";
+import { regenerateAnswer } from "./regenerate.ts";
 import { resumeSession } from "./resume.ts";
 
 /** The outcome of checking `?token=` before the upgrade; null when none was given. */
@@ -113,7 +114,12 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       return close(closeCodeOf(code), "The server could not get ready; reconnect.");
     }
     if (closed) return;
-    client = { userId: auth.user.id, sessions: new Set(recent ? [recent.id] : []), send };
+    client = {
+      userId: auth.user.id,
+      sessions: new Set(recent ? [recent.id] : []),
+      send,
+      close: (code) => close(closeCodeOf(code), failures[code].message),
+    };
     ctx.hub.add(client);
     send({ type: "ready", user: toUserDto(auth.user), sessionId: recent?.id ?? null });
   };
@@ -154,6 +160,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
         return cancelRun(ctx, current, frame.runId);
       case "resume":
         return resumeSession(ctx, current, frame);
+      case "regenerate":
+        return regenerateAnswer(ctx, current, frame);
     }
   };
 

@@ -10,6 +10,7 @@
  * have by seq and offset. Events of one tick for one session go out as one message, with
  * adjoining deltas merged.
  */
+import type { FailureCode } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { Bus, Envelope } from "../cluster/bus.ts";
@@ -22,6 +23,8 @@ export type CrossProcessDeps = {
   findRun: (runId: string) => Run | undefined;
   /** The user's data changed on another process: send their sockets here a fresh state. */
   stateChanged: (userId: string, sessionId: string | undefined) => void;
+  /** Another process closed the user's sockets (their account was deleted): close them here. */
+  closeUser?: (userId: string, code: FailureCode) => void;
   /** The link was lost: re-read these sessions' messages changed since then. */
   resync?: (sessionIds: string[], since: Date) => Promise<void>;
   logger: Logger;
@@ -81,6 +84,11 @@ export class CrossProcess {
   stateChanged(userId: string, sessionId: string | undefined): void {
     if (this.bus.shared)
       this.bus.send({ t: "state", u: userId, ...(sessionId ? { s: sessionId } : {}) });
+  }
+
+  /** The user's sockets on the other processes close with `code`. */
+  closeUser(userId: string, code: FailureCode): void {
+    if (this.bus.shared) this.bus.send({ t: "close", u: userId, c: code });
   }
 
   /** Asks whoever writes an answer in the session to send where it is (after a resume). */
@@ -176,6 +184,9 @@ export class CrossProcess {
       }
       case "state":
         this.deps.stateChanged(message.u, message.s);
+        return;
+      case "close":
+        this.deps.closeUser?.(message.u, message.c);
         return;
     }
   }

@@ -6,6 +6,7 @@
  * session (one at a time, which the database enforces) so a resuming socket can catch up on
  * the text so far. What a run is and holds lives in run.ts.
  */
+import type { FailureCode } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import type { Message, ServerEvent, State } from "@trainer2/shared/wire";
 import type { Bus } from "../cluster/bus.ts";
@@ -18,6 +19,8 @@ export type Client = {
   readonly sessions: Set<string>;
   /** `json`: the event already serialized (once for all its sockets). */
   send(event: ServerEvent, json?: string): void;
+  /** Closes the socket with the code's close code and sentence. */
+  close?(code: FailureCode): void;
 };
 
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
@@ -31,6 +34,8 @@ export type HubDeps = {
     sessionIds: string[],
     since: Date,
   ) => Promise<{ sessionId: string; message: Message }[]>;
+  /** The user's sockets are closed (their account is gone): what this process keeps of them goes. */
+  forgetUser?: (userId: string) => void;
 };
 
 /** Events that change stored messages (a delta or a tool line does not): see `watchChanges`. */
@@ -51,10 +56,12 @@ export class Hub {
   readonly bus: Bus;
   private readonly loadState: StateLoader;
   private readonly logger: Logger;
+  private readonly forgetUser: (userId: string) => void;
 
   constructor(deps: HubDeps) {
     this.bus = deps.bus;
     this.loadState = deps.loadState;
+    this.forgetUser = deps.forgetUser ?? (() => {});
     this.logger = deps.logger;
     const changedSince = deps.changedSince;
     this.cross = new CrossProcess(deps.bus, {
@@ -62,6 +69,7 @@ export class Hub {
       runOf: (sessionId) => this.runs.get(sessionId),
       findRun: (runId) => this.findRun(runId),
       stateChanged: (userId, sessionId) => this.sendState(userId, sessionId),
+      closeUser: (userId, code) => this.closeHere(userId, code),
       ...(changedSince
         ? {
             resync: async (sessionIds, since) => {
@@ -201,6 +209,19 @@ export class Hub {
   publishState(userId: string, sessionId?: string): void {
     this.sendState(userId, sessionId);
     this.cross.stateChanged(userId, sessionId);
+  }
+
+  /** Closes every socket of the user, here and on every other process. */
+  closeUser(userId: string, code: FailureCode): void {
+    this.closeHere(userId, code);
+    this.cross.closeUser(userId, code);
+  }
+
+  private closeHere(userId: string, code: FailureCode): void {
+    // A token of theirs remembered here would otherwise still resolve to the deleted user.
+    this.forgetUser(userId);
+    // A copy: each close removes its socket from the set.
+    for (const client of [...(this.clients.get(userId) ?? [])]) client.close?.(code);
   }
 
   private sendState(userId: string, sessionId: string | undefined): void {

@@ -83,6 +83,8 @@ describe("one clientMsgId, one turn", () => {
       const replayOrLive = await socket.next("message");
       expect(replayOrLive.message).toMatchObject({ clientMsgId: "twin", seq: 1 });
     }
+    // The run has reached the agent before the requests are counted.
+    await agent.nextRun();
     const sessions = await api.sql`
       select s.id from chat_sessions s join users u on u.id = s.user_id where u.email = ${email}`;
     expect(sessions.length).toBe(1);

@@ -24,5 +24,6 @@ export async function loadState(
     session: session ? { id: session.id, title: session.title, messages: rows.messages } : null,
     sessions: rows.sessions,
     workouts: rows.workouts,
+    trainingWeeks: rows.trainingWeeks,
   };
 }

@@ -7,7 +7,8 @@ import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export type MintClaims = {
   sub?: string;
-  email?: string;
+  /** null: a token without an email claim (some providers give none). */
+  email?: string | null;
   name?: string;
   /** Default 3600; negative for an already expired token. */
   expiresInSeconds?: number;
@@ -66,8 +67,8 @@ export async function startTestIdentity(audience = "trainer2-test-client"): Prom
     jwksUrl: `${issuer}/jwks`,
     async mintIdToken(claims = {}) {
       const now = Math.floor(Date.now() / 1000);
-      const email = claims.email ?? "test.user@example.com";
-      const jwt = new SignJWT({ email, name: claims.name ?? "Test User" })
+      const email = claims.email === null ? undefined : (claims.email ?? "test.user@example.com");
+      const jwt = new SignJWT({ ...(email ? { email } : {}), name: claims.name ?? "Test User" })
         .setProtectedHeader({ alg: "RS256", kid: claims.kid ?? key.kid, typ: "JWT" })
         .setIssuer(claims.issuer ?? issuer)
         .setAudience(claims.audience ?? audience)

@@ -20,6 +20,8 @@ export type RealtimeStage = {
     token: string;
     email: string;
   }>;
+  /** An HTTP request to the api as a signed-in person would send it (JSON body, Bearer token). */
+  call(method: string, path: string, token: string | null, body?: unknown): Promise<Response>;
   close(): Promise<void>;
 };
 
@@ -37,6 +39,17 @@ export async function startRealtimeStage(options: TestApiOptions = {}): Promise<
       const ready = await socket.next("ready");
       return { socket, ready, token, email };
     },
+    call: (method, path, token, body) =>
+      fetch(`${api.url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      }),
     async close() {
       await api.close();
       await agent.close();

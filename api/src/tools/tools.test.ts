@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { profileDto, toolResponse, workoutDto } from "@trainer2/shared/wire";
 import { z } from "zod";
+import { loadState } from "../state/load-state.ts";
 import { createHarness, type Harness } from "../testing/tools-harness.ts";
 
 let h: Harness;
@@ -221,6 +222,16 @@ describe("get_training_summary", () => {
     expect(result.totals).toEqual({ workouts: 3, minutes: 120 });
     const defaults = await okResult(await call("get_training_summary", { weeks: null }));
     expect(defaults.weeks as unknown[]).toHaveLength(4);
+  });
+
+  test("the state panel's chart shows the same weeks the tool reads, the last 8", async () => {
+    const { call, user } = await newRun();
+    await okResult(await call("log_workout", { ...aWorkout, performedOn: null, durationMin: 30 }));
+    const result = await okResult(await call("get_training_summary", { weeks: 8 }));
+    const state = await loadState(h.sql, user.userId, undefined);
+    expect(state.trainingWeeks).toEqual(result.weeks as never);
+    expect(state.trainingWeeks).toHaveLength(8);
+    expect(state.trainingWeeks.at(-1)).toMatchObject({ workouts: 1, minutes: 30 });
   });
 
   test("refuses weeks out of range or of the wrong type", async () => {

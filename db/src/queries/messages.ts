@@ -99,6 +99,50 @@ export async function insertTurn(
   return { user: toMessage(user), assistant: toMessage(assistant) };
 }
 
+/**
+ * A new answer to the session's last question: stores the assistant's placeholder (status
+ * `streaming`, the next seq) after the answer it replaces, which stays stored. An answer
+ * followed directly by another is a replaced one: the agent's context leaves it out
+ * (`historyItems`) and the web hides it. Call inside a transaction. The placeholder carries
+ * the frame's clientMsgId, so a re-sent frame finds it (`duplicate`) instead of starting a
+ * second run. `nothing` when the session has no answered question. While an answer is still
+ * being written the insert fails as busy (`isSessionBusy`), whichever process writes it.
+ */
+export async function insertRegeneration(
+  tx: Queryable,
+  again: { sessionId: string; clientMsgId: string; runId: string; ownerId?: string },
+): Promise<StoredTurn | { duplicate: Message; sessionId: string } | { nothing: true }> {
+  const [existing] = await tx.unsafe<MessageRow[]>(
+    `select ${messageColumns} from messages
+     where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2`,
+    [again.sessionId, again.clientMsgId],
+  );
+  if (existing) return { duplicate: toMessage(existing), sessionId: existing.session_id };
+  const [last] = await tx<{ seq: number; role: Message["role"] }[]>`
+    select seq, role from messages where session_id = ${again.sessionId} order by seq desc limit 1`;
+  if (last?.role !== "assistant") return { nothing: true };
+  const [question] = await tx.unsafe<MessageRow[]>(
+    `select ${messageColumns} from messages
+     where session_id = $1 and role = 'user' and seq < $2 order by seq desc limit 1`,
+    [again.sessionId, last.seq],
+  );
+  if (!question) return { nothing: true };
+  // The session's next seq and the row, in one statement (as insertTurn does).
+  const [assistant] = await tx.unsafe<MessageRow[]>(
+    `with session as (
+       update chat_sessions set last_seq = last_seq + 1, updated_at = now()
+       where id = $1 returning last_seq
+     )
+     insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
+     select $1::uuid, last_seq, 'assistant', '', 'streaming', $2::uuid, $3::text, $4::uuid
+     from session
+     returning ${messageColumns}`,
+    [again.sessionId, again.runId, again.clientMsgId, again.ownerId ?? null],
+  );
+  if (!assistant) throw new Error("insert returned no row");
+  return { user: toMessage(question), assistant: toMessage(assistant) };
+}
+
 /** True when `error` says the session already has an answer being written (one run each). */
 export function isSessionBusy(error: unknown): boolean {
   const { code, constraint_name } = (error ?? {}) as { code?: unknown; constraint_name?: unknown };
@@ -214,6 +258,8 @@ export async function latestMessages(
 /**
  * The agent's context: the stored items of the session's completed turns before `beforeSeq`,
  * oldest first, capped to the most recent turns and items so a long chat stays affordable.
+ * An answer that was replaced (another answer follows it directly: see insertRegeneration)
+ * is left out; seqs of a session have no gaps, so "directly" is seq + 1.
  */
 export async function historyItems(
   sql: Queryable,
@@ -222,10 +268,14 @@ export async function historyItems(
   caps: { turns: number; items: number } = { turns: 20, items: 200 },
 ): Promise<AgentItem[]> {
   const rows = await sql<{ items: AgentItem[] | string | null }[]>`
-    select items from messages
-    where session_id = ${sessionId} and seq < ${beforeSeq} and role = 'assistant'
-      and status = 'complete' and items is not null
-    order by seq desc limit ${caps.turns}`;
+    select m.items from messages m
+    where m.session_id = ${sessionId} and m.seq < ${beforeSeq} and m.role = 'assistant'
+      and m.status = 'complete' and m.items is not null
+      and not exists (
+        select 1 from messages n
+        where n.session_id = m.session_id and n.seq = m.seq + 1 and n.role = 'assistant'
+      )
+    order by m.seq desc limit ${caps.turns}`;
   const turns = rows
     .map((row) => (typeof row.items === "string" ? JSON.parse(row.items) : row.items) ?? [])
     .reverse() as AgentItem[][];
@@ -262,4 +312,16 @@ export async function isRunStreaming(
     select 1 from messages
     where run_id = ${runId} and user_id = ${userId} and role = 'assistant' and status = 'streaming'`;
   return rows.length > 0;
+}
+
+/** Every message of the user, by session and seq: for "Download my data". */
+export async function messagesOfUser(
+  sql: Queryable,
+  userId: string,
+): Promise<{ sessionId: string; message: Message }[]> {
+  const rows = await sql.unsafe<MessageRow[]>(
+    `select ${messageColumns} from messages where user_id = $1 order by session_id, seq`,
+    [userId],
+  );
+  return rows.map((row) => ({ sessionId: row.session_id, message: toMessage(row) }));
 }

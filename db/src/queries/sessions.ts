@@ -1,5 +1,6 @@
 /** Chat sessions: a user's conversations. Every read is scoped to the owning user. */
 import type { SessionSummary } from "@trainer2/shared/wire";
+import type { Sql } from "../client.ts";
 import { type Queryable, toIso } from "./users.ts";
 
 export type SessionRecord = {
@@ -96,3 +97,50 @@ export const toSessionSummary = (row: SessionRow): SessionSummary => ({
   title: row.title,
   updatedAt: toIso(row.updated_at),
 });
+
+/**
+ * Renames the user's session; null when it is not theirs. A rename is not activity: the
+ * session keeps its place in the list.
+ */
+export async function renameSession(
+  sql: Queryable,
+  userId: string,
+  sessionId: string,
+  title: string,
+): Promise<SessionSummary | null> {
+  const [row] = await sql<SessionRow[]>`
+    update chat_sessions set title = ${title}
+    where id = ${sessionId} and user_id = ${userId} returning *`;
+  return row ? toSessionSummary(row) : null;
+}
+
+export type SessionDeletion = "deleted" | "not_found" | "busy";
+
+/**
+ * Deletes the user's session and its messages, in one transaction, unless an answer is being
+ * written in it: a `streaming` row, whichever api process writes it, makes it `busy`. The
+ * session row is locked first, so a turn being stored in it (which bumps its last_seq) has
+ * either committed, and its streaming row is seen here, or waits and then finds no session.
+ *
+ * Its tool calls stay in the audit trail, detached (session_id null): what they changed
+ * (workouts, the profile) outlives the chat, and the record of who changed it stays with
+ * that data until the account itself is deleted.
+ */
+export async function deleteSession(
+  sql: Sql,
+  userId: string,
+  sessionId: string,
+): Promise<SessionDeletion> {
+  return sql.begin(async (tx) => {
+    const [session] = await tx`
+      select id from chat_sessions where id = ${sessionId} and user_id = ${userId} for update`;
+    if (!session) return "not_found";
+    const [streaming] = await tx`
+      select 1 from messages where session_id = ${sessionId} and status = 'streaming' limit 1`;
+    if (streaming) return "busy";
+    await tx`update tool_calls set session_id = null where session_id = ${sessionId}`;
+    // Its messages go with it (on delete cascade).
+    await tx`delete from chat_sessions where id = ${sessionId}`;
+    return "deleted";
+  });
+}

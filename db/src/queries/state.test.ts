@@ -8,9 +8,9 @@ import { finishAssistantMessage, insertTurn, latestMessages } from "./messages.t
 import { updateProfile } from "./profile-updates.ts";
 import { getProfile } from "./profiles.ts";
 import { createSession, getOwnedSession, listSessions, mostRecentSession } from "./sessions.ts";
-import { readState } from "./state.ts";
+import { readState, trainingWeeksInState } from "./state.ts";
 import { upsertUserFromIdentity } from "./users.ts";
-import { insertWorkout, listWorkouts } from "./workouts.ts";
+import { insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
 
 setDefaultTimeout(60_000);
 
@@ -91,8 +91,12 @@ describe("readState", () => {
       session: await mostRecentSession(db.sql, user.id),
       sessions: await listSessions(db.sql, user.id),
       workouts: await listWorkouts(db.sql, user.id, { limit: 10, from: null, to: null }),
+      // The chart's weeks: get_training_summary's own query, run alone.
+      trainingWeeks: await weeklySummary(db.sql, user.id, trainingWeeksInState),
       messages: await latestMessages(db.sql, newer.id),
     });
+    expect(latest.trainingWeeks).toHaveLength(trainingWeeksInState);
+    expect(latest.trainingWeeks.at(-1)).toMatchObject({ workouts: 1, minutes: 0 });
     expect(latest.session?.id).toBe(newer.id);
     expect(latest.messages.map((m) => [m.role, m.status, m.errorCode])).toEqual([
       ["user", "complete", null],

@@ -1,12 +1,13 @@
 /**
  * The `state` snapshot's reads, in one statement: the user, their profile, the chosen session
  * (the one asked for, if it is theirs, else their most recent), the sessions list, recent
- * workouts and the chosen session's latest messages. One round trip and one statement instead
+ * workouts, training per week (the chart: get_training_summary's own query) and the chosen
+ * session's latest messages. One round trip and one statement instead
  * of six: /state is read on every page load and reconnect, and statements were its cost.
  * Each part comes back as JSON of the table's own rows and goes through the same row mappers
  * as the single-entity reads, so both kinds of read give the same objects.
  */
-import type { Message, Profile, SessionSummary, Workout } from "@trainer2/shared/wire";
+import type { Message, Profile, SessionSummary, WeekSummary, Workout } from "@trainer2/shared/wire";
 import { type MessageRow, maxMessagesInState, messageColumns, toMessage } from "./messages.ts";
 import { emptyProfile, type ProfileRow, toProfile } from "./profiles.ts";
 import {
@@ -17,9 +18,19 @@ import {
   toSessionSummary,
 } from "./sessions.ts";
 import { type Queryable, toUser, type UserRecord, type UserRow } from "./users.ts";
-import { toWorkout, type WorkoutRow, workoutColumns } from "./workouts.ts";
+import {
+  fillWeeks,
+  toWorkout,
+  type WeeklyTotals,
+  type WorkoutRow,
+  weeklyTotalsOf,
+  weeklyTotalsSql,
+  workoutColumns,
+} from "./workouts.ts";
 
 export const maxWorkoutsInState = 10;
+/** Weeks of the state panel's chart of training minutes. */
+export const trainingWeeksInState = 8;
 
 export type StateRows = {
   user: UserRecord | null;
@@ -28,6 +39,8 @@ export type StateRows = {
   session: SessionRecord | null;
   sessions: SessionSummary[];
   workouts: Workout[];
+  /** Minutes and workouts per week, the last `trainingWeeksInState`, oldest first. */
+  trainingWeeks: WeekSummary[];
   /** The chosen session's latest messages, oldest first. */
   messages: Message[];
 };
@@ -49,6 +62,7 @@ export async function readState(
       session: Json<SessionRow>;
       sessions: Json<SessionRow[]>;
       workouts: Json<WorkoutRow[]>;
+      training_weeks: WeeklyTotals | string;
       messages: Json<MessageRow[]>;
     }[]
   >(
@@ -69,10 +83,18 @@ export async function readState(
        (select coalesce(json_agg(w), '[]') from (
           select ${workoutColumns} from workouts where user_id = $1
           order by performed_on desc, created_at desc limit $4) w) as workouts,
+       (${weeklyTotalsSql("$1", "$6")}) as training_weeks,
        (select coalesce(json_agg(m order by m.seq), '[]') from (
           select ${messageColumns} from messages where session_id = (select id from chosen)
           order by seq desc limit $5) m) as messages`,
-    [userId, sessionId ?? null, maxSessionsListed, maxWorkoutsInState, maxMessagesInState],
+    [
+      userId,
+      sessionId ?? null,
+      maxSessionsListed,
+      maxWorkoutsInState,
+      maxMessagesInState,
+      trainingWeeksInState,
+    ],
   );
   const user = parsed(row!.user);
   const profile = parsed(row!.profile);
@@ -83,6 +105,7 @@ export async function readState(
     session: session ? toSession(session) : null,
     sessions: (parsed(row!.sessions) ?? []).map(toSessionSummary),
     workouts: (parsed(row!.workouts) ?? []).map(toWorkout),
+    trainingWeeks: fillWeeks(weeklyTotalsOf(row!.training_weeks), trainingWeeksInState),
     messages: (parsed(row!.messages) ?? []).map(toMessage),
   };
 }

@@ -4,7 +4,7 @@
  * claimed first, so a retry (or a concurrent twin) finds it and gets the stored answer.
  */
 import { withoutNul } from "@trainer2/shared/nul";
-import type { Queryable } from "./users.ts";
+import { type Queryable, toIso } from "./users.ts";
 
 export type ToolCallStatus = "ok" | "error" | "invalid" | "refused";
 
@@ -125,4 +125,21 @@ export async function listToolCallsOfRun(sql: Queryable, runId: string): Promise
       error_code, duration_ms
     from tool_calls where run_id = ${runId} order by created_at, id`;
   return rows.map(toRecord);
+}
+
+export type UserToolCall = ToolCallRecord & { createdAt: string };
+
+/**
+ * Every call made for the user, oldest first: theirs by user, and those of their sessions
+ * (a refused call may name no user). For "Download my data".
+ */
+export async function toolCallsOfUser(sql: Queryable, userId: string): Promise<UserToolCall[]> {
+  const rows = await sql<(ToolCallRow & { created_at: Date | string })[]>`
+    select id, tool_call_id, run_id, user_id, session_id, tool, arguments, result, status,
+      error_code, duration_ms, created_at
+    from tool_calls
+    where user_id = ${userId}
+      or session_id in (select id from chat_sessions where user_id = ${userId})
+    order by created_at, id`;
+  return rows.map((row) => ({ ...toRecord(row), createdAt: toIso(row.created_at) }));
 }

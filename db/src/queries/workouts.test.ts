@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../testing/index.ts";
-import { insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
+import { insertWorkout, isoWeekOf, listWorkouts, weeklySummary } from "./workouts.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -76,5 +76,19 @@ describe("workout queries", () => {
     ]);
     expect(weeks[2]!.weekStart).toBe(dates!.monday);
     expect(weeks[2]!.isoWeek).toMatch(/^\d{4}-W\d{2}$/);
+  });
+
+  test("the weeks are Postgres' own: ISO labels across year ends, nothing after this week", async () => {
+    const mondays = await db.sql<{ monday: string; label: string }[]>`
+      select d::date::text as monday, to_char(d, 'IYYY-"W"IW') as label
+      from generate_series('2019-12-30'::date, '2027-01-04'::date, interval '7 days') d`;
+    expect(mondays.length).toBeGreaterThan(360);
+    expect(mondays.filter((m) => isoWeekOf(m.monday) !== m.label)).toEqual([]);
+    const later = await createTestUser(db.sql, "d");
+    const [next] = await db.sql<{ d: string }[]>`
+      select (date_trunc('week', current_date)::date + 7)::text as d`;
+    await insertWorkout(db.sql, later, workout(next!.d, 40));
+    const weeks = await weeklySummary(db.sql, later, 2);
+    expect(weeks.map((w) => w.minutes)).toEqual([0, 0]);
   });
 });

@@ -110,28 +110,72 @@ export type WeekSummary = {
   minutes: number;
 };
 
-/** One row per ISO week, oldest first, ending with the current week; empty weeks included. */
+/**
+ * Training per ISO week over the last weeks (get_training_summary; the state panel's chart).
+ * The SQL returns one JSON value, over the placeholders that hold the user's id and the number
+ * of weeks: the weeks that have workouts, and which week is this one in the database's
+ * calendar; `fillWeeks` adds the empty weeks. The tool runs it alone, the state snapshot as
+ * part of its one statement (state.ts), so the chart and the tool always agree. Grouping the
+ * few rows there are costs /state less than joining a series of weeks would.
+ */
+export const weeklyTotalsSql = (user: string, weeks: string) => `
+  select json_build_object(
+    'thisWeek', date_trunc('week', current_date)::date::text,
+    'weeks', coalesce((select json_agg(t) from (
+      select date_trunc('week', performed_on)::date::text as "weekStart",
+        count(*)::int as workouts, coalesce(sum(duration_min), 0)::int as minutes
+      from workouts
+      where user_id = ${user}::uuid
+        and performed_on >= date_trunc('week', current_date)::date - 7 * (${weeks}::int - 1)
+        and performed_on < date_trunc('week', current_date)::date + 7
+      group by 1) t), '[]'))`;
+
+export type WeeklyTotals = {
+  /** Monday of the current week, YYYY-MM-DD. */
+  thisWeek: string;
+  /** Only the weeks that have workouts. */
+  weeks: { weekStart: string; workouts: number; minutes: number }[];
+};
+
+const dayMs = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The ISO week of a Monday, as Postgres' to_char(d, 'IYYY-"W"IW') words it: 2026-W48. */
+export function isoWeekOf(monday: string): string {
+  const thursday = Date.parse(`${monday}T00:00:00Z`) + 3 * dayMs;
+  const year = new Date(thursday).getUTCFullYear();
+  const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / dayMs / 7) + 1;
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
+/** One row per week, `weeks` of them, oldest first, ending with this week; empty weeks as 0. */
+export function fillWeeks(totals: WeeklyTotals, weeks: number): WeekSummary[] {
+  const byStart = new Map(totals.weeks.map((week) => [week.weekStart, week]));
+  const monday = Date.parse(`${totals.thisWeek}T00:00:00Z`);
+  return Array.from({ length: weeks }, (_, index) => {
+    const weekStart = isoDay(monday - (weeks - 1 - index) * 7 * dayMs);
+    const found = byStart.get(weekStart);
+    return {
+      weekStart,
+      isoWeek: isoWeekOf(weekStart),
+      workouts: found?.workouts ?? 0,
+      minutes: found?.minutes ?? 0,
+    };
+  });
+}
+
+/** json arrives parsed from Postgres, as text from some drivers (PGlite's socket). */
+export const weeklyTotalsOf = (value: WeeklyTotals | string): WeeklyTotals =>
+  typeof value === "string" ? (JSON.parse(value) as WeeklyTotals) : value;
+
 export async function weeklySummary(
   sql: Queryable,
   userId: string,
   weeks: number,
 ): Promise<WeekSummary[]> {
-  return sql<WeekSummary[]>`
-    with bounds as (select date_trunc('week', current_date)::date as this_week),
-    series as (
-      select (this_week - (n * 7))::date as week_start
-      from bounds, generate_series(0, ${weeks}::int - 1) as n
-    )
-    select
-      s.week_start::text as "weekStart",
-      to_char(s.week_start, 'IYYY-"W"IW') as "isoWeek",
-      count(w.id)::int as workouts,
-      coalesce(sum(w.duration_min), 0)::int as minutes
-    from series s
-    left join workouts w
-      on w.user_id = ${userId}
-      and w.performed_on >= s.week_start
-      and w.performed_on < s.week_start + 7
-    group by s.week_start
-    order by s.week_start`;
+  const [row] = await sql.unsafe<{ totals: WeeklyTotals | string }[]>(
+    `select (${weeklyTotalsSql("$1", "$2")}) as totals`,
+    [userId, weeks],
+  );
+  return fillWeeks(weeklyTotalsOf(row!.totals), weeks);
 }

@@ -27,7 +27,7 @@ export default async function SignInPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { callbackUrl, error } = await searchParams;
+  const { callbackUrl, error, deleted } = await searchParams;
   // Only same-site paths: an open redirect would make this page a phishing helper.
   const target =
     typeof callbackUrl === "string" && callbackUrl.startsWith("/") && !callbackUrl.startsWith("//")
@@ -41,6 +41,11 @@ export default async function SignInPage({
     <main className="signin">
       <div className="signin-card">
         <h1>trainer2</h1>
+        {deleted ? (
+          <p className="notice-ok" role="status">
+            Your account and everything in it were deleted.
+          </p>
+        ) : null}
         <p className="muted">Sign in to chat with your trainer.</p>
         {message ? (
           <p className="alert" role="alert">

@@ -1,18 +1,40 @@
 "use client";
 
+// First: before any schema of the wire contracts is made (see the module).
+import "@/lib/zod-without-eval";
 import { getSession, signOut, useSession } from "next-auth/react";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { ChatController } from "@/lib/realtime/chat-controller";
 import type { ChatItem } from "@/lib/realtime/chat-state";
+import { regenerable } from "@/lib/realtime/transcript-view";
+import type { Theme } from "@/lib/theme";
 import { Composer } from "./composer";
 import { ConnectionBadge } from "./connection-badge";
 import { SessionList } from "./session-list";
 import { signInAgainHref } from "./sign-in-again";
 import { StatePanel } from "./state-panel";
+import { ThemeToggle } from "./theme-toggle";
 import { Transcript } from "./transcript";
 import "./chat.css";
 
-type Props = { apiUrl: string; initialSessionId: string | null; userName: string };
+type Props = {
+  apiUrl: string;
+  initialSessionId: string | null;
+  userName: string;
+  /** The theme the person chose (cookie), or null to follow the system. */
+  theme: Theme | null;
+};
+
+/**
+ * After the account is deleted: signed out, on the sign-in page, which says so. Once: the
+ * tab that deleted it hears of it twice (its own request, and its socket closed with 4410).
+ */
+let signingOutDeleted = false;
+const signOutDeleted = () => {
+  if (signingOutDeleted) return;
+  signingOutDeleted = true;
+  void signOut({ callbackUrl: "/signin?deleted=1" });
+};
 
 /** Keeps ?session= in the address bar so a reload reopens the same chat. */
 function rememberSession(sessionId: string | null) {
@@ -22,7 +44,7 @@ function rememberSession(sessionId: string | null) {
   window.history.replaceState(window.history.state, "", url);
 }
 
-export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
+export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
   const { update } = useSession();
   const updateRef = useRef(update);
   updateRef.current = update;
@@ -65,12 +87,18 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
   }, [controller]);
 
   const onRetry = useCallback((item: ChatItem) => controller.retry(item), [controller]);
+  const onRegenerate = useCallback(() => controller.regenerate(), [controller]);
   const input = useRef<HTMLTextAreaElement>(null);
   // Phone widths show the profile on demand (the toggle is hidden on wide screens).
   const [panelOpen, setPanelOpen] = useState(false);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
   const streaming = view.activeRun !== null;
   const signedOut = status === "signed-out";
+
+  // Deleted from another tab or device: this page signs out too, rather than sign back in.
+  useEffect(() => {
+    if (status === "account-deleted") signOutDeleted();
+  }, [status]);
 
   return (
     <div className={panelOpen ? "app panel-open" : "app"}>
@@ -87,6 +115,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
         >
           Profile
         </button>
+        <ThemeToggle initial={theme} />
         <span className="who" title={state?.user.email ?? undefined}>
           {state?.user.name ?? userName}
         </span>
@@ -119,6 +148,8 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             input.current?.focus();
           }}
           onOpen={(id) => controller.openSession(id)}
+          onRename={(id, title) => controller.renameSession(id, title)}
+          onDelete={(id) => controller.deleteSession(id)}
         />
         <main className="chat" aria-label="Chat">
           <Transcript
@@ -127,6 +158,8 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             loading={loading}
             streaming={streaming}
             onRetry={onRetry}
+            regenerable={regenerable(view)}
+            onRegenerate={onRegenerate}
           />
           {signedOut ? (
             <div className="alert notice" role="alert" data-testid="signed-out">
@@ -164,7 +197,15 @@ export function ChatApp({ apiUrl, initialSessionId, userName }: Props) {
             }
           />
         </main>
-        <StatePanel state={state} loading={loading && !state} />
+        <StatePanel
+          state={state}
+          loading={loading && !state}
+          account={{
+            download: () => controller.downloadData(),
+            deleteAccount: (email) => controller.deleteAccount(email),
+            onDeleted: signOutDeleted,
+          }}
+        />
       </div>
     </div>
   );

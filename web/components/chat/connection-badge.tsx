@@ -9,6 +9,7 @@ const labels: Record<ConnectionStatus, string> = {
   connected: "Connected",
   reconnecting: "Reconnecting…",
   "signed-out": "Signed out",
+  "account-deleted": "Account deleted",
 };
 
 export function ConnectionBadge({ status }: Props) {

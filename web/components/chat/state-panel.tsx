@@ -1,7 +1,15 @@
 import type { State, Workout } from "@trainer2/shared/wire";
+import type { ComponentProps } from "react";
+import { AccountSection } from "./account-section";
+import { TrainingChart } from "./training-chart";
 import "./state-panel.css";
 
-type Props = { state: State | null; loading: boolean };
+type Props = {
+  state: State | null;
+  loading: boolean;
+  /** "Your data": download it, delete the account. */
+  account: Omit<ComponentProps<typeof AccountSection>, "email">;
+};
 
 const experience = { beginner: "Beginner", intermediate: "Intermediate", advanced: "Advanced" };
 
@@ -35,7 +43,7 @@ function WorkoutItem({ workout }: { workout: Workout }) {
   );
 }
 
-export function StatePanel({ state, loading }: Props) {
+export function StatePanel({ state, loading, account }: Props) {
   const profile = state?.profile;
   return (
     <aside
@@ -70,6 +78,12 @@ export function StatePanel({ state, loading }: Props) {
           </dl>
         ) : null}
       </section>
+      {state ? (
+        <section>
+          <h2>Training</h2>
+          <TrainingChart weeks={state.trainingWeeks} />
+        </section>
+      ) : null}
       <section>
         <h2>Recent workouts</h2>
         {state && state.workouts.length === 0 ? (
@@ -81,6 +95,7 @@ export function StatePanel({ state, loading }: Props) {
           ))}
         </ul>
       </section>
+      {state ? <AccountSection email={state.user.email} {...account} /> : null}
     </aside>
   );
 }

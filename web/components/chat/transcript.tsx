@@ -2,8 +2,11 @@
 
 import { memo, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatItem } from "@/lib/realtime/chat-state";
+import { shownItems } from "@/lib/realtime/transcript-view";
 import { failureText } from "./failure-line";
 import { isAtEnd, shouldFollow, type TranscriptShape } from "./follow-scroll";
+import { Markdown } from "./markdown";
+import { MessageActions } from "./message-actions";
 import { toolText } from "./tool-line";
 
 type Props = {
@@ -12,17 +15,33 @@ type Props = {
   loading: boolean;
   streaming: boolean;
   onRetry: (item: ChatItem) => void;
+  /** The answer Regenerate applies to (see transcript-view.ts), if any. */
+  regenerable: ChatItem | null;
+  onRegenerate: () => void;
 };
+
+/** An answer is a model's Markdown (rendered safely); what the person wrote stays plain text. */
+function Content({ item }: { item: ChatItem }) {
+  if (item.role === "user") return <div className="content">{item.content}</div>;
+  return (
+    <div className="content rendered">
+      <Markdown text={item.content} streaming={item.status === "streaming"} />
+    </div>
+  );
+}
 
 // Items keep their identity until they change, so while one answer streams only it re-renders.
 const Message = memo(function Message({
   item,
   onRetry,
+  onRegenerate,
 }: {
   item: ChatItem;
   onRetry: (item: ChatItem) => void;
+  onRegenerate: (() => void) | undefined;
 }) {
   const typing = item.status === "streaming" && item.content === "";
+  const ended = item.status !== "streaming" && item.status !== "sending";
   return (
     <article
       className={`message ${item.role}`}
@@ -50,7 +69,7 @@ const Message = memo(function Message({
           <span aria-hidden="true" />
         </p>
       ) : item.content ? (
-        <div className="content">{item.content}</div>
+        <Content item={item} />
       ) : null}
       {item.status === "sending" ? <p className="meta">Sending…</p> : null}
       {item.status === "interrupted" && !item.error ? <p className="meta">Stopped</p> : null}
@@ -61,6 +80,9 @@ const Message = memo(function Message({
             Retry
           </button>
         </div>
+      ) : null}
+      {ended && (item.content || onRegenerate) ? (
+        <MessageActions text={item.content} onRegenerate={onRegenerate} />
       ) : null}
     </article>
   );
@@ -75,7 +97,16 @@ const shapeOf = (sessionId: string | null, items: ChatItem[]): TranscriptShape =
   };
 };
 
-export function Transcript({ sessionId, items, loading, streaming, onRetry }: Props) {
+export function Transcript({
+  sessionId,
+  items: all,
+  loading,
+  streaming,
+  onRetry,
+  regenerable,
+  onRegenerate,
+}: Props) {
+  const items = shownItems(all);
   const box = useRef<HTMLDivElement>(null);
   // Whether the reader was at the end at their last scroll (see follow-scroll.ts).
   const pinned = useRef(true);
@@ -133,7 +164,12 @@ export function Transcript({ sessionId, items, loading, streaming, onRetry }: Pr
         </div>
       ) : null}
       {items.map((item) => (
-        <Message key={item.key} item={item} onRetry={onRetry} />
+        <Message
+          key={item.key}
+          item={item}
+          onRetry={onRetry}
+          onRegenerate={item === regenerable ? onRegenerate : undefined}
+        />
       ))}
     </div>
   );

@@ -95,4 +95,30 @@ describe("ChatController against the real api", () => {
       controller.stop();
     }
   });
+
+  test("an account deleted in one tab stops the other tab's socket for good (4410)", async () => {
+    const email = "two-tabs@example.com";
+    const first = controllerFor(email);
+    const second = controllerFor(email);
+    first.controller.start();
+    second.controller.start();
+    try {
+      for (const tab of [first, second])
+        await tab.until((s) => s.status === "connected" && !s.loading, "connected and loaded");
+      expect(first.controller.send("my goal is to run a 5k")).toBe(true);
+      const answered = (s: ChatSnapshot) =>
+        s.view.items.at(-1)?.role === "assistant" && s.view.items.at(-1)?.status === "complete";
+      await first.until(answered, "the answer");
+      const file = await first.controller.downloadData();
+      expect(file.user.email).toBe(email);
+      expect(file.sessions).toHaveLength(1);
+      await first.controller.deleteAccount(email);
+      await second.until((s) => s.status === "account-deleted", "the other tab told");
+      const [left] = await api.sql`select count(*)::int as n from users where email = ${email}`;
+      expect(left).toEqual({ n: 0 });
+    } finally {
+      first.controller.stop();
+      second.controller.stop();
+    }
+  });
 });

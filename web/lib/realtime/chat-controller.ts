@@ -2,7 +2,10 @@
  * Everything the chat page does, without React: the socket, the transcript, the state
  * panel's data, and the user's actions. The page subscribes to snapshots.
  */
+import type { AccountExport } from "@trainer2/shared/account-data";
 import type { ServerEvent, State } from "@trainer2/shared/wire";
+import * as account from "../api/account";
+import { ApiError } from "../api/request";
 import { fetchState, type GetToken, StateError } from "../api/state";
 import {
   addOutgoing,
@@ -102,6 +105,43 @@ export class ChatController {
       });
   }
 
+  /** The last answer again (a new run for the last question); false when none can be. */
+  regenerate() {
+    const { sessionId, activeRun } = this.snapshot.view;
+    if (!sessionId || activeRun) return false;
+    const clientMsgId = this.options.newId?.() ?? crypto.randomUUID();
+    this.client.sendRegenerate({ sessionId, clientMsgId });
+    return true;
+  }
+
+  /** True once renamed; a refusal is shown as a notice. */
+  async renameSession(sessionId: string, title: string) {
+    return this.act(async () => {
+      await account.renameSession(this.api, sessionId, title);
+      await this.refreshPanel();
+    });
+  }
+
+  /** True once deleted (the chat shown was that one: a new chat opens); else a notice says why. */
+  async deleteSession(sessionId: string) {
+    return this.act(async () => {
+      await account.deleteSession(this.api, sessionId);
+      if (this.snapshot.view.sessionId === sessionId) this.switchTo(null);
+      await this.refreshPanel();
+    });
+  }
+
+  /** Everything the api holds about the person, checked against the file's schema. */
+  downloadData(): Promise<AccountExport> {
+    return account.exportAccount(this.api);
+  }
+
+  /** Deletes the account; the socket closes for good (the api closes it, 4410, everywhere). */
+  async deleteAccount(email: string): Promise<void> {
+    await account.deleteAccount(this.api, email);
+    this.client.stop();
+  }
+
   /** Ask again after a failed answer: re-sends the user's message that led to it. */
   retry(failed: ChatItem) {
     const items = this.snapshot.view.items;
@@ -124,6 +164,31 @@ export class ChatController {
 
   dismissNotice() {
     this.set({ notice: null });
+  }
+
+  private get api() {
+    return {
+      apiUrl: this.options.apiUrl,
+      getToken: this.options.getToken,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    };
+  }
+
+  /** Runs an action of the person's; its refusal (busy, not found, offline) becomes a notice. */
+  private async act(action: () => Promise<void>): Promise<boolean> {
+    try {
+      await action();
+      // What an earlier try was refused for no longer holds.
+      this.set({ notice: null });
+      return true;
+    } catch (error) {
+      const notice =
+        error instanceof ApiError
+          ? { code: error.code, message: error.message }
+          : { code: "network", message: "Could not reach the server. Try again in a moment." };
+      this.set({ notice });
+      return false;
+    }
   }
 
   private switchTo(sessionId: string | null) {

@@ -221,6 +221,43 @@ describe("RealtimeClient", () => {
     expect(t.statuses.at(-1)).toBe("connected");
   });
 
+  test("a regenerate is re-sent after a drop until acknowledged; a refused one is dropped", async () => {
+    const t = setup({ resumePoint: () => ({ sessionId, afterSeq: 2 }) });
+    t.client.start();
+    const first = await t.until(() => t.conns[0], "first connection");
+    ready(first);
+    await t.until(() => t.statuses.includes("connected"), "connected");
+    t.client.sendRegenerate({ sessionId, clientMsgId: "again" });
+    t.client.sendRegenerate({ sessionId, clientMsgId: "refused" });
+    await t.until(() => first.frames.length === 4, "auth, resume and two regenerates");
+    expect(first.frames[2]).toEqual({ type: "regenerate", sessionId, clientMsgId: "again" });
+    send(first, { type: "error", code: "busy", message: "busy", clientMsgId: "refused" });
+    await t.until(() => t.events.some((e) => e.type === "error"), "the refusal");
+    first.ws.terminate();
+    const second = await t.until(() => t.conns[1], "reconnection");
+    ready(second);
+    await t.until(() => second.frames.length === 3, "auth, resume, ping");
+    send(second, { type: "pong" });
+    await t.until(() => second.frames.length === 4, "the re-sent regenerate");
+    await Bun.sleep(50);
+    expect(second.frames.slice(3)).toEqual([
+      { type: "regenerate", sessionId, clientMsgId: "again" },
+    ]);
+  });
+
+  test("close 4410 (the account was deleted) stops for good: no reconnect", async () => {
+    const t = setup();
+    t.client.start();
+    const conn = await t.until(() => t.conns[0], "connection");
+    ready(conn);
+    await t.until(() => t.statuses.includes("connected"), "connected");
+    t.client.sendChat({ text: "never sent again", clientMsgId: "late" });
+    conn.ws.close(4410, "This account was deleted.");
+    await t.until(() => t.statuses.at(-1) === "account-deleted", "account-deleted");
+    await Bun.sleep(100);
+    expect(t.conns.length).toBe(1);
+  });
+
   test("stop() closes the socket and never reconnects", async () => {
     const t = setup();
     t.client.start();

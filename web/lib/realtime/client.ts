@@ -7,7 +7,13 @@
 import { closeCodes } from "@trainer2/shared/failures";
 import { type ClientFrame, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 
-export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "signed-out";
+export type ConnectionStatus =
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "signed-out"
+  /** The account was deleted (close 4410): reconnecting would only make a new, empty one. */
+  | "account-deleted";
 
 export type StatusDetail = { attempt: number; retryInMs?: number; closeCode?: number };
 
@@ -116,6 +122,13 @@ export class RealtimeClient {
     this.sendNow(frame);
   }
 
+  /** The session's last answer again; like a chat, re-sent after a reconnect until acknowledged. */
+  sendRegenerate(request: { sessionId: string; clientMsgId: string }) {
+    const frame: ClientFrame = { type: "regenerate", ...request };
+    this.outbox.set(request.clientMsgId, frame);
+    this.sendNow(frame);
+  }
+
   /** Follow another session on this socket: its missed messages, then its live events. */
   follow(sessionId: string, afterSeq: number): boolean {
     return this.sendNow({ type: "resume", sessionId, afterSeq });
@@ -188,6 +201,10 @@ export class RealtimeClient {
     if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
       this.outbox.delete(event.message.clientMsgId);
     if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
+    // A refused regenerate (busy, nothing to answer) is final: it must not run later by itself.
+    if (event.type === "error" && event.clientMsgId)
+      if (this.outbox.get(event.clientMsgId)?.type === "regenerate")
+        this.outbox.delete(event.clientMsgId);
     if (event.type === "pong" && this.flushOnPong) {
       this.flushOnPong = false;
       this.flushOutbox();
@@ -261,6 +278,12 @@ export class RealtimeClient {
   }
 
   private scheduleRetry(closeCode: number | undefined) {
+    if (closeCode === closeCodes.accountDeleted) {
+      this.stopped = true;
+      this.outbox.clear();
+      this.setStatus("account-deleted", { closeCode });
+      return;
+    }
     const unauthorized = closeCode === closeCodes.unauthorized;
     this.unauthorized = unauthorized ? this.unauthorized + 1 : 0;
     if (this.unauthorized > (this.options.maxUnauthorized ?? 3)) {

@@ -1,0 +1,127 @@
+/**
+ * `regenerate {sessionId, clientMsgId}`: the session's last answer, again. A new run for the
+ * last question, through the chat turn's own path (its placeholder stored with this process
+ * as owner, a Run, run-end.ts), so it holds across api processes as a chat frame does: one
+ * answer written per session (busy while one streams, whichever process writes it), every
+ * event to every socket following the session, a Stop from any of them. The old answer stays
+ * stored; the agent's context and the page leave it out (db: insertRegeneration).
+ */
+import {
+  historyItems,
+  insertRegeneration,
+  isDuplicateClientMsg,
+  isSessionBusy,
+  type StoredTurn,
+} from "@trainer2/db/queries/messages";
+import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import { AppError } from "@trainer2/shared/errors";
+import { signRunToken } from "@trainer2/shared/tokens";
+import type { ClientFrame, RunRequest } from "@trainer2/shared/wire";
+import { replayedIfSent, type Started, turnInSpan } from "./chat-turn.ts";
+import type { RealtimeContext } from "./context.ts";
+import type { Client } from "./hub.ts";
+import { Run } from "./run.ts";
+import { callAgent } from "./run-stream.ts";
+
+type RegenerateFrame = Extract<ClientFrame, { type: "regenerate" }>;
+
+export async function regenerateAnswer(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: RegenerateFrame,
+) {
+  await turnInSpan(ctx, client, frame.sessionId, (span, startedAt) =>
+    setUpRegeneration(ctx, client, frame, span, startedAt),
+  );
+}
+
+async function setUpRegeneration(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: RegenerateFrame,
+  span: Run["span"],
+  startedAt: number,
+): Promise<Started | undefined> {
+  const { hub, sql } = ctx;
+  span.setAttribute("chat.regenerate", true);
+  // A re-sent frame (after a reconnect) gets the first one's answer, not a second run.
+  if (await replayedIfSent(ctx, client, frame, span)) return undefined;
+  const details = { clientMsgId: frame.clientMsgId, sessionId: frame.sessionId };
+  if (!(await getOwnedSession(sql, client.userId, frame.sessionId)))
+    throw new AppError("not_found", "Session not found.", { details });
+  const runId = crypto.randomUUID();
+  // Until the Run is registered, a sweep of this process must not take its row for an orphan.
+  const unclaim = hub.claim(runId);
+  let stored: StoredTurn;
+  let request: RunRequest;
+  let runToken: string;
+  try {
+    const again = await sql.begin((tx) =>
+      insertRegeneration(tx, {
+        sessionId: frame.sessionId,
+        clientMsgId: frame.clientMsgId,
+        runId,
+        ownerId: hub.bus.processId,
+      }),
+    );
+    if ("duplicate" in again) throw new SentBefore();
+    if ("nothing" in again)
+      throw new AppError("bad_request", "There is no answer to regenerate in this chat yet.", {
+        details,
+      });
+    stored = again;
+    ({ request, runToken } = await agentRequest(ctx, client, frame.sessionId, stored, runId));
+  } catch (error) {
+    unclaim();
+    if (isSessionBusy(error)) throw new AppError("busy", undefined, { details });
+    const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
+    if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
+    throw error;
+  }
+  const run = new Run(
+    {
+      runId,
+      userId: client.userId,
+      sessionId: frame.sessionId,
+      clientMsgId: frame.clientMsgId,
+      userMessage: stored.user,
+      placeholder: stored.assistant,
+    },
+    span,
+    startedAt,
+  );
+  const call = callAgent(ctx, request, runToken, run.controller.signal);
+  hub.startRun(run);
+  hub.follow(client, frame.sessionId);
+  hub.toSession(client.userId, frame.sessionId, run.startedEvent());
+  span.setAttribute("chat.run_id", runId);
+  return { run, call };
+}
+
+/** The clientMsgId was sent before (a twin got there first): answered with its replay. */
+class SentBefore extends Error {}
+
+/** The question again, with the context before it (the old answer is not part of it). */
+async function agentRequest(
+  ctx: RealtimeContext,
+  client: Client,
+  sessionId: string,
+  stored: StoredTurn,
+  runId: string,
+) {
+  const [history, capabilitiesVersion, runToken] = await Promise.all([
+    historyItems(ctx.sql, sessionId, stored.user.seq),
+    // Without it the agent runs with what it has: never a reason to fail the turn.
+    ctx.capabilitiesVersion().catch(() => undefined),
+    signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
+  ]);
+  const request: RunRequest = {
+    runId,
+    userId: client.userId,
+    sessionId,
+    input: stored.user.content,
+    history,
+    ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
+  };
+  return { request, runToken };
+}

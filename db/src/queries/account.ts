@@ -1,0 +1,98 @@
+/**
+ * A person's account as a whole: everything it holds, read at one instant ("Download my
+ * data"), and deleted at once ("Delete my account").
+ */
+import {
+  type AccountExport,
+  accountExportFormat,
+  type ExportedToolCall,
+} from "@trainer2/shared/account-data";
+import type { Sql } from "../client.ts";
+import { messagesOfUser } from "./messages.ts";
+import { getProfile } from "./profiles.ts";
+import { toolCallsOfUser, type UserToolCall } from "./tool-calls.ts";
+import { toIso, toUser, type UserRow } from "./users.ts";
+import { listWorkouts } from "./workouts.ts";
+
+type SessionRow = {
+  id: string;
+  title: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+};
+
+function exportedCall(call: UserToolCall): ExportedToolCall {
+  return {
+    id: call.id,
+    toolCallId: call.toolCallId,
+    runId: call.runId,
+    sessionId: call.sessionId,
+    tool: call.tool,
+    arguments: call.arguments,
+    result: call.result,
+    status: call.status,
+    errorCode: call.errorCode,
+    durationMs: call.durationMs,
+    createdAt: call.createdAt,
+  };
+}
+
+/**
+ * Everything stored about the user, in one read-only snapshot (a chat that changes meanwhile
+ * is in the file as it was at one instant). Null when there is no such user.
+ */
+export async function exportAccount(sql: Sql, userId: string): Promise<AccountExport | null> {
+  return sql.begin("isolation level repeatable read read only", async (tx) => {
+    const [row] = await tx<UserRow[]>`select * from users where id = ${userId}`;
+    if (!row) return null;
+    const user = toUser(row);
+    const profile = await getProfile(tx, userId);
+    const workouts = await listWorkouts(tx, userId, { limit: everything, from: null, to: null });
+    const sessions = await tx<SessionRow[]>`
+      select id, title, created_at, updated_at from chat_sessions where user_id = ${userId}
+      order by updated_at desc, created_at desc`;
+    const messages = await messagesOfUser(tx, userId);
+    const calls = await toolCallsOfUser(tx, userId);
+    return {
+      format: accountExportFormat,
+      version: 1,
+      exportedAt: new Date().toISOString(),
+      user,
+      profile,
+      workouts,
+      sessions: sessions.map((session) => ({
+        id: session.id,
+        title: session.title,
+        createdAt: toIso(session.created_at),
+        updatedAt: toIso(session.updated_at),
+        messages: messages.filter((m) => m.sessionId === session.id).map((m) => m.message),
+      })),
+      toolCalls: calls.map(exportedCall),
+    };
+  });
+}
+
+/** LIMIT for "no limit" through a query that takes one. */
+const everything = Number.MAX_SAFE_INTEGER;
+
+export type AccountDeletion = "deleted" | "not_found" | "busy";
+
+/**
+ * Deletes the user and every row that is theirs, in one transaction: profile, chats and their
+ * messages, tool calls, workouts, all by their foreign keys to the user (on delete cascade; a
+ * test holds every such key to it). Refused while an answer is being written for them, by
+ * any api process: the user row is locked first, so a turn being stored (its rows check the
+ * user's key) either committed, and its `streaming` row is seen here, or waits and then
+ * fails on a user that is gone.
+ */
+export async function deleteAccount(sql: Sql, userId: string): Promise<AccountDeletion> {
+  return sql.begin(async (tx) => {
+    const [user] = await tx`select id from users where id = ${userId} for update`;
+    if (!user) return "not_found";
+    const [streaming] = await tx`
+      select 1 from messages where user_id = ${userId} and status = 'streaming' limit 1`;
+    if (streaming) return "busy";
+    await tx`delete from users where id = ${userId}`;
+    return "deleted";
+  });
+}
