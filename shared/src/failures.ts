@@ -33,6 +33,12 @@ export const failures = {
   payload_too_large: { status: 413, close: 1009, message: "That is too large." },
   headers_too_large: { status: 431, message: "The request's headers or URL are too large." },
   rate_limited: { status: 429, close: 4429, message: "Too many messages; slow down." },
+  /**
+   * A turn refused before any model call: one of the person's budgets is used up. The
+   * refusal names the limit (`daily_tokens`, `turns_per_minute`, `concurrent_runs`) and,
+   * when it has one, the time it resets (`resetsAt`); see api/src/budgets/.
+   */
+  budget_exceeded: { status: 429, message: "You have reached your usage limit for now." },
 
   // ---------- the service side ----------
   internal: {
@@ -97,6 +103,12 @@ export const failures = {
     status: 504,
     message: "The model took too long to answer. Please try again.",
     answer: "failed",
+  },
+  /** The model stopped at the cap on one answer's tokens (BUDGET_MAX_OUTPUT_TOKENS). */
+  model_output_limit: {
+    status: 502,
+    message: "The answer reached its length limit and was cut short.",
+    answer: "interrupted",
   },
   // A 404 is as often a base URL without its /v1 (or pointing at another app) as a model name.
   model_bad_request: {
