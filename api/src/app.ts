@@ -16,6 +16,8 @@ import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
+import { createBudgets } from "./budgets/budgets.ts";
+import { type BudgetSettings, budgetsOff } from "./budgets/settings.ts";
 import { currentCapabilitiesVersion } from "./capabilities/version.ts";
 import {
   type ApiProcessOptions,
@@ -63,6 +65,8 @@ export type ApiDeps = {
   bus?: Bus;
   /** Heartbeat and staleness of api processes (tests shorten them). */
   cluster?: Partial<ApiProcessOptions>;
+  /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
+  budgets?: BudgetSettings;
 };
 
 export type ApiApp = {
@@ -96,12 +100,26 @@ export function createApp(deps: ApiDeps): ApiApp {
     verifyIdentity: deps.verifyIdentity,
     logger,
   });
+  const bus = deps.bus ?? new InProcessBus();
+  const budgets = createBudgets({
+    sql: deps.sql,
+    settings: deps.budgets ?? budgetsOff,
+    metrics,
+    logger,
+    processId: bus.processId,
+    // Past the longest a run may take, a reservation nobody settled holds nothing.
+    reservationTtlMs: options.runTimeoutMs + 60_000,
+    retryForMs: options.endWriteRetryMs,
+    now,
+  });
   const stateOf = async (userId: string, sessionId: string | undefined) => {
-    const [agent, state] = await Promise.all([
+    const [agent, state, budget] = await Promise.all([
       agentStatus(),
       loadState(deps.sql, userId, sessionId),
+      budgets.today(userId),
     ]);
     if (agent.mode) state.offlineModel = agent.mode === "offline";
+    if (budget) state.budget = budget;
     // A run of this process shows as it is now, never as `streaming` once it has ended.
     const run = state.session ? hub.runOf(state.session.id) : undefined;
     if (state.session && run)
@@ -110,7 +128,6 @@ export function createApp(deps: ApiDeps): ApiApp {
       );
     return state;
   };
-  const bus = deps.bus ?? new InProcessBus();
   registerBusMetrics(metrics.registry, bus);
   const hub: Hub = new Hub({
     loadState: stateOf,
@@ -162,6 +179,7 @@ export function createApp(deps: ApiDeps): ApiApp {
         ttlMs: options.capabilitiesVersionTtlMs,
       }),
       options,
+      budgets,
       now,
     }),
   );

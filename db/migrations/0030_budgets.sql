@@ -45,7 +45,8 @@ create index budget_reservations_user_idx on budget_reservations (user_id);
 -- transaction: the user's budget_accounts row is locked first, so concurrent turns of one
 -- user, on any api process, are judged one after another against what the others reserved.
 -- Limits of 0 are unlimited. Returns one row: `refused` names the limit hit (null when the
--- turn may go ahead), `resets_at` when it resets (null for runs at once: when one ends).
+-- turn may go ahead), `limit_value` its value, `resets_at` when it resets (null for runs at
+-- once: when one of them ends).
 create function budget_reserve(
   p_user uuid,
   p_run uuid,
@@ -61,6 +62,7 @@ create function budget_reserve(
   p_history_turns integer
 ) returns table (
   refused text,
+  limit_value bigint,
   resets_at timestamptz,
   reserved bigint,
   daily_limit bigint,
@@ -120,18 +122,20 @@ begin
 
   -- The limit that resets last is named first: it is the one the person waits for.
   if v_daily > 0 and v_used + v_held + v_estimate > v_daily then
-    return query select 'daily_tokens'::text, ((v_day + 1)::timestamp at time zone p_zone),
+    return query select 'daily_tokens'::text, v_daily,
+      ((v_day + 1)::timestamp at time zone p_zone),
       v_estimate, v_daily, v_used;
     return;
   end if;
   if v_per_minute > 0 and cardinality(v_recent) >= v_per_minute then
-    return query select 'turns_per_minute'::text,
+    return query select 'turns_per_minute'::text, v_per_minute::bigint,
       v_recent[cardinality(v_recent) - v_per_minute + 1] + interval '1 minute',
       v_estimate, v_daily, v_used;
     return;
   end if;
   if v_concurrent > 0 and v_running >= v_concurrent then
-    return query select 'concurrent_runs'::text, null::timestamptz, v_estimate, v_daily, v_used;
+    return query select 'concurrent_runs'::text, v_concurrent::bigint, null::timestamptz,
+      v_estimate, v_daily, v_used;
     return;
   end if;
 
@@ -143,5 +147,5 @@ begin
   insert into budget_reservations (run_id, user_id, owner_id, day, tokens, expires_at)
   values (p_run, p_user, p_owner, v_day, v_estimate,
     now() + make_interval(secs => p_ttl_ms / 1000.0));
-  return query select null::text, null::timestamptz, v_estimate, v_daily, v_used;
+  return query select null::text, null::bigint, null::timestamptz, v_estimate, v_daily, v_used;
 end $$;

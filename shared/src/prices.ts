@@ -50,7 +50,10 @@ export function priceOf(table: PriceTable, model: string | undefined): Price | u
 }
 
 /** Estimated USD for this usage at this price. */
-export function costUsd(usage: { inputTokens: number; outputTokens: number }, price: Price): number {
+export function costUsd(
+  usage: { inputTokens: number; outputTokens: number },
+  price: Price,
+): number {
   return (
     (usage.inputTokens * price.inputUsdPerMTok + usage.outputTokens * price.outputUsdPerMTok) / 1e6
   );

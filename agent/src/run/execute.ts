@@ -13,12 +13,13 @@ import {
 import type { Logger } from "@trainer2/shared/logger";
 import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
-import type { AgentItem, RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
+import type { AgentItem, RunRequest, RunStreamEvent, Usage } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
 import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
 import { buildTools } from "./tools.ts";
+import { usageMeter } from "./usage.ts";
 
 export type RunDeps = {
   runner: Runner;
@@ -124,16 +125,21 @@ export async function executeRun(
     instructions: input.instructions,
     model: deps.model,
     tools,
+    // The api's cap on each answer (max_output_tokens / max_tokens): what its budget reserves.
+    ...(request.maxOutputTokens ? { modelSettings: { maxTokens: request.maxOutputTokens } } : {}),
   });
   // Stored history is cleaned again on the way in: sessions stored by an older agent may
   // still carry items that no longer replay (see items.ts).
   const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
+  // The run's usage so far, sent after each model call: the api counts a run stopped early too.
+  const meter = usageMeter(deps.model);
+  let result: Awaited<ReturnType<RunDeps["runner"]["run"]>> | undefined;
   const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
-    const result = await withTrace(
+    result = await withTrace(
       "trainer run",
       () =>
         deps.runner.run(agent, items, {
@@ -148,12 +154,14 @@ export async function executeRun(
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
+      } else if (event.type === "raw_model_stream_event" && event.data.type === "response_done") {
+        emit({ type: "usage", usage: meter.add(event.data.response.usage) });
       }
     }
     await result.completed;
     if (result.error) throw result.error;
     if (controller.signal.aborted) throw controller.signal.reason;
-    const usage = result.state.usage;
+    const usage = meter.settle(result.state.usage);
     deps.logger.info("run completed", {
       runId: request.runId,
       inputTokens: usage.inputTokens,
@@ -164,13 +172,15 @@ export async function executeRun(
       type: "completed",
       output: finalOutput,
       items: stripProviderIds(result.history.slice(history.length)) as AgentItem[],
-      usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+      usage,
     });
   } catch (error) {
     if (input.signal.aborted) return; // the caller left: nobody to tell
     const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
     deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });
-    emit({ type: "failed", ...failed });
+    // What the model calls used before it failed, failed calls included where the SDK knows.
+    const usage: Usage = meter.settle(result?.state.usage);
+    emit({ type: "failed", ...failed, usage });
   } finally {
     sdkTrace.unbind();
     idle.stop();

@@ -68,6 +68,8 @@ async function setUpTurn(
   let stored: { sessionId: string; turn: StoredTurn };
   try {
     stored = await sql.begin(async (tx) => {
+      // Refused (budget_exceeded) before anything is stored or any model called.
+      await ctx.budgets.reserve(tx, { ...frame, userId: client.userId, runId, span });
       const sessionId =
         frame.sessionId ?? (await createSession(tx, client.userId, titleFrom(frame.text))).id;
       const turn = await insertTurn(tx, {

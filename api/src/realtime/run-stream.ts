@@ -65,6 +65,7 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
       input: run.input,
       history,
       ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
+      maxOutputTokens: ctx.budgets.maxOutputTokens,
     };
     const runToken = await signRunToken(
       { userId: run.userId, sessionId: run.sessionId, runId: run.runId },
@@ -111,6 +112,9 @@ async function relay(
     headers: injectTraceparent({}),
   })) {
     call.rearm();
+    // Usage so far (after each model call) and at the end: what the run's budget settles to.
+    if ("usage" in event && event.usage) run.usage = event.usage;
+    if (event.type === "usage") continue;
     if (event.type === "delta") {
       send(run.appendText(event.text));
       call.saved.touch();

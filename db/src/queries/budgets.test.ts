@@ -63,6 +63,7 @@ describe("daily tokens", () => {
     expect((await reserve(second)).refused).toBeNull();
     expect(await reserve(request(userId, { defaults, inputChars: 3200 }))).toMatchObject({
       refused: "daily_tokens",
+      limit: 2000,
       resetsAt: nextUtcMidnight(),
       reservedTokens: 1300,
     });
@@ -130,6 +131,7 @@ describe("turns per minute", () => {
     }
     const refused = await reserve(request(userId, { defaults }));
     if (refused.refused !== "turns_per_minute") throw new Error("expected a refusal");
+    expect(refused.limit).toBe(5);
     const resets = refused.resetsAt!.getTime();
     expect(resets).toBeGreaterThanOrEqual(started[0]!.getTime() + 60_000 - 1000);
     expect(resets).toBeLessThan(started[1]!.getTime() + 60_000);
@@ -161,6 +163,7 @@ describe("runs at once", () => {
     expect((await reserve(request(userId, { defaults, ownerId: gone }))).refused).toBeNull();
     expect(await reserve(request(userId, { defaults }))).toMatchObject({
       refused: "concurrent_runs",
+      limit: 1,
       resetsAt: null,
     });
     // The process is gone (a peer's sweep removed its row): its reservation holds nothing.
@@ -168,12 +171,14 @@ describe("runs at once", () => {
     // Expiring at once: past for every later transaction.
     const mine = request(userId, { defaults, ttlMs: 0 });
     expect((await reserve(mine)).refused).toBeNull();
-    expect(await db.sql`select 1 from budget_reservations where owner_id = ${gone}`).toHaveLength(0);
-    // An expired reservation holds nothing either.
-    expect((await reserve(request(userId, { defaults }))).refused).toBeNull();
-    expect(await db.sql`select 1 from budget_reservations where run_id = ${mine.runId}`).toHaveLength(
+    expect(await db.sql`select 1 from budget_reservations where owner_id = ${gone}`).toHaveLength(
       0,
     );
+    // An expired reservation holds nothing either.
+    expect((await reserve(request(userId, { defaults }))).refused).toBeNull();
+    expect(
+      await db.sql`select 1 from budget_reservations where run_id = ${mine.runId}`,
+    ).toHaveLength(0);
     // Its late settlement is still charged, to today.
     expect(await settle(userId, mine.runId, 10, 5)).toEqual({
       reservedTokens: null,

@@ -35,6 +35,8 @@ export type ReserveOutcome =
   | { refused: null; reservedTokens: number; dailyTokens: number; usedToday: number }
   | {
       refused: BudgetLimitName;
+      /** The value of the limit that was hit. */
+      limit: number;
       /** Null for runs at once: it resets when one of them ends. */
       resetsAt: Date | null;
       reservedTokens: number;
@@ -44,6 +46,7 @@ export type ReserveOutcome =
 
 type ReserveRow = {
   refused: BudgetLimitName | null;
+  limit_value: string | number | null;
   resets_at: Date | string | null;
   reserved: string | number;
   daily_limit: string | number;
@@ -51,7 +54,10 @@ type ReserveRow = {
 };
 
 /** Checks the user's limits and, when they allow it, reserves the turn. Call inside its transaction. */
-export async function reserveBudget(tx: Queryable, request: ReserveRequest): Promise<ReserveOutcome> {
+export async function reserveBudget(
+  tx: Queryable,
+  request: ReserveRequest,
+): Promise<ReserveOutcome> {
   const { defaults } = request;
   const [row] = await tx<ReserveRow[]>`
     select * from budget_reserve(
@@ -66,7 +72,12 @@ export async function reserveBudget(tx: Queryable, request: ReserveRequest): Pro
     usedToday: Number(row.used),
   };
   if (row.refused === null) return { refused: null, ...numbers };
-  return { refused: row.refused, resetsAt: dateOrNull(row.resets_at), ...numbers };
+  return {
+    refused: row.refused,
+    limit: Number(row.limit_value),
+    resetsAt: dateOrNull(row.resets_at),
+    ...numbers,
+  };
 }
 
 export type Settlement = {
