@@ -1,4 +1,5 @@
 import type { State, Workout } from "@trainer2/shared/wire";
+import { BudgetBar } from "./budget-bar";
 import "./state-panel.css";
 
 type Props = { state: State | null; loading: boolean };
@@ -44,6 +45,7 @@ export function StatePanel({ state, loading }: Props) {
       aria-label="Your training profile"
       data-testid="state-panel"
     >
+      <BudgetBar budget={state?.budget} />
       <section>
         <h2>Profile</h2>
         {loading ? <p className="muted">Loading…</p> : null}

@@ -188,6 +188,9 @@ export class RealtimeClient {
     if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
       this.outbox.delete(event.message.clientMsgId);
     if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
+    // A chat refused by a budget stays refused until the limit resets: never sent again by itself.
+    if (event.type === "error" && event.code === "budget_exceeded" && event.clientMsgId)
+      this.outbox.delete(event.clientMsgId);
     if (event.type === "pong" && this.flushOnPong) {
       this.flushOnPong = false;
       this.flushOutbox();
