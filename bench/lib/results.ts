@@ -110,6 +110,8 @@ export const resultsSchema = z.object({
       chat: chatLoad,
       /** The same load against an api that never checkpoints (STREAM_CHECKPOINT_MS=0). */
       chatWithoutCheckpoint: chatLoad,
+      /** The same load against an api with budgets on (limits far above it: nothing refused). */
+      chatWithBudgets: chatLoad,
     }),
     /** `--api-workers N` > 1: the capacity load and /state against N api processes. */
     apiWorkers: z
