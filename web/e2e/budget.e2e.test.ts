@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { budgetToday, setBudgetOverrides } from "@trainer2/db/queries/budgets";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser } from "./browser";
+import { type Browser, launchBrowser, trackSockets } from "./browser";
 
 setDefaultTimeout(60_000);
 
@@ -60,17 +60,7 @@ beforeAll(async () => {
     web: true,
   });
   browser = await launchBrowser(stack.web!.port);
-  await browser.context.addInitScript(() => {
-    const Native = window.WebSocket;
-    const opened: WebSocket[] = [];
-    (window as unknown as { __sockets: WebSocket[] }).__sockets = opened;
-    window.WebSocket = class extends Native {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        opened.push(this);
-      }
-    };
-  });
+  await trackSockets(browser.context);
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await mkdir(screenshots, { recursive: true });
 }, 240_000);
