@@ -25,11 +25,13 @@ export async function chatWithBudgets(ctx: ScenarioContext): Promise<ChatLoadRes
   try {
     // The main pair is warm from the scenarios before; a fresh pair is not. A short load
     // first (not measured) keeps a cold start out of what budgets are said to cost.
-    const capacity = { ...ctx.profile.capacity, chatTimeMs: ctx.profile.capacity.chatTimeMs / 5 };
-    await capacityChat(
-      { ...ctx, profile: { ...ctx.profile, capacity } },
-      target("warm.bench.test"),
-    );
+    const { variantWarmUpMs } = ctx.profile.capacity;
+    const capacity = { ...ctx.profile.capacity, chatTimeMs: variantWarmUpMs };
+    if (variantWarmUpMs > 0)
+      await capacityChat(
+        { ...ctx, profile: { ...ctx.profile, capacity } },
+        target("warm.bench.test"),
+      );
     return await capacityChat(ctx, target("budgets.bench.test"));
   } finally {
     await variant.stop();
