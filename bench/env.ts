@@ -28,3 +28,19 @@ export function readBenchEnv(): BenchEnv {
 export function baseChildEnv(env: BenchEnv): Record<string, string> {
   return { PATH: env.PATH, HOME: env.HOME, NODE_ENV: "production" };
 }
+
+const floorSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535),
+  DATABASE_URL: postgresUrl,
+  MODEL_BASE_URL: z.url({ message: "expected the model's base URL" }),
+});
+
+/** The floor relay's environment (bench/floor/relay.ts), given by the bench. */
+export function readFloorEnv() {
+  const parsed = floorSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`floor: invalid environment: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}

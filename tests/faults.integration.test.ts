@@ -16,6 +16,7 @@ import {
 import { openSocket } from "@trainer2/api/testing/test-socket";
 import { errorBody } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
+import { createLogger } from "@trainer2/shared/logger";
 import { importPrivateKey, signDevIdToken } from "@trainer2/shared/tokens";
 import { stateDto } from "@trainer2/shared/wire";
 import { createStack, type Stack } from "@trainer2/testkit";
@@ -35,6 +36,7 @@ beforeAll(async () => {
   });
   agent = await startAgentDouble({ apiPublicKey: stack.keys.apiPublicKey });
   api = await stack.startApi({
+    logger: createLogger({ service: "api", level: process.env.FAULTS_DEBUG ? "debug" : "silent" }),
     agentUrl: () => agent.url,
     realtime: { checkpointIntervalMs: 20, endWriteRetryMs: 60_000 },
   });

@@ -14,7 +14,9 @@ import type { CapabilitySync } from "./capabilities/sync.ts";
 import { composeInstructions, type Instructions } from "./instructions/load.ts";
 import type { ModelRuntime } from "./model.ts";
 import { requireOperator } from "./operator.ts";
+import { agentCache } from "./run/execute.ts";
 import { runHandler } from "./run/route.ts";
+import { cachedAgentJwt } from "./run/tools.ts";
 import type { GenAiSpanBridge } from "./telemetry/genai-bridge.ts";
 
 export type AppDeps = {
@@ -38,8 +40,30 @@ export type AppDeps = {
   captureContent: boolean;
 };
 
+/** The composed instructions, composed again only for a new surface or a new day. */
+function currentInstructions(deps: AppDeps) {
+  let cached: { surface: unknown; day: string; text: string } | undefined;
+  return () => {
+    const surface = deps.sync.surface;
+    const today = new Date();
+    const day = today.toISOString().slice(0, 10);
+    if (!cached || cached.surface !== surface || cached.day !== day)
+      cached = { surface, day, text: composeInstructions(deps.instructions, surface, today) };
+    return { surface, instructions: cached.text };
+  };
+}
+
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  const current = currentInstructions(deps);
+  const agents = agentCache({
+    model: deps.model.model,
+    apiUrl: deps.apiUrl,
+    agentJwt: cachedAgentJwt(deps.keys.agentPrivateKey),
+    logger: deps.logger,
+    telemetry: deps.telemetry,
+    genAi: deps.genAi,
+  });
   // First: every request is measured; /run continues the api's trace from its traceparent.
   app.use(httpMetrics(deps.metrics));
   app.use(httpTracing(deps.telemetry));
@@ -101,8 +125,7 @@ export function createApp(deps: AppDeps): Hono {
       modelBaseURL: deps.model.baseURL,
       genAi: deps.genAi,
       captureContent: deps.captureContent,
-      apiUrl: deps.apiUrl,
-      agentPrivateKey: deps.keys.agentPrivateKey,
+      agents,
       apiPublicKey: deps.keys.apiPublicKey,
       modelTimeoutMs: deps.modelTimeoutMs,
       logger: deps.logger,
@@ -110,10 +133,7 @@ export function createApp(deps: AppDeps): Hono {
       metrics: deps.metrics,
       ready: () => deps.sync.ready,
       syncNow: () => deps.sync.syncNow(),
-      current: () => ({
-        surface: deps.sync.surface,
-        instructions: composeInstructions(deps.instructions, deps.sync.surface, new Date()),
-      }),
+      current,
     }),
   );
 

@@ -27,7 +27,7 @@ import {
 import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
-import { healthRoutes } from "./health/routes.ts";
+import { databaseStatus, healthRoutes } from "./health/routes.ts";
 import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
@@ -93,12 +93,6 @@ export function createApp(deps: ApiDeps): ApiApp {
   const agentStatus = createAgentStatus({
     agentUrl: deps.agentUrl,
     timeoutMs: deps.agentProbeTimeoutMs ?? 1000,
-    now,
-  });
-  const authenticate = createAuthenticate({
-    sql: deps.sql,
-    verifyIdentity: deps.verifyIdentity,
-    logger,
   });
   const bus = deps.bus ?? new InProcessBus();
   const budgets = createBudgets({
@@ -112,6 +106,11 @@ export function createApp(deps: ApiDeps): ApiApp {
     retryForMs: options.endWriteRetryMs,
     now,
   });
+  const dbStatus = databaseStatus(deps.sql);
+  const authenticate = createAuthenticate(
+    { sql: deps.sql, verifyIdentity: deps.verifyIdentity, logger },
+    { now },
+  );
   const stateOf = async (userId: string, sessionId: string | undefined) => {
     const [agent, state, budget] = await Promise.all([
       agentStatus(),
@@ -159,7 +158,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
   );
 
-  app.route("/", healthRoutes({ sql: deps.sql, agentStatus, processId: bus.processId }));
+  app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
   app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
   app.route(
@@ -217,6 +216,8 @@ export function createApp(deps: ApiDeps): ApiApp {
       hub.cross.greet();
     },
     close: async () => {
+      dbStatus.stop();
+      agentStatus.stop();
       for (const run of hub.activeRuns()) run.stop("shutdown");
       // Let the aborted runs store their partial answers before the pool goes away.
       for (let waited = 0; hub.activeRuns().length > 0 && waited < 3000; waited += 20)

@@ -18,6 +18,11 @@ export function markdownTable(results: PartialResults): string {
     rows.push([name, "added to first token (p50 / p95 / p99)", trio(level.addedMs)]);
     rows.push([
       "",
+      "the floor's added (p50 / p95 / p99); ours as a multiple (p50)",
+      `${trio(level.floor.addedMs)}; ${f(level.timesFloor)}x`,
+    ]);
+    rows.push([
+      "",
       "chat → first delta; model's own TTFT (p50)",
       `${ms(level.firstDeltaMs.p50)}; ${ms(level.modelTtftMs.p50)}`,
     ]);
@@ -75,12 +80,19 @@ export function markdownTable(results: PartialResults): string {
       `api ${f(cpu.api)}, agent ${f(cpu.agent)}, model ${f(cpu.model)}, ` +
         `${cpu.db >= 0 ? `embedded db ${f(cpu.db)}, ` : ""}bench client ${f(cpu.bench)}`,
     ]);
+    const perTurn = (seconds: number) => (seconds * 1000) / Math.max(1, chat.turnsCompleted);
+    rows.push([
+      "",
+      "CPU per completed turn: api + agent",
+      `${f(perTurn(cpu.api), 2)} + ${f(perTurn(cpu.agent), 2)} = ` +
+        `${f(perTurn(cpu.api + cpu.agent), 2)} ms`,
+    ]);
   }
   if (s.apiWorkers) rows.push(...workerRows(s));
   for (const endpoint of s.http?.endpoints ?? []) {
     rows.push([
       endpoint === s.http?.endpoints[0] ? "HTTP" : "",
-      `${endpoint.name}, ${endpoint.connections} connections`,
+      `${endpoint.name}, ${endpoint.connections} connections (${endpoint.tool ?? "fetch"})`,
       `${f(endpoint.requestsPerSecond, 0)} req/s, ${p50p99(endpoint.latencyMs)}, ${endpoint.errors} errors`,
     ]);
   }

@@ -31,10 +31,13 @@ const chatLevel = z.object({
   addedMs: trio,
   lastTokenToCompletedMs: summarySchema,
   turnMs: summarySchema,
+  floor: z.object({ firstDeltaMs: summarySchema, addedMs: trio }),
+  timesFloor: num,
 });
 
 const httpEndpoint = z.object({
   name: z.string(),
+  tool: z.enum(["wrk", "fetch"]).optional(),
   connections: count,
   requests: count,
   errors: count,

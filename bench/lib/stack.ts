@@ -8,7 +8,8 @@ import { freePort } from "@trainer2/shared/processes";
 import {
   createStack,
   type ModelService,
-  type Service,
+  repoRoot,
+  Service,
   type StackDatabase,
 } from "@trainer2/testkit";
 import { createMinter, type Minter } from "./tokens.ts";
@@ -28,6 +29,8 @@ export type Stack = {
   agent: Service;
   mint: Minter;
   coldStart: { apiMs: number[]; agentMs: number[] };
+  /** The floor relay (bench/floor/relay.ts) on the same database and model. */
+  floorWsUrl: string;
   /** Another api and agent on the same database and model, the api with `apiEnv` set. */
   startVariant: (apiEnv: Record<string, string>) => Promise<Pair>;
   stop: () => Promise<void>;
@@ -85,6 +88,7 @@ export async function startStack(options: {
     const kind = stack.database.embedded ? "embedded" : "postgres";
     log(`database: ${kind}`);
     const model = await stack.startModelProcess({ delayMs: 0 });
+    const floor = await startFloor(stack, model.baseUrl, options.env);
     const coldStart = { apiMs: [] as number[], agentMs: [] as number[] };
     const samples = Math.max(1, options.coldStartSamples);
     for (let index = 0; ; index++) {
@@ -104,6 +108,7 @@ export async function startStack(options: {
           agent,
           mint: await createMinter(stack.keys.devLoginPrivateKey),
           coldStart,
+          floorWsUrl: `${floor.url.replace(/^http/, "ws")}/realtime`,
           startVariant: async (apiEnv) => {
             const pair = await startPair(stack, model, apiEnv);
             return {
@@ -123,4 +128,24 @@ export async function startStack(options: {
     await stack.close();
     throw error;
   }
+}
+
+/** The floor relay on the stack's database and model, stopped with the stack's children. */
+async function startFloor(stack: Launched, modelBaseUrl: string, env: Record<string, string>) {
+  const port = await freePort();
+  const floor = await Service.start({
+    name: "floor",
+    command: [process.execPath, "bench/floor/relay.ts"],
+    cwd: repoRoot,
+    env: {
+      ...env,
+      PORT: String(port),
+      DATABASE_URL: stack.database.url,
+      MODEL_BASE_URL: modelBaseUrl,
+    },
+    port,
+    stopGraceMs: 2000,
+  });
+  stack.own(() => floor.stop());
+  return floor;
 }

@@ -1,7 +1,9 @@
 /**
  * Scenario 1: what a chat turn costs on top of the model. At 1, 10 and 100 concurrent
  * sessions: chat → first `delta` over the WebSocket, and the model's own time to first token
- * measured directly at the same concurrency; also last `delta` → `run.completed`.
+ * measured directly at the same concurrency; also last `delta` → `run.completed`. The same
+ * turns against the floor (bench/floor/relay.ts: one write, one model call, the socket) give
+ * what the stack adds as a multiple of the least any such relay adds.
  */
 import { probeModel } from "../lib/model-probe.ts";
 import { added, type Summary, summarize } from "../lib/stats.ts";
@@ -19,13 +21,22 @@ export type ChatLevel = {
   addedMs: { p50: number; p95: number; p99: number };
   lastTokenToCompletedMs: Summary;
   turnMs: Summary;
+  floor: { firstDeltaMs: Summary; addedMs: { p50: number; p95: number; p99: number } };
+  /** added p50 / the floor's added p50. */
+  timesFloor: number;
 };
 
-async function level(ctx: ScenarioContext, concurrency: number, turnsPerSession: number) {
+/** `concurrency` sessions each sending `turnsPerSession` turns (after a warm-up) to `wsUrl`. */
+async function turnsAgainst(
+  ctx: ScenarioContext,
+  wsUrl: string,
+  concurrency: number,
+  turnsPerSession: number,
+) {
   const { profile } = ctx;
   const deadline = performance.now() + profile.chatLatency.levelTimeMs;
   const inTime = () => ctx.alive() && performance.now() < deadline;
-  const sockets = await openSockets(ctx, `latency${concurrency}`, concurrency);
+  const sockets = await openSockets({ ...ctx, wsUrl }, `latency${concurrency}`, concurrency);
   const firstDelta: number[] = [];
   const tail: number[] = [];
   const turnMs: number[] = [];
@@ -52,6 +63,18 @@ async function level(ctx: ScenarioContext, concurrency: number, turnsPerSession:
   } finally {
     closeAll(sockets);
   }
+  return { firstDelta, tail, turnMs, failures, turns };
+}
+
+async function level(ctx: ScenarioContext, concurrency: number, turnsPerSession: number) {
+  const { profile } = ctx;
+  const { firstDelta, tail, turnMs, failures, turns } = await turnsAgainst(
+    ctx,
+    ctx.wsUrl,
+    concurrency,
+    turnsPerSession,
+  );
+  const floor = await turnsAgainst(ctx, ctx.stack.floorWsUrl, concurrency, turnsPerSession);
   const modelDeadline = performance.now() + profile.chatLatency.levelTimeMs;
   const ttft: number[] = [];
   await Promise.all(
@@ -68,6 +91,9 @@ async function level(ctx: ScenarioContext, concurrency: number, turnsPerSession:
   );
   const firstDeltaMs = summarize(firstDelta);
   const modelTtftMs = summarize(ttft);
+  const floorFirstDelta = summarize(floor.firstDelta);
+  const floorAdded = added(floorFirstDelta, modelTtftMs);
+  const addedMs = added(firstDeltaMs, modelTtftMs);
   const result: ChatLevel = {
     concurrency,
     turns,
@@ -75,13 +101,16 @@ async function level(ctx: ScenarioContext, concurrency: number, turnsPerSession:
     failures: tally(failures),
     firstDeltaMs,
     modelTtftMs,
-    addedMs: added(firstDeltaMs, modelTtftMs),
+    addedMs,
     lastTokenToCompletedMs: summarize(tail),
     turnMs: summarize(turnMs),
+    floor: { firstDeltaMs: floorFirstDelta, addedMs: floorAdded },
+    timesFloor: Math.round((addedMs.p50 / Math.max(floorAdded.p50, 0.01)) * 10) / 10,
   };
   ctx.log(
     `chat latency c=${concurrency}: ${turns} turns, first delta p50 ${firstDeltaMs.p50.toFixed(1)} ms ` +
-      `(model ${modelTtftMs.p50.toFixed(1)} ms), ${failures.length} failed`,
+      `(model ${modelTtftMs.p50.toFixed(1)} ms), added ${addedMs.p50.toFixed(1)} ms = ` +
+      `${result.timesFloor}x the floor's ${floorAdded.p50.toFixed(2)} ms, ${failures.length} failed`,
   );
   return result;
 }

@@ -37,13 +37,17 @@ create table budget_reservations (
   owner_id uuid not null,
   day date not null,
   tokens bigint not null,
+  -- Its entry in recent_turns: a turn that was not stored after all takes it back.
+  started_at timestamptz not null default now(),
   expires_at timestamptz not null
 );
 create index budget_reservations_user_idx on budget_reservations (user_id);
 
--- The check and the reservation of one turn in one round trip, inside the turn's own
--- transaction: the user's budget_accounts row is locked first, so concurrent turns of one
--- user, on any api process, are judged one after another against what the others reserved.
+-- The check and the reservation of one turn in one round trip (one statement, its own
+-- transaction): the user's budget_accounts row is locked first, so concurrent turns of one
+-- user, on any api process, are judged one after another against what the others reserved
+-- (each statement inside sees what the one before it committed). A frame already stored (a
+-- client re-sending it) is neither checked nor held: the turn answers it with its replay.
 -- Limits of 0 are unlimited. Returns one row: `refused` names the limit hit (null when the
 -- turn may go ahead), `limit_value` its value, `resets_at` when it resets (null for runs at
 -- once: when one of them ends).
@@ -52,6 +56,7 @@ create function budget_reserve(
   p_run uuid,
   p_owner uuid,
   p_session uuid,
+  p_client_msg_id text,
   p_input_chars integer,
   p_max_output integer,
   p_daily bigint,
@@ -81,6 +86,12 @@ declare
   v_recent timestamptz[];
   v_estimate bigint;
 begin
+  if exists (
+    select 1 from messages m where m.user_id = p_user and m.client_msg_id = p_client_msg_id
+  ) then
+    return query select null::text, null::bigint, null::timestamptz, 0::bigint, 0::bigint, 0::bigint;
+    return;
+  end if;
   insert into budget_accounts (user_id) values (p_user) on conflict (user_id) do nothing;
   select * into v_account from budget_accounts a where a.user_id = p_user for update;
   v_daily := coalesce(v_account.daily_tokens, p_daily);

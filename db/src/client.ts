@@ -28,12 +28,15 @@ export async function isEmbedded(sql: Sql): Promise<boolean> {
 
 /** Readiness probe that never throws. */
 export async function ping(sql: Sql, timeoutMs = 2000): Promise<boolean> {
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
   const query = sql`select 1`.then(
     () => true,
     () => false,
   );
-  return Promise.race([query, timeout]);
+  return Promise.race([query, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Where a database URL points, without its credentials: fit for a log line. */

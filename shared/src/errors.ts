@@ -79,7 +79,8 @@ export function isInfrastructureFailure(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") {
       if (unreachableCodes.has(code)) return true;
-      if (/^(08|57P)[0-9A-Z]{3}$/.test(code) || code === "53300") return true;
+      // SQLSTATE: 08xxx connection exception, 57P0x shutdown / cannot connect now.
+      if (/^08[0-9A-Z]{3}$|^57P[0-9A-Z]{2}$/.test(code) || code === "53300") return true;
     }
     current = (current as { cause?: unknown }).cause;
   }

@@ -45,6 +45,18 @@ describe("the failure registry", () => {
   });
 });
 
+describe("what counts as an outage, not a bad request", () => {
+  test("a server down, restarting or full is unavailable; a bad query is internal", () => {
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    for (const code of ["ECONNREFUSED", "CONNECTION_CLOSED", "08006", "57P01", "57P03", "53300"])
+      expect([code, toAppError(coded(code)).code]).toEqual([code, "unavailable"]);
+    for (const code of ["42P01", "23505", "57014"])
+      expect([code, toAppError(coded(code)).code]).toEqual([code, "internal"]);
+    // Wrapped causes count too.
+    expect(toAppError(new Error("x", { cause: coded("57P03") })).code).toBe("unavailable");
+  });
+});
+
 describe("the one error shape", () => {
   test("an AppError answers with its status and {error: {code, message, ...details}}", () => {
     const { body, status } = errorResponse(

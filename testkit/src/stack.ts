@@ -178,6 +178,11 @@ export class Stack {
     return web;
   }
 
+  /** Stops `close` with the stack (something a caller started on the stack's behalf). */
+  own(close: () => Promise<unknown>): void {
+    this.#closers.push(close);
+  }
+
   /** Everything it started, newest first, then the database; once, whoever calls first. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

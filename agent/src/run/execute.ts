@@ -1,5 +1,6 @@
 /**
- * One run: a fresh Agent with the synced tools, streamed through the SDK's Runner, turned
+ * One run: the Agent of the synced tools (built once per surface and instructions, see
+ * `agentCache`), streamed through the SDK's Runner with this run's scope as its context, turned
  * into `runStreamEvent`s. Every way a run can end (answer, model error, silence, client gone)
  * ends the stream; nothing waits forever.
  */
@@ -12,14 +13,49 @@ import {
 } from "@openai/agents";
 import type { Logger } from "@trainer2/shared/logger";
 import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
-import type { KeyLike } from "@trainer2/shared/tokens";
-import type { AgentItem, RunRequest, RunStreamEvent, Usage } from "@trainer2/shared/wire";
+import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec, Usage } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
 import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
-import { buildTools } from "./tools.ts";
+import { buildTools, type RunToolScope, type ToolDeps } from "./tools.ts";
 import { usageMeter } from "./usage.ts";
+
+/**
+ * The Agent for the current surface and instructions (and the api's cap on answers), built
+ * again only when one changes (a sync, a new day): runs share it, and their own data travels
+ * in the run context.
+ */
+export type AgentCache = {
+  agentFor(tools: ToolSpec[], instructions: string, maxOutputTokens?: number): Agent<RunToolScope>;
+};
+
+const noTools: ToolSpec[] = [];
+
+export function agentCache(deps: ToolDeps & { model: string }): AgentCache {
+  type Cached = { tools: ToolSpec[]; instructions: string; maxTokens?: number | undefined };
+  let cached: (Cached & { agent: Agent<RunToolScope> }) | undefined;
+  return {
+    agentFor(tools = noTools, instructions, maxTokens) {
+      if (
+        cached?.tools === tools &&
+        cached.instructions === instructions &&
+        cached.maxTokens === maxTokens
+      )
+        return cached.agent;
+      const agent = new Agent<RunToolScope>({
+        name: "trainer",
+        instructions,
+        model: deps.model,
+        tools: buildTools(tools, deps),
+        // The api's cap on each answer (max_output_tokens / max_tokens): what its budget reserves.
+        ...(maxTokens ? { modelSettings: { maxTokens } } : {}),
+      });
+      cached = { tools, instructions, maxTokens, agent };
+      return agent;
+    },
+  };
+}
 
 export type RunDeps = {
   runner: Runner;
@@ -29,8 +65,7 @@ export type RunDeps = {
   /** Turns this run's SDK spans into GenAI spans under the run's span. */
   genAi: GenAiSpanBridge;
   captureContent: boolean;
-  apiUrl: string;
-  agentPrivateKey: KeyLike;
+  agents: AgentCache;
   /** The model may be silent this long (outside tool calls) before the run fails. */
   modelTimeoutMs: number;
   maxTurns?: number;
@@ -95,6 +130,24 @@ function bindTrace(deps: RunDeps, request: RunRequest): { traceId: string; unbin
   return { traceId, unbind };
 }
 
+/**
+ * A model that sends a burst (many tokens in one read) is processed by the SDK without
+ * returning to the event loop, and what `emit` queued is written only when it does: the first
+ * delta would wait for the whole burst. So the loop steps out to let the response go: after
+ * the first delta, then at most once a millisecond.
+ */
+function ioBreaks() {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    after(): Promise<void> | undefined {
+      const now = performance.now();
+      if (now - last < 1) return undefined;
+      last = now;
+      return new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
 /** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
 export async function executeRun(
   deps: RunDeps,
@@ -108,52 +161,49 @@ export async function executeRun(
   input.signal.addEventListener("abort", abortFromCaller, { once: true });
   const seconds = Math.round(deps.modelTimeoutMs / 1000);
   const idle = watchdog(deps.modelTimeoutMs, () => controller.abort(new ModelIdleTimeout(seconds)));
-  const tools = buildTools(input.surface?.tools ?? [], {
-    apiUrl: deps.apiUrl,
-    agentPrivateKey: deps.agentPrivateKey,
+  const agent = deps.agents.agentFor(
+    input.surface?.tools ?? noTools,
+    input.instructions,
+    request.maxOutputTokens,
+  );
+  const scope: RunToolScope = {
     runToken: input.runToken,
     runId: request.runId,
     signal: controller.signal,
     emit,
     onBusy: idle.busy,
-    logger: deps.logger,
-    telemetry: deps.telemetry,
-    genAi: deps.genAi,
-  });
-  const agent = new Agent({
-    name: "trainer",
-    instructions: input.instructions,
-    model: deps.model,
-    tools,
-    // The api's cap on each answer (max_output_tokens / max_tokens): what its budget reserves.
-    ...(request.maxOutputTokens ? { modelSettings: { maxTokens: request.maxOutputTokens } } : {}),
-  });
+  };
   // Stored history is cleaned again on the way in: sessions stored by an older agent may
   // still carry items that no longer replay (see items.ts).
   const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
+  const flushes = ioBreaks();
   // The run's usage so far, sent after each model call: the api counts a run stopped early too.
   const meter = usageMeter(deps.model);
-  let result: Awaited<ReturnType<RunDeps["runner"]["run"]>> | undefined;
+  // The SDK's own count, once the run exists (it has the failed calls it knows of too).
+  let sdkUsage: () => Usage | undefined = () => undefined;
   const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
-    result = await withTrace(
+    const result = await withTrace(
       "trainer run",
       () =>
         deps.runner.run(agent, items, {
           stream: true,
+          context: scope,
           signal: controller.signal,
           maxTurns: deps.maxTurns ?? 8,
         }),
       { traceId: sdkTrace.traceId, groupId: request.sessionId },
     );
+    sdkUsage = () => result.state.usage;
     for await (const event of result) {
       idle.touch();
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
+        await flushes.after();
       } else if (event.type === "raw_model_stream_event" && event.data.type === "response_done") {
         emit({ type: "usage", usage: meter.add(event.data.response.usage) });
       }
@@ -179,7 +229,7 @@ export async function executeRun(
     const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
     deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });
     // What the model calls used before it failed, failed calls included where the SDK knows.
-    const usage: Usage = meter.settle(result?.state.usage);
+    const usage: Usage = meter.settle(sdkUsage());
     emit({ type: "failed", ...failed, usage });
   } finally {
     sdkTrace.unbind();

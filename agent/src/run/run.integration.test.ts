@@ -121,7 +121,11 @@ describe.each(["chat_completions", "responses"] as const)("/run with %s", (mode)
     );
     expect(stats.lastMaxOutputTokens).toBe(5);
     const text = events.flatMap((event) => (event.type === "delta" ? [event.text] : [])).join("");
-    expect(text.trim().split(/\s+/)).toHaveLength(5);
+    const words = text.trim().split(/\s+/);
+    // Responses: when the SDK raises `incomplete`, deltas it still held are dropped once the
+    // run has yielded to I/O (execute.ts, ioBreaks): the person may get fewer than the 5 words.
+    if (mode === "chat_completions") expect(words).toHaveLength(5);
+    else expect(words.length).toBeLessThanOrEqual(5);
     const end = events.at(-1);
     // Chat Completions says `length` and the answer completes; Responses ends `incomplete`,
     // which the SDK raises: the run fails with the code that says why, its usage still counted.

@@ -2,9 +2,19 @@
  * One SDK tool per synced tool spec. Execution happens in the api (`POST /tools/:name`): the
  * agent only forwards the model's arguments with its JWT, the run token and the call id, and
  * hands the api's `{result}` or `{error}` answer back to the model as the tool output.
+ *
+ * The tools are built once per synced surface, not per run (building them, strict schemas
+ * included, was ~7% of the agent's CPU per turn): what belongs to one run (its token, signal,
+ * event sink) reaches `execute` as the SDK's run context, so a tool cannot act for another run.
  */
 
-import { type FunctionTool, getCurrentSpan, tool, UserError } from "@openai/agents";
+import {
+  type FunctionTool,
+  getCurrentSpan,
+  type RunContext,
+  tool,
+  UserError,
+} from "@openai/agents";
 import { failures } from "@trainer2/shared/failures";
 import type { Logger } from "@trainer2/shared/logger";
 import {
@@ -16,7 +26,7 @@ import {
   spanNames,
   type Telemetry,
 } from "@trainer2/shared/telemetry";
-import { type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
+import { agentJwtTtlSeconds, type KeyLike, signAgentJwt } from "@trainer2/shared/tokens";
 import {
   headers,
   type RunStreamEvent,
@@ -27,16 +37,11 @@ import {
 import type { GenAiSpanBridge } from "../telemetry/genai-bridge.ts";
 import { isStrictReady } from "./strict-schema.ts";
 
-export type ToolContext = {
+/** What every run's tools share. */
+export type ToolDeps = {
   apiUrl: string;
-  agentPrivateKey: KeyLike;
-  runToken: string;
-  runId: string;
-  /** Aborted when the run ends early (client gone, model timeout). */
-  signal: AbortSignal;
-  emit: (event: RunStreamEvent) => void;
-  /** Tool calls in flight pause the model-idle watchdog. */
-  onBusy: (busy: boolean) => void;
+  /** The agent's JWT for the api, re-signed only when close to expiry. */
+  agentJwt: () => Promise<string>;
   logger: Logger;
   telemetry: Telemetry;
   /** Owns the execute_tool span of each call (made from the SDK's function span). */
@@ -44,23 +49,72 @@ export type ToolContext = {
   timeoutMs?: number;
 };
 
+/** What belongs to one run: handed to the SDK as the run's context (`runner.run({context})`). */
+export type RunToolScope = {
+  runToken: string;
+  runId: string;
+  /** Aborted when the run ends early (client gone, model timeout). */
+  signal: AbortSignal;
+  emit: (event: RunStreamEvent) => void;
+  /** Tool calls in flight pause the model-idle watchdog. */
+  onBusy: (busy: boolean) => void;
+};
+
+/**
+ * A cached agent JWT (signing RS256 costs ~1 ms of CPU): reused until `renewBeforeS` before
+ * it expires, so a tool call never carries a token about to lapse.
+ */
+export function cachedAgentJwt(
+  privateKey: KeyLike,
+  ttlSeconds = agentJwtTtlSeconds,
+  renewBeforeS = Math.min(30, ttlSeconds / 2),
+  clock: () => number = Date.now,
+): () => Promise<string> {
+  let current: { token: Promise<string>; renewAt: number } | undefined;
+  return () => {
+    const now = clock();
+    if (!current || now >= current.renewAt) {
+      const token = signAgentJwt(privateKey, ttlSeconds);
+      current = { token, renewAt: now + (ttlSeconds - renewBeforeS) * 1000 };
+      // A failed signing is not kept: the next call signs again.
+      token.catch(() => {
+        if (current?.token === token) current = undefined;
+      });
+    }
+    return current.token;
+  };
+}
+
+function scopeOf(runContext: unknown): RunToolScope {
+  const scope = (runContext as RunContext<RunToolScope> | undefined)?.context;
+  // Only executeRun runs these tools, always with its scope; anything else is a bug.
+  if (!scope?.runToken) throw new Error("a tool ran outside of a run (no run scope)");
+  return scope;
+}
+
 const unreachable = (message: string): ToolResponse => ({
   error: { code: "tool_unavailable", message },
 });
 
-async function callApi(spec: ToolSpec, args: unknown, callId: string, context: ToolContext) {
-  const token = await signAgentJwt(context.agentPrivateKey);
-  const response = await fetch(new URL(`/tools/${spec.name}`, context.apiUrl), {
+async function callApi(
+  spec: ToolSpec,
+  args: unknown,
+  callId: string,
+  deps: ToolDeps,
+  run: RunToolScope,
+) {
+  const token = await deps.agentJwt();
+  const response = await fetch(new URL(`/tools/${spec.name}`, deps.apiUrl), {
     method: "POST",
     // Bun's fetch is not instrumented: the api continues this tool span from traceparent.
     headers: injectTraceparent({
       authorization: `Bearer ${token}`,
       "content-type": "application/json",
-      [headers.runToken]: context.runToken,
+      [headers.runToken]: run.runToken,
       [headers.toolCallId]: callId,
     }),
     body: JSON.stringify(args ?? {}),
-    signal: AbortSignal.any([context.signal, AbortSignal.timeout(context.timeoutMs ?? 30_000)]),
+    signal: AbortSignal.any([run.signal, AbortSignal.timeout(deps.timeoutMs ?? 30_000)]),
   });
   const text = await response.text();
   let json: unknown;
@@ -83,24 +137,25 @@ function summaryOf(spec: ToolSpec, outcome: ToolResponse): string {
   return outcome.error.message || spec.activity.failed;
 }
 
-function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
+function toSdkTool(spec: ToolSpec, deps: ToolDeps): FunctionTool {
+  const api = new URL(deps.apiUrl);
   const execute = async (
     args: unknown,
-    _run: unknown,
+    runContext: unknown,
     details?: { toolCall?: { callId?: string } },
   ) => {
+    const run = scopeOf(runContext);
     const callId = details?.toolCall?.callId ?? crypto.randomUUID();
     const running = spec.activity.running;
-    context.emit({ type: "tool", name: spec.name, status: "started", summary: running, callId });
-    context.onBusy(true);
+    run.emit({ type: "tool", name: spec.name, status: "started", summary: running, callId });
+    run.onBusy(true);
     // The SDK's function span is current here: its execute_tool span gets the call id, and
     // the request to the api nests under it.
-    const toolSpan = context.genAi.toolSpan(getCurrentSpan());
+    const toolSpan = deps.genAi.toolSpan(getCurrentSpan());
     toolSpan?.setCallId(callId);
     let outcome: ToolResponse;
     try {
-      const api = new URL(context.apiUrl);
-      outcome = await context.telemetry.withSpan(
+      outcome = await deps.telemetry.withSpan(
         spanNames.toolRequest,
         {
           "http.request.method": "POST",
@@ -111,7 +166,7 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
           [genAiAttributes.toolCallId]: callId,
         },
         async (span) => {
-          const answer = await callApi(spec, args, callId, context);
+          const answer = await callApi(spec, args, callId, deps, run);
           if ("error" in answer) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error.code });
             toolSpan?.fail(answer.error.code);
@@ -122,18 +177,18 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
       );
     } catch (error) {
       // The run itself was aborted: let the SDK stop; there is nobody to tell.
-      if (context.signal.aborted) throw error;
-      context.logger.warn("tool call failed", {
+      if (run.signal.aborted) throw error;
+      deps.logger.warn("tool call failed", {
         tool: spec.name,
-        runId: context.runId,
+        runId: run.runId,
         cause: error,
       });
       outcome = unreachable(failures.tool_unavailable.message);
       toolSpan?.fail("tool_unavailable");
     } finally {
-      context.onBusy(false);
+      run.onBusy(false);
     }
-    context.emit({
+    run.emit({
       type: "tool",
       name: spec.name,
       status: "result" in outcome ? "ok" : "error",
@@ -161,6 +216,6 @@ function toSdkTool(spec: ToolSpec, context: ToolContext): FunctionTool {
   }
 }
 
-export function buildTools(specs: ToolSpec[], context: ToolContext): FunctionTool[] {
-  return specs.map((spec) => toSdkTool(spec, context));
+export function buildTools(specs: ToolSpec[], deps: ToolDeps): FunctionTool[] {
+  return specs.map((spec) => toSdkTool(spec, deps));
 }

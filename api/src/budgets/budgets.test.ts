@@ -5,7 +5,7 @@ import { AppError } from "@trainer2/shared/errors";
 import { createLogger } from "@trainer2/shared/logger";
 import { createMetrics } from "@trainer2/shared/metrics";
 import { initTelemetry } from "@trainer2/shared/telemetry";
-import { type Budgets, createBudgets } from "./budgets.ts";
+import { createBudgets } from "./budgets.ts";
 import { type BudgetSettings, budgetsOff } from "./settings.ts";
 
 setDefaultTimeout(60_000);
@@ -42,8 +42,6 @@ const turn = (userId: string, runId = crypto.randomUUID()) => ({
   span: telemetry.startSpan("chat.turn"),
 });
 
-const reserve = (b: Budgets, t: ReturnType<typeof turn>) => db.sql.begin((tx) => b.reserve(tx, t));
-
 const rowsOf = async (userId: string) => {
   const counts = await db.sql<{ n: number }[]>`
     select (select count(*) from budget_accounts where user_id = ${userId})::int
@@ -57,13 +55,15 @@ describe("a turn's budget", () => {
     const { budgets: off } = budgets(budgetsOff);
     const userId = await createTestUser(db.sql);
     const t = turn(userId);
-    await reserve(off, t);
+    const hold = await off.reserve(t);
+    hold.allow();
+    await hold.release();
     await off.settle({ ...t, usage: { inputTokens: 10, outputTokens: 5 } });
     expect(await rowsOf(userId)).toBe(0);
     expect(await off.today(userId)).toBeNull();
   });
 
-  test("on: a refusal rolls the turn back with the limit, its reset and the frame it answers", async () => {
+  test("on: a refusal holds nothing and names the limit, its reset and the frame it answers", async () => {
     const settings = {
       ...budgetsOff,
       defaults: { dailyTokens: 100, turnsPerMinute: 0, concurrentRuns: 0 },
@@ -71,7 +71,13 @@ describe("a turn's budget", () => {
     };
     const { budgets: on, metrics } = budgets(settings);
     const userId = await createTestUser(db.sql);
-    const refusal = await reserve(on, turn(userId)).catch((error) => error);
+    const hold = await on.reserve(turn(userId));
+    let refusal: unknown;
+    try {
+      hold.allow();
+    } catch (error) {
+      refusal = error;
+    }
     expect(refusal).toBeInstanceOf(AppError);
     expect((refusal as AppError).toJSON()).toMatchObject({
       code: "budget_exceeded",
@@ -82,7 +88,7 @@ describe("a turn's budget", () => {
     expect((await metrics.budgetRefusals.get()).values).toEqual([
       expect.objectContaining({ labels: { limit: "daily_tokens" }, value: 1 }),
     ]);
-    // Nothing held: the refused turn's transaction rolled back.
+    // Nothing held by the refused turn.
     expect(await db.sql`select 1 from budget_reservations where user_id = ${userId}`).toHaveLength(
       0,
     );

@@ -1,17 +1,24 @@
 /**
  * Budgets of a chat turn: reserve before the agent is called, settle after, whatever the
- * ending. A turn's reservation is checked and taken in one round trip inside the turn's own
- * transaction (a refusal rolls the turn back: nothing is stored, no model is called); the
- * settlement is one statement beside the answer's final write. A reservation a run never
- * settles (its process died) holds nothing once the process is gone (the api's sweep removes
- * its row) and expires anyway after the longest a run may take.
+ * ending. A turn's reservation is checked and taken in one round trip, alongside the other
+ * reads of the turn's first round (chat-turn.ts); a refusal is raised before anything is
+ * stored and before the agent is called, and a turn that is not stored after all (busy, a
+ * replay) gives its reservation back. The settlement is one statement beside the answer's
+ * final write. A reservation a run never settles (its process died) holds nothing once the
+ * process is gone (the api's sweep removes its row) and expires anyway after the longest a
+ * run may take.
  *
  * With budgets off (every BUDGET_* default at 0) nothing touches the database: the turn's
  * span and the metrics still get the usage and its cost.
  */
-import type { Sql, TransactionSql } from "@trainer2/db";
-import { budgetToday, reserveBudget, settleBudget } from "@trainer2/db/queries/budgets";
-import { isInfrastructureFailure } from "@trainer2/shared/errors";
+import type { Sql } from "@trainer2/db";
+import {
+  budgetToday,
+  releaseBudget,
+  reserveBudget,
+  settleBudget,
+} from "@trainer2/db/queries/budgets";
+import { type AppError, isInfrastructureFailure } from "@trainer2/shared/errors";
 import type { Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import { costUsd, priceOf } from "@trainer2/shared/prices";
@@ -42,12 +49,20 @@ export type RunToSettle = {
   usage: Usage | undefined;
 };
 
+/** What a turn's check left: a refusal to raise, or a reservation to give back if unused. */
+export type BudgetHold = {
+  /** Throws `budget_exceeded` when the turn was refused: before anything is stored. */
+  allow(): void;
+  /** The turn was not stored after all: its reservation and turn of the minute go back. */
+  release(): Promise<void>;
+};
+
 export type Budgets = {
   readonly enabled: boolean;
   /** The cap on each model answer, sent with every /run. */
   readonly maxOutputTokens: number;
-  /** Inside the turn's transaction: reserves, or throws `budget_exceeded` (roll back). */
-  reserve(tx: TransactionSql, turn: TurnToReserve): Promise<void>;
+  /** Checks and reserves the turn in one round trip; a refusal is held, not thrown. */
+  reserve(turn: TurnToReserve): Promise<BudgetHold>;
   /** Once the run has ended: settles it to what it used. Never throws. */
   settle(run: RunToSettle): Promise<void>;
   /** What the state panel shows: today's tokens, when a daily limit applies. */
@@ -68,19 +83,22 @@ export type BudgetDeps = {
   now: () => number;
 };
 
+const nothingHeld: BudgetHold = { allow() {}, release: async () => {} };
+
 export function createBudgets(deps: BudgetDeps): Budgets {
   const { settings, metrics } = deps;
   const enabled = budgetsOn(settings);
   return {
     enabled,
     maxOutputTokens: settings.maxOutputTokens,
-    async reserve(tx, turn) {
-      if (!enabled) return;
-      const outcome = await reserveBudget(tx, {
+    async reserve(turn) {
+      if (!enabled) return nothingHeld;
+      const outcome = await reserveBudget(deps.sql, {
         userId: turn.userId,
         runId: turn.runId,
         ownerId: deps.processId,
         sessionId: turn.sessionId,
+        clientMsgId: turn.clientMsgId,
         inputChars: turn.text.length,
         maxOutputTokens: settings.maxOutputTokens,
         defaults: settings.defaults,
@@ -89,10 +107,16 @@ export function createBudgets(deps: BudgetDeps): Budgets {
         historyTurns,
       });
       turn.span.setAttribute("chat.budget.reserved_tokens", outcome.reservedTokens);
-      if (outcome.refused === null) return;
+      if (outcome.refused === null) return { allow() {}, release: () => release(deps, turn.runId) };
       metrics.recordRefusal(outcome.refused);
       turn.span.setAttribute("chat.budget.refused", outcome.refused);
-      throw refusalError(outcome, settings.timeZone, turn.clientMsgId);
+      const refusal: AppError = refusalError(outcome, settings.timeZone, turn.clientMsgId);
+      return {
+        allow() {
+          throw refusal;
+        },
+        release: async () => {},
+      };
     },
     async settle(run) {
       const usage = run.usage ?? { inputTokens: 0, outputTokens: 0 };
@@ -131,6 +155,13 @@ export function createBudgets(deps: BudgetDeps): Budgets {
       };
     },
   };
+}
+
+/** Never throws: a reservation that cannot be given back expires by itself. */
+async function release(deps: BudgetDeps, runId: string): Promise<void> {
+  await releaseBudget(deps.sql, runId).catch((error) =>
+    deps.logger.warn("could not give back an unused reservation", { runId, error }),
+  );
 }
 
 /** USD for this usage at the model's price; undefined when the model has none. */

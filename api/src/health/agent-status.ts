@@ -1,8 +1,10 @@
 /**
  * What the api knows about the agent for /health and /state: reachable or not, and whether
- * it answers with the offline dev model. Cached briefly so /state does not probe every time.
+ * it answers with the offline dev model, from a background probe (fresh.ts): /health and /state
+ * never wait for the agent while it answers.
  */
 import { z } from "zod";
+import { type FreshProbe, keptFresh } from "./fresh.ts";
 
 const agentHealth = z.looseObject({ mode: z.string().optional() });
 
@@ -12,13 +14,11 @@ export type AgentStatus = { reachable: boolean; ready: boolean; mode: string | n
 export function createAgentStatus(options: {
   agentUrl: () => string;
   timeoutMs?: number;
-  cacheMs?: number;
-  now?: () => number;
+  /** How old the answer may be; a background probe keeps it fresher than that. */
+  maxAgeMs?: number;
 }) {
   const timeoutMs = options.timeoutMs ?? 1000;
-  const cacheMs = options.cacheMs ?? 5000;
-  const now = options.now ?? Date.now;
-  let cached: { url: string; at: number; status: AgentStatus } | undefined;
+  const maxAgeMs = options.maxAgeMs ?? 1000;
 
   async function probe(url: string): Promise<AgentStatus> {
     try {
@@ -33,13 +33,18 @@ export function createAgentStatus(options: {
     }
   }
 
-  return async function agentStatus(): Promise<AgentStatus> {
+  // One background probe per agent URL (the URL may change: tests and `setAgentUrl`).
+  let current: { url: string; status: FreshProbe<AgentStatus> } | undefined;
+  const agentStatus = (): Promise<AgentStatus> => {
     const url = options.agentUrl();
-    if (cached && cached.url === url && now() - cached.at < cacheMs) return cached.status;
-    const status = await probe(url);
-    cached = { url, at: now(), status };
-    return status;
+    if (current?.url !== url) {
+      current?.status.stop();
+      current = { url, status: keptFresh(() => probe(url), { maxAgeMs }) };
+    }
+    return current.status.read();
   };
+  agentStatus.stop = () => current?.status.stop();
+  return agentStatus;
 }
 
 export type AgentStatusProbe = ReturnType<typeof createAgentStatus>;

@@ -1,27 +1,34 @@
 /**
  * One chat turn: store the user's message and the assistant's placeholder in one
- * transaction, announce the run, and hand it to run-end.ts, which streams the agent's answer
- * to every socket following the session and stores how it ended. Nothing the user wrote is
- * lost, whatever the agent does.
+ * transaction while the agent is already called, announce the run, and hand it to
+ * run-end.ts, which relays the agent's answer to every socket following the session and
+ * stores how it ended. Nothing the user wrote is lost, whatever the agent does.
  */
 
 import {
   findByClientMsgId,
+  historyItems,
   insertTurn,
   isDuplicateClientMsg,
   isRunStreaming,
   isSessionBusy,
-  type StoredTurn,
 } from "@trainer2/db/queries/messages";
-import { createSession, getOwnedSession, titleFrom } from "@trainer2/db/queries/sessions";
+import {
+  createSession,
+  deleteEmptySession,
+  getOwnedSession,
+  titleFrom,
+} from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
 import { ROOT_CONTEXT, recordError, runInSpan, spanNames } from "@trainer2/shared/telemetry";
-import type { ClientFrame } from "@trainer2/shared/wire";
+import { signRunToken } from "@trainer2/shared/tokens";
+import type { ClientFrame, RunRequest } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { resumeSession } from "./resume.ts";
 import { Run } from "./run.ts";
 import { driveRun } from "./run-end.ts";
+import { type AgentCall, callAgent } from "./run-stream.ts";
 
 type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
@@ -36,55 +43,58 @@ export async function startTurn(ctx: RealtimeContext, client: Client, frame: Cha
     },
     { parent: ROOT_CONTEXT },
   );
-  let run: Run | undefined;
+  let started: Started | undefined;
   try {
-    run = await runInSpan(span, () => setUpTurn(ctx, client, frame, span, startedAt));
+    started = await runInSpan(span, () => setUpTurn(ctx, client, frame, span, startedAt));
   } catch (error) {
     recordError(span, error);
     throw error;
   } finally {
-    if (!run) span.end();
+    if (!started) span.end();
   }
-  if (run) void driveRun(ctx, run);
+  if (started) void driveRun(ctx, started.run, started.call);
 }
 
-/** Up to `run.started`: the stored turn and its Run; undefined when it was a replay. */
+/** A turn that starts: its Run, and the agent call it has just started. */
+type Started = { run: Run; call: AgentCall };
+
+/**
+ * Up to `run.started`: the stored turn, its Run and the agent call; undefined when it was a
+ * replay. Kept to two round trips before the agent is called, so the first token follows the
+ * model's closely: everything the call needs is read (and the run token signed) in one round
+ * of parallel work, then the turn is stored in one statement. The agent is called only once
+ * the user's message is durable. A new session is created in the first round, and removed
+ * again if the turn is not stored after all.
+ */
 async function setUpTurn(
   ctx: RealtimeContext,
   client: Client,
   frame: ChatFrame,
   span: Run["span"],
   startedAt: number,
-): Promise<Run | undefined> {
+): Promise<Started | undefined> {
   const { hub, sql } = ctx;
-  if (await replayedIfSent(ctx, client, frame, span)) return undefined;
-  if (frame.sessionId) {
-    const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
-    if (!owned) throw new AppError("not_found", "Session not found.");
-  }
   const runId = crypto.randomUUID();
   // Until the Run is registered, a sweep of this process must not take its row for an orphan.
   const unclaim = hub.claim(runId);
-  let stored: { sessionId: string; turn: StoredTurn };
+  let prepared: Awaited<ReturnType<typeof prepareTurn>> | undefined;
+  let turn: Awaited<ReturnType<typeof insertTurn>>;
   try {
-    stored = await sql.begin(async (tx) => {
-      // Refused (budget_exceeded) before anything is stored or any model called.
-      await ctx.budgets.reserve(tx, { ...frame, userId: client.userId, runId, span });
-      const sessionId =
-        frame.sessionId ?? (await createSession(tx, client.userId, titleFrom(frame.text))).id;
-      const turn = await insertTurn(tx, {
-        sessionId,
-        text: frame.text,
-        clientMsgId: frame.clientMsgId,
-        runId,
-        ownerId: hub.bus.processId,
-      });
-      // Rolled back, the new session with it: the first frame's turn answers this one.
-      if ("duplicate" in turn) throw new SentBefore();
-      return { sessionId, turn };
+    prepared = await prepareTurn(ctx, client, frame, runId, span);
+    // A budget refusal (budget_exceeded): before anything is stored or the agent is called.
+    prepared.budget.allow();
+    turn = await insertTurn(sql, {
+      sessionId: prepared.sessionId,
+      text: frame.text,
+      clientMsgId: frame.clientMsgId,
+      runId,
+      ownerId: hub.bus.processId,
     });
+    if ("duplicate" in turn) throw new SentBefore();
   } catch (error) {
     unclaim();
+    void prepared?.budget.release();
+    if (prepared?.created) await deleteEmptySession(sql, prepared.sessionId).catch(() => {});
     // The database allows one answer being written per session, whichever process writes it.
     if (isSessionBusy(error))
       throw new AppError("busy", undefined, { details: { clientMsgId: frame.clientMsgId } });
@@ -93,25 +103,64 @@ async function setUpTurn(
     if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
     throw error;
   }
-  const { sessionId, turn } = stored;
-  const run = new Run(
-    {
-      runId,
-      userId: client.userId,
-      sessionId,
-      clientMsgId: frame.clientMsgId,
-      userMessage: turn.user,
-      placeholder: turn.assistant,
-    },
-    span,
-    startedAt,
-  );
+  const { sessionId } = prepared;
+  const ids = {
+    runId,
+    userId: client.userId,
+    sessionId,
+    clientMsgId: frame.clientMsgId,
+    userMessage: turn.user,
+    placeholder: turn.assistant,
+  };
+  const run = new Run(ids, span, startedAt);
+  const call = callAgent(ctx, prepared.request, prepared.runToken, run.controller.signal);
   hub.startRun(run);
   hub.follow(client, sessionId);
   hub.toSession(client.userId, sessionId, { type: "message", sessionId, message: turn.user });
   hub.toSession(client.userId, sessionId, run.startedEvent());
   span.setAttributes({ "session.id": sessionId, "chat.run_id": runId });
-  return run;
+  return { run, call };
+}
+
+/**
+ * What the agent call needs, in one round of parallel work: the session's ownership and
+ * history (read alongside, used only when owned), the capabilities version and the run token,
+ * and the turn's budget checked and reserved; a new session is created here too.
+ */
+async function prepareTurn(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: ChatFrame,
+  runId: string,
+  span: Run["span"],
+) {
+  const { sql } = ctx;
+  const sessionId = frame.sessionId ?? crypto.randomUUID();
+  const [owned, history, capabilitiesVersion, runToken, budget] = await Promise.all([
+    frame.sessionId
+      ? getOwnedSession(sql, client.userId, frame.sessionId)
+      : createSession(sql, client.userId, titleFrom(frame.text), sessionId),
+    // Every completed turn stored so far (seq is a 4-byte integer).
+    frame.sessionId ? historyItems(sql, frame.sessionId, 2 ** 31 - 1) : [],
+    // Without it the agent runs with what it has: never a reason to fail the turn.
+    ctx.capabilitiesVersion().catch(() => undefined),
+    signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
+    ctx.budgets.reserve({ ...frame, userId: client.userId, runId, span }),
+  ]);
+  if (!owned) {
+    void budget.release();
+    throw new AppError("not_found", "Session not found.");
+  }
+  const request: RunRequest = {
+    runId,
+    userId: client.userId,
+    sessionId,
+    input: frame.text,
+    history,
+    ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
+    maxOutputTokens: ctx.budgets.maxOutputTokens,
+  };
+  return { created: !frame.sessionId, sessionId, request, runToken, budget };
 }
 
 /** Thrown inside the turn's transaction to roll it back: the clientMsgId was sent before. */

@@ -49,8 +49,21 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
   let pingTimer: ReturnType<typeof setInterval> | undefined;
   const take = tokenBucket(options.framesPerSecond, options.frameBurst, ctx.now);
 
-  const send = (event: ServerEvent) => {
-    if (!closed && ws?.readyState === 1) ws.send(JSON.stringify(event));
+  // Frames of one tick go out in one write (cork): a burst of deltas costs one syscall.
+  let outgoing: string[] = [];
+  const flush = () => {
+    const frames = outgoing;
+    outgoing = [];
+    const socket = ws;
+    if (closed || socket?.readyState !== 1) return;
+    socket.cork(() => {
+      for (const frame of frames) socket.send(frame);
+    });
+  };
+  const send = (event: ServerEvent, json?: string) => {
+    if (closed) return;
+    if (outgoing.length === 0) setImmediate(flush);
+    outgoing.push(json ?? JSON.stringify(event));
   };
 
   // Counted from open to close (signed in or not), once each way.

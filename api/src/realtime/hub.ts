@@ -16,7 +16,8 @@ export type Client = {
   readonly userId: string;
   /** Sessions whose turn events this socket receives. */
   readonly sessions: Set<string>;
-  send(event: ServerEvent): void;
+  /** `json`: the event already serialized (once for all its sockets). */
+  send(event: ServerEvent, json?: string): void;
 };
 
 type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
@@ -118,8 +119,12 @@ export class Hub {
   private deliver(sessionId: string, events: ServerEvent[]): void {
     const watch = this.watched.get(sessionId);
     if (watch) watch.changes += events.filter(changesMessages).length;
-    for (const client of this.followers.get(sessionId) ?? [])
-      for (const event of events) client.send(event);
+    const followers = this.followers.get(sessionId);
+    if (!followers) return;
+    for (const event of events) {
+      const json = JSON.stringify(event);
+      for (const client of followers) client.send(event, json);
+    }
   }
 
   toUser(userId: string, event: ServerEvent): void {

@@ -103,9 +103,10 @@ describe("several sockets and resume", () => {
 
     // While nobody listens the run goes on.
     run.send({ type: "delta", text: "part two, " });
-    const { socket: again } = await connect(sub);
-    // Wait until the api has relayed the second delta (the run's text shows it).
+    // Wait until the api has relayed the second delta (the run's text shows it) before the
+    // new socket joins: else it may hear that delta live, ahead of its replay.
     while (api.app.hub.runOf(sessionId)?.text !== "Part one, part two, ") await Bun.sleep(10);
+    const { socket: again } = await connect(sub);
 
     again.send({ type: "resume", sessionId, afterSeq: userMessage.message.seq });
     const replay = await again.drain();

@@ -12,7 +12,7 @@ import type { TurnOutcome } from "@trainer2/shared/metrics";
 import { recordError, runInSpan, SpanStatusCode } from "@trainer2/shared/telemetry";
 import type { RealtimeContext } from "./context.ts";
 import type { Run, RunEnding } from "./run.ts";
-import { streamRunToSockets } from "./run-stream.ts";
+import { type AgentCall, streamRunToSockets } from "./run-stream.ts";
 
 /** The dashboard's three outcomes; the code itself stays on the span and in the log. */
 function turnOutcome(ending: RunEnding): TurnOutcome {
@@ -21,9 +21,9 @@ function turnOutcome(ending: RunEnding): TurnOutcome {
 }
 
 /** Runs the turn inside its span and ends the span, whatever happens. */
-export async function driveRun(ctx: RealtimeContext, run: Run): Promise<void> {
+export async function driveRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promise<void> {
   try {
-    await runInSpan(run.span, () => finishRun(ctx, run));
+    await runInSpan(run.span, () => finishRun(ctx, run, call));
   } catch (error) {
     recordError(run.span, error);
     ctx.logger.error("run crashed", { runId: run.runId, error });
@@ -32,9 +32,9 @@ export async function driveRun(ctx: RealtimeContext, run: Run): Promise<void> {
   }
 }
 
-async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
+async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promise<void> {
   const startedAt = ctx.now();
-  const ending = await streamRunToSockets(ctx, run);
+  const ending = await streamRunToSockets(ctx, run, call);
   run.ending = ending;
   observe(ctx, run, ending, ctx.now() - startedAt);
   // Beside the final write, before the end is announced (the panel then reads the new total).

@@ -1,20 +1,20 @@
 /**
  * The api's side of one run: the `/run` call to the agent (its own client span, traceparent
- * injected by hand), each event recorded in the `Run` and fanned out to the session's
- * sockets as it arrives, and the way the run ended. Timeouts and cancellation abort the
- * upstream request.
+ * injected by hand), started while the turn is being stored, then each event recorded in the
+ * `Run` and fanned out to the session's sockets as it arrives, and the way the run ended.
+ * Timeouts and cancellation abort the upstream request.
  */
-import { checkpointAssistantMessage, historyItems } from "@trainer2/db/queries/messages";
+import { checkpointAssistantMessage } from "@trainer2/db/queries/messages";
 import { failures } from "@trainer2/shared/failures";
 import {
   injectTraceparent,
+  runInSpan,
   type Span,
   SpanKind,
   SpanStatusCode,
   spanNames,
 } from "@trainer2/shared/telemetry";
-import { signRunToken } from "@trainer2/shared/tokens";
-import type { RunRequest } from "@trainer2/shared/wire";
+import type { RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
 import { type Checkpoint, checkpoint } from "./checkpoint.ts";
 import type { RealtimeContext } from "./context.ts";
@@ -33,8 +33,44 @@ function endingOf(error: unknown, ctx: RealtimeContext, run: Run): RunEnding {
   return failedWith("agent_error");
 }
 
-/** Streams the agent's run to the session's sockets; never throws (failures are endings). */
-export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promise<RunEnding> {
+/** The agent's answer to one run, already under way: the events as they come, and its span. */
+export type AgentCall = {
+  first: Promise<IteratorResult<RunStreamEvent>>;
+  events: AsyncGenerator<RunStreamEvent>;
+  span: Span;
+};
+
+/**
+ * Starts `POST /run` at once (the request leaves now; its events are relayed once the turn is
+ * stored), with its own client span and traceparent, since Bun's fetch is not instrumented.
+ */
+export function callAgent(
+  ctx: RealtimeContext,
+  request: RunRequest,
+  runToken: string,
+  signal: AbortSignal,
+): AgentCall {
+  const agentUrl = ctx.agentUrl();
+  const span = ctx.telemetry.startSpan(
+    spanNames.agentRunCall,
+    { "http.request.method": "POST", "url.full": new URL("/run", agentUrl).toString() },
+    { kind: SpanKind.CLIENT },
+  );
+  const events = runInSpan(span, () =>
+    streamRun({ agentUrl, request, runToken, signal, headers: injectTraceparent({}) }),
+  );
+  const first = runInSpan(span, () => events.next());
+  // Awaited by the relay; a turn that is never stored only aborts it.
+  first.catch(() => {});
+  return { first, events, span };
+}
+
+/** Relays the agent's run to the session's sockets; never throws (failures are endings). */
+export async function streamRunToSockets(
+  ctx: RealtimeContext,
+  run: Run,
+  call: AgentCall,
+): Promise<RunEnding> {
   const { options } = ctx;
   let idle = setTimeout(() => run.stop("timeout"), options.agentIdleTimeoutMs);
   const total = setTimeout(() => run.stop("timeout"), options.runTimeoutMs);
@@ -53,37 +89,13 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
     runId: run.runId,
   });
   try {
-    const [history, capabilitiesVersion] = await Promise.all([
-      historyItems(ctx.sql, run.sessionId, run.userSeq),
-      // Without it the agent runs with what it has: never a reason to fail the turn.
-      ctx.capabilitiesVersion().catch(() => undefined),
-    ]);
-    const request: RunRequest = {
-      runId: run.runId,
-      userId: run.userId,
-      sessionId: run.sessionId,
-      input: run.input,
-      history,
-      ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
-      maxOutputTokens: ctx.budgets.maxOutputTokens,
-    };
-    const runToken = await signRunToken(
-      { userId: run.userId, sessionId: run.sessionId, runId: run.runId },
-      ctx.apiPrivateKey,
-    );
-    const agentUrl = ctx.agentUrl();
-    // Bun's fetch is not instrumented: the client span and its traceparent are made here.
-    return await ctx.telemetry.withSpan(
-      spanNames.agentRunCall,
-      { "http.request.method": "POST", "url.full": new URL("/run", agentUrl).toString() },
-      (span) => relay(ctx, run, { agentUrl, request, runToken, rearm, saved, span }),
-      { kind: SpanKind.CLIENT },
-    );
+    return await relay(ctx, run, call, { rearm, saved });
   } catch (error) {
     return endingOf(error, ctx, run);
   } finally {
     clearTimeout(idle);
     clearTimeout(total);
+    call.span.end();
     await saved.stop();
     // Closes the upstream response if the agent kept it open after its last event.
     if (!run.controller.signal.aborted) run.controller.abort(new RunDone());
@@ -93,31 +105,20 @@ export async function streamRunToSockets(ctx: RealtimeContext, run: Run): Promis
 async function relay(
   ctx: RealtimeContext,
   run: Run,
-  call: {
-    agentUrl: string;
-    request: RunRequest;
-    runToken: string;
-    rearm(): void;
-    saved: Checkpoint;
-    span: Span;
-  },
+  call: AgentCall,
+  on: { rearm(): void; saved: Checkpoint },
 ): Promise<RunEnding> {
   const send = (event: Parameters<RealtimeContext["hub"]["toSession"]>[2]) =>
     ctx.hub.toSession(run.userId, run.sessionId, event);
-  for await (const event of streamRun({
-    agentUrl: call.agentUrl,
-    request: call.request,
-    runToken: call.runToken,
-    signal: run.controller.signal,
-    headers: injectTraceparent({}),
-  })) {
-    call.rearm();
+  for (let next = await call.first; !next.done; next = await call.events.next()) {
+    const event = next.value;
+    on.rearm();
     // Usage so far (after each model call) and at the end: what the run's budget settles to.
     if ("usage" in event && event.usage) run.usage = event.usage;
     if (event.type === "usage") continue;
     if (event.type === "delta") {
       send(run.appendText(event.text));
-      call.saved.touch();
+      on.saved.touch();
     } else if (event.type === "tool") {
       const { name, status, summary, callId } = event;
       send(
@@ -128,7 +129,7 @@ async function relay(
           ...(callId === undefined ? {} : { callId }),
         }),
       );
-      call.saved.touch();
+      on.saved.touch();
     } else if (event.type === "completed") {
       return { kind: "completed", output: event.output, items: event.items };
     } else {

@@ -5,6 +5,7 @@ import {
   type BudgetLimits,
   budgetToday,
   type ReserveRequest,
+  releaseBudget,
   reserveBudget,
   setBudgetOverrides,
   settleBudget,
@@ -31,6 +32,7 @@ function request(userId: string, change: Partial<ReserveRequest> = {}): ReserveR
     runId: crypto.randomUUID(),
     ownerId: owner,
     sessionId: undefined,
+    clientMsgId: crypto.randomUUID(),
     inputChars: 400,
     maxOutputTokens: 500,
     defaults: unlimited,
@@ -41,7 +43,8 @@ function request(userId: string, change: Partial<ReserveRequest> = {}): ReserveR
   };
 }
 
-const reserve = (change: ReserveRequest) => db.sql.begin((tx) => reserveBudget(tx, change));
+// As the api calls it: one statement of its own, beside the turn's other reads.
+const reserve = (change: ReserveRequest) => reserveBudget(db.sql, change);
 
 const settle = (userId: string, runId: string, inputTokens: number, outputTokens: number) =>
   settleBudget(db.sql, { runId, userId, inputTokens, outputTokens, costUsd: 0, timeZone: "UTC" });
@@ -184,6 +187,40 @@ describe("runs at once", () => {
       reservedTokens: null,
       usedThatDay: 15,
     });
+  });
+});
+
+describe("a turn that is not stored after all", () => {
+  test("gives back its reservation and its turn of the minute", async () => {
+    const userId = await createTestUser(db.sql);
+    const defaults = { ...unlimited, turnsPerMinute: 1, concurrentRuns: 1 };
+    const busy = request(userId, { defaults });
+    expect((await reserve(busy)).refused).toBeNull();
+    expect((await reserve(request(userId, { defaults }))).refused).toBe("turns_per_minute");
+    await releaseBudget(db.sql, busy.runId);
+    expect(await db.sql`select 1 from budget_reservations where user_id = ${userId}`).toHaveLength(
+      0,
+    );
+    expect((await reserve(request(userId, { defaults }))).refused).toBeNull();
+  });
+
+  test("a frame already stored (sent again) is neither checked nor held", async () => {
+    const userId = await createTestUser(db.sql);
+    const session = await createSession(db.sql, userId, "again");
+    const defaults = { ...unlimited, dailyTokens: 1 };
+    await insertTurn(db.sql, {
+      sessionId: session.id,
+      text: "hi",
+      clientMsgId: "sent-once",
+      runId: crypto.randomUUID(),
+    });
+    // Over any budget, yet answered with its replay rather than refused.
+    const again = await reserve(request(userId, { defaults, clientMsgId: "sent-once" }));
+    expect(again).toMatchObject({ refused: null, reservedTokens: 0 });
+    expect(await db.sql`select 1 from budget_reservations where user_id = ${userId}`).toHaveLength(
+      0,
+    );
+    expect((await reserve(request(userId, { defaults }))).refused).toBe("daily_tokens");
   });
 });
 

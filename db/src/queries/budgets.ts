@@ -21,6 +21,8 @@ export type ReserveRequest = {
   ownerId: string;
   /** The session the turn continues (its history is estimated); none for a new one. */
   sessionId: string | undefined;
+  /** The chat frame's id: a frame already stored (re-sent) is not held again. */
+  clientMsgId: string;
   inputChars: number;
   maxOutputTokens: number;
   defaults: BudgetLimits;
@@ -53,7 +55,10 @@ type ReserveRow = {
   used: string | number;
 };
 
-/** Checks the user's limits and, when they allow it, reserves the turn. Call inside its transaction. */
+/**
+ * Checks the user's limits and, when they allow it, reserves the turn (one statement, its own
+ * transaction). A turn that is then not stored gives its reservation back (`releaseBudget`).
+ */
 export async function reserveBudget(
   tx: Queryable,
   request: ReserveRequest,
@@ -62,7 +67,7 @@ export async function reserveBudget(
   const [row] = await tx<ReserveRow[]>`
     select * from budget_reserve(
       ${request.userId}, ${request.runId}, ${request.ownerId}, ${request.sessionId ?? null},
-      ${request.inputChars}, ${request.maxOutputTokens}, ${defaults.dailyTokens},
+      ${request.clientMsgId}, ${request.inputChars}, ${request.maxOutputTokens}, ${defaults.dailyTokens},
       ${defaults.turnsPerMinute}, ${defaults.concurrentRuns}, ${request.timeZone},
       ${Math.round(request.ttlMs)}, ${request.historyTurns})`;
   if (!row) throw new Error("budget_reserve returned no row");
@@ -78,6 +83,16 @@ export async function reserveBudget(
     resetsAt: dateOrNull(row.resets_at),
     ...numbers,
   };
+}
+
+/** Gives back the reservation of a turn that was not stored after all, and its turn of the minute. */
+export async function releaseBudget(sql: Queryable, runId: string): Promise<void> {
+  await sql`
+    with released as (
+      delete from budget_reservations where run_id = ${runId} returning user_id, started_at
+    )
+    update budget_accounts a set recent_turns = array_remove(a.recent_turns, r.started_at)
+    from released r where a.user_id = r.user_id`;
 }
 
 export type Settlement = {

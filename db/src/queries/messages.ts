@@ -5,7 +5,6 @@
 import { type FailureCode, isFailureCode } from "@trainer2/shared/failures";
 import { withoutNul } from "@trainer2/shared/nul";
 import type { AgentItem, Message, MessageTool } from "@trainer2/shared/wire";
-import { reserveSeqs } from "./sessions.ts";
 import { type Queryable, toIso } from "./users.ts";
 
 export type MessageRow = {
@@ -51,13 +50,15 @@ export type StoredTurn = { user: Message; assistant: Message };
 
 /**
  * Stores the user's message and the assistant's placeholder (status `streaming`, so it has
- * its seq before the first delta). Call inside a transaction. Returns `duplicate` when the
- * session's user already sent this clientMsgId (a client retrying the same frame). A twin
- * inserted concurrently by another transaction makes the insert fail instead: see
- * `isDuplicateClientMsg`.
+ * its seq before the first delta), in ONE statement: the session's seqs are bumped and both
+ * rows inserted together, or nothing is (one round trip on the turn's hot path; safe outside
+ * a transaction). Returns `duplicate` when the session's user already sent this clientMsgId
+ * (a client retrying the same frame). A twin inserted concurrently makes it fail instead
+ * (`isDuplicateClientMsg`), as does an answer already being written in the session
+ * (`isSessionBusy`).
  */
 export async function insertTurn(
-  tx: Queryable,
+  sql: Queryable,
   turn: {
     sessionId: string;
     text: string;
@@ -67,23 +68,33 @@ export async function insertTurn(
     ownerId?: string;
   },
 ): Promise<StoredTurn | { duplicate: Message; sessionId: string }> {
-  const [existing] = await tx.unsafe<MessageRow[]>(
-    `select ${columns} from messages
-     where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2`,
-    [turn.sessionId, turn.clientMsgId],
+  const rows = await sql.unsafe<(MessageRow & { found: boolean })[]>(
+    `with existing as (
+       select ${columns} from messages
+       where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2
+     ), session as (
+       update chat_sessions set last_seq = last_seq + 2, updated_at = now()
+       where id = $1 and not exists (select 1 from existing)
+       returning last_seq
+     ), inserted as (
+       insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
+       select $1::uuid, last_seq - 1, 'user', $3::text, 'complete', $4::uuid, $2::text, null::uuid
+       from session
+       union all
+       select $1::uuid, last_seq, 'assistant', '', 'streaming', $4::uuid, null, $5::uuid
+       from session
+       returning ${columns}
+     )
+     select true as found, * from existing
+     union all
+     select false as found, * from inserted`,
+    [turn.sessionId, turn.clientMsgId, turn.text, turn.runId, turn.ownerId ?? null],
   );
+  const existing = rows.find((row) => row.found);
   if (existing) return { duplicate: toMessage(existing), sessionId: existing.session_id };
-  const seq = await reserveSeqs(tx, turn.sessionId, 2);
-  const rows = await tx.unsafe<MessageRow[]>(
-    `insert into messages (session_id, seq, role, content, status, run_id, client_msg_id, owner_id)
-     values ($1, $2, 'user', $3, 'complete', $4, $5, null),
-            ($1, $6, 'assistant', '', 'streaming', $4, null, $7)
-     returning ${columns}`,
-    [turn.sessionId, seq, turn.text, turn.runId, turn.clientMsgId, seq + 1, turn.ownerId ?? null],
-  );
   const user = rows.find((row) => row.role === "user");
   const assistant = rows.find((row) => row.role === "assistant");
-  if (!user || !assistant) throw new Error("insert returned fewer rows than expected");
+  if (!user || !assistant) throw new Error("session not found while storing a turn");
   return { user: toMessage(user), assistant: toMessage(assistant) };
 }
 

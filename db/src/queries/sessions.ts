@@ -39,15 +39,24 @@ export function titleFrom(text: string): string {
   return words.length > maxTitleLength ? `${words.slice(0, maxTitleLength - 1)}…` : words;
 }
 
+/** `id`: chosen by the caller when it needs the id before the row exists (a run token). */
 export async function createSession(
   sql: Queryable,
   userId: string,
   title: string | null,
+  id: string = crypto.randomUUID(),
 ): Promise<SessionRecord> {
   const [row] = await sql<SessionRow[]>`
-    insert into chat_sessions (user_id, title) values (${userId}, ${title}) returning *`;
+    insert into chat_sessions (id, user_id, title) values (${id}, ${userId}, ${title}) returning *`;
   if (!row) throw new Error("insert returned no row");
   return toSession(row);
+}
+
+/** Removes a session made for a turn that was not stored after all (it has no messages). */
+export async function deleteEmptySession(sql: Queryable, id: string): Promise<void> {
+  await sql`
+    delete from chat_sessions
+    where id = ${id} and not exists (select 1 from messages where session_id = ${id})`;
 }
 
 /** The session if it belongs to `userId`; null otherwise (callers answer 404 either way). */
@@ -80,13 +89,4 @@ export async function listSessions(
     select * from chat_sessions where user_id = ${userId}
     order by updated_at desc, created_at desc limit ${limit}`;
   return rows.map((row) => ({ id: row.id, title: row.title, updatedAt: toIso(row.updated_at) }));
-}
-
-/** Hands out the next `count` seqs of a session; call inside the transaction that inserts. */
-export async function reserveSeqs(sql: Queryable, sessionId: string, count: number) {
-  const [row] = await sql<{ last_seq: number }[]>`
-    update chat_sessions set last_seq = last_seq + ${count}, updated_at = now()
-    where id = ${sessionId} returning last_seq`;
-  if (!row) throw new Error("session not found while reserving seqs");
-  return row.last_seq - count + 1;
 }
