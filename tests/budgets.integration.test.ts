@@ -146,6 +146,10 @@ describe("budgets held across two api processes", () => {
     for (const [i, event] of outcomes.entries())
       if (event.type === "run.started") await sockets[i]!.next("run.completed");
     expect(r.agent.requests.filter((run) => run.body.userId === userId)).toHaveLength(5);
+    // Each refused new chat left no session behind, and no reservation.
+    const sessions = await sql()`select 1 from chat_sessions where user_id = ${userId}`;
+    expect(sessions).toHaveLength(5);
+    expect(await reservationsOf(userId)).toHaveLength(0);
     for (const socket of sockets) socket.close();
   });
 

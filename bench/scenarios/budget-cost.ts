@@ -1,7 +1,7 @@
 /**
  * What enforcing budgets costs a turn: the same chat load as the capacity run (budgets off,
  * as by default), against a second api and agent on the same database with budgets on, so
- * every turn reserves in its transaction and settles at its end. Limits are far above the
+ * every turn reserves with its first reads and settles at its end. Limits are far above the
  * load: nothing is refused, the work is all there is to compare. Compared with the capacity
  * run itself (a warm pair), so the variant is warmed up first.
  */

@@ -44,7 +44,7 @@ export function refusalSentence(outcome: Refused, timeZone: string): string {
   }
 }
 
-/** The refusal to throw from the turn (its transaction rolls back: nothing is stored). */
+/** The refusal the turn raises before it stores anything. */
 export function refusalError(outcome: Refused, timeZone: string, clientMsgId: string): AppError {
   return new AppError("budget_exceeded", refusalSentence(outcome, timeZone), {
     details: {

@@ -1,7 +1,7 @@
 /**
  * Budgets: per-user limits (overrides of the api's BUDGET_* defaults), what each user used
  * per day, and the reservations of turns in flight. The check and the reservation of a turn
- * are one call of `budget_reserve` (migration 0030) inside the turn's transaction; the
+ * are one call of `budget_reserve` (migration 0030) in the turn's first round of reads; the
  * settlement is one statement. Days are the database's own clock, in the given time zone.
  */
 import type { Queryable } from "./users.ts";
