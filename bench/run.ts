@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { killAllChildrenNow, stopAllChildren } from "@trainer2/shared/processes";
 import { closeAllStacks } from "@trainer2/testkit";
 import { baseChildEnv, readBenchEnv } from "./env.ts";
-import { parseFlags } from "./lib/cli.ts";
+import { parseFlags, scenarioNames } from "./lib/cli.ts";
 import { machineFacts } from "./lib/machine.ts";
 import { fullProfile, quickProfile } from "./lib/profile.ts";
 import { markdownTable } from "./lib/report.ts";
@@ -23,6 +23,7 @@ import { capacityIdle } from "./scenarios/capacity-idle.ts";
 import { chatLatency } from "./scenarios/chat-latency.ts";
 import { chatWithoutCheckpoints } from "./scenarios/checkpoint-cost.ts";
 import type { ScenarioContext } from "./scenarios/context.ts";
+import { devDefault } from "./scenarios/dev-default.ts";
 import { http } from "./scenarios/http.ts";
 import { streaming } from "./scenarios/streaming.ts";
 
@@ -90,6 +91,10 @@ async function main() {
     scenarios.capacity = { idle, chat, chatWithoutCheckpoint, chatWithBudgets: budgetsOn };
     if (flags.apiWorkers > 1) scenarios.apiWorkers = await apiWorkers(ctx, flags.apiWorkers);
   }
+  if (flags.only.includes("devDefault")) {
+    const compared = await devDefault(ctx, baseChildEnv(env));
+    if (compared) scenarios.devDefault = compared;
+  }
   if (stopping) throw new Error(`stopped early: ${stopping}`);
 
   const database = stack.db.kind;
@@ -103,7 +108,7 @@ async function main() {
     machine: machineFacts(database),
     scenarios,
   };
-  const complete = flags.only.length === 5;
+  const complete = flags.only.length === scenarioNames.length;
   const results = complete ? resultsSchema.parse(draft) : partialResultsSchema.parse(draft);
   mkdirSync(outDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");

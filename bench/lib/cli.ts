@@ -6,7 +6,14 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-export const scenarioNames = ["coldStart", "chatLatency", "streaming", "http", "capacity"] as const;
+export const scenarioNames = [
+  "coldStart",
+  "chatLatency",
+  "streaming",
+  "http",
+  "capacity",
+  "devDefault",
+] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 const flags = z.object({

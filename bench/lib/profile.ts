@@ -11,6 +11,8 @@ export type Profile = {
     levels: { concurrency: number; turnsPerSession: number }[];
     /** Time limit per level. */
     levelTimeMs: number;
+    /** Sequential probes of the model alone (its own TTFT, subtracted from both relays). */
+    modelProbes: number;
   };
   streaming: { turns: number; timeMs: number };
   http: { connections: number; requests: number; timeMs: number; stateMessages: number };
@@ -40,6 +42,7 @@ export const fullProfile: Profile = {
       { concurrency: 100, turnsPerSession: 5 },
     ],
     levelTimeMs: 60_000,
+    modelProbes: 50,
   },
   streaming: { turns: 5, timeMs: 60_000 },
   http: { connections: 50, requests: 20_000, timeMs: 10_000, stateMessages: 50 },
@@ -65,6 +68,7 @@ export const quickProfile: Profile = {
       { concurrency: 100, turnsPerSession: 1 },
     ],
     levelTimeMs: 6000,
+    modelProbes: 10,
   },
   streaming: { turns: 1, timeMs: 5000 },
   http: { connections: 50, requests: 1000, timeMs: 1500, stateMessages: 50 },

@@ -23,13 +23,22 @@ export function markdownTable(results: PartialResults): string {
     ]);
     rows.push([
       "",
-      "chat → first delta; model's own TTFT (p50)",
-      `${ms(level.firstDeltaMs.p50)}; ${ms(level.modelTtftMs.p50)}`,
+      "chat → first delta; model's own TTFT alone / at this concurrency (p50)",
+      `${ms(level.firstDeltaMs.p50)}; ${ms(s.chatLatency?.modelTtftAloneMs?.p50 ?? Number.NaN)} / ` +
+        `${ms(level.modelTtftMs.p50)}`,
     ]);
     rows.push([
       "",
       "last token → run.completed (persisting)",
       `${p50p99(level.lastTokenToCompletedMs)}; ${level.failedTurns}/${level.turns} failed`,
+    ]);
+  }
+  if (s.devDefault) {
+    const d = s.devDefault;
+    rows.push([
+      "Dev default",
+      "added to first token, 1 session: embedded PGlite vs Postgres (p50)",
+      `${ms(d.embeddedAddedMs.p50)} vs ${ms(d.postgresAddedMs.p50)}: ${f(d.embeddedTimesPostgres)}x`,
     ]);
   }
   if (s.streaming) {

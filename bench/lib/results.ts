@@ -83,7 +83,12 @@ export const resultsSchema = z.object({
   }),
   scenarios: z.object({
     coldStart: z.object({ samples: count, apiMs: summarySchema, agentMs: summarySchema }),
-    chatLatency: z.object({ text: z.string(), levels: z.array(chatLevel).min(1) }),
+    chatLatency: z.object({
+      text: z.string(),
+      /** The model's own TTFT with one caller: what "added" is measured above. */
+      modelTtftAloneMs: summarySchema.optional(),
+      levels: z.array(chatLevel).min(1),
+    }),
     streaming: z.object({
       turns: count,
       failedTurns: count,
@@ -116,6 +121,15 @@ export const resultsSchema = z.object({
       /** The same load against an api with budgets on (limits far above it: nothing refused). */
       chatWithBudgets: chatLoad,
     }),
+    /** With DATABASE_URL: one-session turns on the embedded database beside Postgres. */
+    devDefault: z
+      .object({
+        turns: count,
+        postgresAddedMs: trio,
+        embeddedAddedMs: trio,
+        embeddedTimesPostgres: num,
+      })
+      .optional(),
     /** `--api-workers N` > 1: the capacity load and /state against N api processes. */
     apiWorkers: z
       .object({

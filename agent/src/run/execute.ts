@@ -11,6 +11,7 @@ import {
   type Runner,
   withTrace,
 } from "@openai/agents";
+import { idleTimer } from "@trainer2/shared/idle-timer";
 import type { Logger } from "@trainer2/shared/logger";
 import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
 import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec, Usage } from "@trainer2/shared/wire";
@@ -83,26 +84,6 @@ export type RunInput = {
   signal: AbortSignal;
 };
 
-/** Fires `onIdle` after `ms` without `touch()`, except while paused (tool calls running). */
-function watchdog(ms: number, onIdle: () => void) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let busy = 0;
-  const arm = () => {
-    if (timer) clearTimeout(timer);
-    timer = busy > 0 ? undefined : setTimeout(onIdle, ms);
-  };
-  return {
-    touch: arm,
-    busy(on: boolean) {
-      busy += on ? 1 : -1;
-      arm();
-    },
-    stop() {
-      if (timer) clearTimeout(timer);
-    },
-  };
-}
-
 /** server.address / server.port of the model endpoint (the offline model on loopback too). */
 function serverOf(baseURL: string): RunScope["server"] {
   try {
@@ -155,23 +136,26 @@ export async function executeRun(
   emit: (event: RunStreamEvent) => void,
 ): Promise<void> {
   const { request } = input;
-  const controller = new AbortController();
-  const abortFromCaller = () => controller.abort(input.signal.reason);
   if (input.signal.aborted) return;
-  input.signal.addEventListener("abort", abortFromCaller, { once: true });
-  const seconds = Math.round(deps.modelTimeoutMs / 1000);
-  const idle = watchdog(deps.modelTimeoutMs, () => controller.abort(new ModelIdleTimeout(seconds)));
   const agent = deps.agents.agentFor(
     input.surface?.tools ?? noTools,
     input.instructions,
     request.maxOutputTokens,
+  );
+  const controller = new AbortController();
+  const abortFromCaller = () => controller.abort(input.signal.reason);
+  input.signal.addEventListener("abort", abortFromCaller, { once: true });
+  const seconds = Math.round(deps.modelTimeoutMs / 1000);
+  // Tool calls in flight pause it (pause(true) … pause(false)).
+  const idle = idleTimer(deps.modelTimeoutMs, () =>
+    controller.abort(new ModelIdleTimeout(seconds)),
   );
   const scope: RunToolScope = {
     runToken: input.runToken,
     runId: request.runId,
     signal: controller.signal,
     emit,
-    onBusy: idle.busy,
+    onBusy: idle.pause,
   };
   // Stored history is cleaned again on the way in: sessions stored by an older agent may
   // still carry items that no longer replay (see items.ts).

@@ -4,8 +4,10 @@
  * `Run` and fanned out to the session's sockets as it arrives, and the way the run ended.
  * Timeouts and cancellation abort the upstream request.
  */
+
 import { checkpointAssistantMessage } from "@trainer2/db/queries/messages";
 import { failures } from "@trainer2/shared/failures";
+import { idleTimer } from "@trainer2/shared/idle-timer";
 import {
   injectTraceparent,
   runInSpan,
@@ -72,12 +74,9 @@ export async function streamRunToSockets(
   call: AgentCall,
 ): Promise<RunEnding> {
   const { options } = ctx;
-  let idle = setTimeout(() => run.stop("timeout"), options.agentIdleTimeoutMs);
+  const idle = idleTimer(options.agentIdleTimeoutMs, () => run.stop("timeout"));
   const total = setTimeout(() => run.stop("timeout"), options.runTimeoutMs);
-  const rearm = () => {
-    clearTimeout(idle);
-    idle = setTimeout(() => run.stop("timeout"), options.agentIdleTimeoutMs);
-  };
+  const rearm = () => idle.touch();
   const saved = checkpoint({
     intervalMs: options.checkpointIntervalMs,
     save: () =>
@@ -93,7 +92,7 @@ export async function streamRunToSockets(
   } catch (error) {
     return endingOf(error, ctx, run);
   } finally {
-    clearTimeout(idle);
+    idle.stop();
     clearTimeout(total);
     call.span.end();
     await saved.stop();

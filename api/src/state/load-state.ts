@@ -1,40 +1,28 @@
 /** The `state` snapshot: who the user is, their profile, one session, and recent activity. */
 import type { Sql } from "@trainer2/db";
-import { latestMessages } from "@trainer2/db/queries/messages";
-import { getProfile } from "@trainer2/db/queries/profiles";
-import { getOwnedSession, listSessions, mostRecentSession } from "@trainer2/db/queries/sessions";
-import { recentWorkouts } from "@trainer2/db/queries/state";
-import { findUserById } from "@trainer2/db/queries/users";
+import { readState } from "@trainer2/db/queries/state";
 import { AppError } from "@trainer2/shared/errors";
 import type { State } from "@trainer2/shared/wire";
 import { toUserDto } from "../auth/authenticate.ts";
 
 /**
  * `sessionId` given: that session, which must be the user's (404 otherwise, with no hint
- * whether it exists). Omitted: the user's most recent session, or none.
+ * whether it exists). Omitted: the user's most recent session, or none. One statement.
  */
 export async function loadState(
   sql: Sql,
   userId: string,
   sessionId: string | undefined,
 ): Promise<State> {
-  const [user, session] = await Promise.all([
-    findUserById(sql, userId),
-    sessionId ? getOwnedSession(sql, userId, sessionId) : mostRecentSession(sql, userId),
-  ]);
-  if (!user) throw new AppError("not_found", "User not found.");
-  if (sessionId && !session) throw new AppError("not_found", "Session not found.");
-  const [profile, sessions, workouts, messages] = await Promise.all([
-    getProfile(sql, userId),
-    listSessions(sql, userId),
-    recentWorkouts(sql, userId),
-    session ? latestMessages(sql, session.id) : [],
-  ]);
+  const rows = await readState(sql, userId, sessionId);
+  if (!rows.user) throw new AppError("not_found", "User not found.");
+  if (sessionId && !rows.session) throw new AppError("not_found", "Session not found.");
+  const { session } = rows;
   return {
-    user: toUserDto(user),
-    profile,
-    session: session ? { id: session.id, title: session.title, messages } : null,
-    sessions,
-    workouts,
+    user: toUserDto(rows.user),
+    profile: rows.profile,
+    session: session ? { id: session.id, title: session.title, messages: rows.messages } : null,
+    sessions: rows.sessions,
+    workouts: rows.workouts,
   };
 }

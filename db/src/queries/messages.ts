@@ -22,7 +22,8 @@ export type MessageRow = {
   tools: MessageTool[] | string | null;
 };
 
-const columns =
+/** Also read by the state snapshot (state.ts), which must see the same columns. */
+export const messageColumns =
   "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code, tools";
 
 const toolsOf = (value: MessageRow["tools"]): MessageTool[] =>
@@ -70,7 +71,7 @@ export async function insertTurn(
 ): Promise<StoredTurn | { duplicate: Message; sessionId: string }> {
   const rows = await sql.unsafe<(MessageRow & { found: boolean })[]>(
     `with existing as (
-       select ${columns} from messages
+       select ${messageColumns} from messages
        where user_id = (select user_id from chat_sessions where id = $1) and client_msg_id = $2
      ), session as (
        update chat_sessions set last_seq = last_seq + 2, updated_at = now()
@@ -83,7 +84,7 @@ export async function insertTurn(
        union all
        select $1::uuid, last_seq, 'assistant', '', 'streaming', $4::uuid, null, $5::uuid
        from session
-       returning ${columns}
+       returning ${messageColumns}
      )
      select true as found, * from existing
      union all
@@ -120,7 +121,7 @@ export async function findByClientMsgId(
   clientMsgId: string,
 ): Promise<{ sessionId: string; message: Message } | null> {
   const [row] = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages where user_id = $1 and client_msg_id = $2`,
+    `select ${messageColumns} from messages where user_id = $1 and client_msg_id = $2`,
     [userId, clientMsgId],
   );
   return row ? { sessionId: row.session_id, message: toMessage(row) } : null;
@@ -189,7 +190,7 @@ export async function messagesAfter(
   limit = maxMessagesReplayed,
 ): Promise<Message[]> {
   const rows = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages where session_id = $1 and seq > $2 order by seq limit $3`,
+    `select ${messageColumns} from messages where session_id = $1 and seq > $2 order by seq limit $3`,
     [sessionId, afterSeq, limit],
   );
   return rows.map(toMessage);
@@ -203,7 +204,7 @@ export async function latestMessages(
 ): Promise<Message[]> {
   const rows = await sql.unsafe<MessageRow[]>(
     `select * from (
-       select ${columns} from messages where session_id = $1 order by seq desc limit $2
+       select ${messageColumns} from messages where session_id = $1 order by seq desc limit $2
      ) latest order by seq`,
     [sessionId, limit],
   );
@@ -243,7 +244,7 @@ export async function messagesChangedSince(
 ): Promise<{ sessionId: string; message: Message }[]> {
   if (sessionIds.length === 0) return [];
   const rows = await sql.unsafe<MessageRow[]>(
-    `select ${columns} from messages
+    `select ${messageColumns} from messages
      where session_id = any($1::uuid[]) and updated_at >= $2
      order by updated_at, seq limit $3`,
     [sessionIds, since, limit],

@@ -2,7 +2,7 @@
 import type { Profile } from "@trainer2/shared/wire";
 import { type Queryable, toIso } from "./users.ts";
 
-type ProfileRow = {
+export type ProfileRow = {
   display_name: string | null;
   goals: string | null;
   experience_level: Profile["experienceLevel"];
@@ -12,7 +12,7 @@ type ProfileRow = {
   updated_at: Date | string;
 };
 
-const toProfile = (row: ProfileRow): Profile => ({
+export const toProfile = (row: ProfileRow): Profile => ({
   displayName: row.display_name,
   goals: row.goals,
   experienceLevel: row.experience_level,
@@ -27,17 +27,19 @@ export async function getProfile(sql: Queryable, userId: string): Promise<Profil
   const [row] = await sql<ProfileRow[]>`
     select display_name, goals, experience_level, equipment, limitations, units, updated_at
     from profiles where user_id = ${userId}`;
-  if (row) return toProfile(row);
-  return {
-    displayName: null,
-    goals: null,
-    experienceLevel: null,
-    equipment: [],
-    limitations: null,
-    units: "metric",
-    updatedAt: new Date(0).toISOString(),
-  };
+  return row ? toProfile(row) : emptyProfile();
 }
+
+/** What a user without a profile row sees (the row is created with the user). */
+export const emptyProfile = (): Profile => ({
+  displayName: null,
+  goals: null,
+  experienceLevel: null,
+  equipment: [],
+  limitations: null,
+  units: "metric",
+  updatedAt: new Date(0).toISOString(),
+});
 
 export async function ensureProfile(sql: Queryable, userId: string): Promise<void> {
   await sql`insert into profiles (user_id) values (${userId}) on conflict (user_id) do nothing`;

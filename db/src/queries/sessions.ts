@@ -11,7 +11,7 @@ export type SessionRecord = {
   updatedAt: string;
 };
 
-type SessionRow = {
+export type SessionRow = {
   id: string;
   user_id: string;
   title: string | null;
@@ -20,7 +20,7 @@ type SessionRow = {
   updated_at: Date | string;
 };
 
-const toSession = (row: SessionRow): SessionRecord => ({
+export const toSession = (row: SessionRow): SessionRecord => ({
   id: row.id,
   userId: row.user_id,
   title: row.title,
@@ -88,5 +88,11 @@ export async function listSessions(
   const rows = await sql<SessionRow[]>`
     select * from chat_sessions where user_id = ${userId}
     order by updated_at desc, created_at desc limit ${limit}`;
-  return rows.map((row) => ({ id: row.id, title: row.title, updatedAt: toIso(row.updated_at) }));
+  return rows.map(toSessionSummary);
 }
+
+export const toSessionSummary = (row: SessionRow): SessionSummary => ({
+  id: row.id,
+  title: row.title,
+  updatedAt: toIso(row.updated_at),
+});

@@ -30,7 +30,7 @@ export type UserRecord = {
   updatedAt: string;
 };
 
-type UserRow = {
+export type UserRow = {
   id: string;
   issuer: string;
   subject: string;
@@ -41,7 +41,7 @@ type UserRow = {
   updated_at: Date | string;
 };
 
-const toUser = (row: UserRow): UserRecord => ({
+export const toUser = (row: UserRow): UserRecord => ({
   id: row.id,
   issuer: row.issuer,
   subject: row.subject,
@@ -59,11 +59,6 @@ export async function findUserByIdentity(
 ): Promise<UserRecord | null> {
   const [row] = await sql<UserRow[]>`
     select * from users where issuer = ${issuer} and subject = ${subject}`;
-  return row ? toUser(row) : null;
-}
-
-export async function findUserById(sql: Queryable, id: string): Promise<UserRecord | null> {
-  const [row] = await sql<UserRow[]>`select * from users where id = ${id}`;
   return row ? toUser(row) : null;
 }
 

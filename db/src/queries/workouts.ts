@@ -5,7 +5,7 @@
 import type { Exercise, Workout } from "@trainer2/shared/wire";
 import { type Queryable, toIso } from "./users.ts";
 
-type WorkoutRow = {
+export type WorkoutRow = {
   id: string;
   performed_on: string;
   kind: string;
@@ -15,8 +15,10 @@ type WorkoutRow = {
   created_at: Date | string;
 };
 
-const columns = (sql: Queryable) =>
-  sql`id, performed_on::text as performed_on, kind, duration_min, exercises, notes, created_at`;
+/** Also read by the state snapshot (state.ts), which must see the same columns. */
+export const workoutColumns =
+  "id, performed_on::text as performed_on, kind, duration_min, exercises, notes, created_at";
+const columns = (sql: Queryable) => sql.unsafe(workoutColumns);
 
 const num = (value: unknown) => (typeof value === "number" ? value : null);
 const int = (value: unknown) => (typeof value === "number" ? Math.trunc(value) : null);
