@@ -54,6 +54,11 @@ test("bench --quick runs the whole stack and writes valid results and a chart", 
       capacity.chatWithoutCheckpoint.turnsSent,
     );
     expect(stdout).toContain("checkpoint cost in turn latency");
+    // And with budgets on: every turn reserved and settled, nothing refused, nothing lost.
+    expect(capacity.chatWithBudgets.turnsSent).toBeGreaterThan(0);
+    expect(capacity.chatWithBudgets.failedTurns).toBe(0);
+    expect(capacity.chatWithBudgets.db.userMessages).toBe(capacity.chatWithBudgets.turnsSent);
+    expect(stdout).toContain("budget cost per turn");
     // Two api processes on one port ran the same load and /state, each process measured.
     const workers = results.scenarios.apiWorkers!;
     expect(workers.processes).toBe(2);

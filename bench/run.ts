@@ -17,6 +17,7 @@ import { type Stack, startStack } from "./lib/stack.ts";
 import { summarize } from "./lib/stats.ts";
 import { chartSvg } from "./lib/svg.ts";
 import { apiWorkers } from "./scenarios/api-workers.ts";
+import { chatWithBudgets } from "./scenarios/budget-cost.ts";
 import { capacityChat } from "./scenarios/capacity-chat.ts";
 import { capacityIdle } from "./scenarios/capacity-idle.ts";
 import { chatLatency } from "./scenarios/chat-latency.ts";
@@ -86,7 +87,8 @@ async function main() {
     const idle = await capacityIdle(ctx);
     const chat = await capacityChat(ctx);
     const chatWithoutCheckpoint = await chatWithoutCheckpoints(ctx);
-    scenarios.capacity = { idle, chat, chatWithoutCheckpoint };
+    const budgetsOn = await chatWithBudgets(ctx);
+    scenarios.capacity = { idle, chat, chatWithoutCheckpoint, chatWithBudgets: budgetsOn };
     if (flags.apiWorkers > 1) scenarios.apiWorkers = await apiWorkers(ctx, flags.apiWorkers);
   }
   if (flags.only.includes("devDefault")) {
@@ -125,6 +127,7 @@ async function main() {
   const loads = [
     results.scenarios.capacity?.chat,
     results.scenarios.capacity?.chatWithoutCheckpoint,
+    results.scenarios.capacity?.chatWithBudgets,
   ];
   const failed = loads.some((load) => load && (load.failedTurns > 0 || !load.db.matches));
   if (failed) log("capacity: failed turns or a database mismatch (see the table)");

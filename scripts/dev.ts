@@ -20,7 +20,7 @@ import {
   prefixedPrinter,
   waitForHealth,
 } from "@trainer2/shared/processes";
-import { type DevEnv, readDevEnv } from "./lib/dev-env.ts";
+import { type DevEnv, devApiBudgets, readDevEnv } from "./lib/dev-env.ts";
 import { ensureDevKeys, repoRoot } from "./lib/keys.ts";
 
 /** A child service of `bun dev` on its fixed port. */
@@ -97,6 +97,7 @@ function serviceSpecs(devEnv: DevEnv, shared: Record<string, string | undefined>
       port: devEnv.API_PORT,
       env: {
         ...shared,
+        ...devApiBudgets(shared),
         PORT: String(devEnv.API_PORT),
         AGENT_URL: `http://127.0.0.1:${devEnv.AGENT_PORT}`,
         WEB_ORIGIN: webUrl,

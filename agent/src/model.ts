@@ -6,7 +6,11 @@
 import { OpenAIProvider, Runner } from "@openai/agents";
 import OpenAI from "openai";
 import type { ModelConfig } from "./env.ts";
-import { offlineModelName, startOfflineModel } from "./offline-model/server.ts";
+import {
+  type OfflineModelStats,
+  offlineModelName,
+  startOfflineModel,
+} from "./offline-model/server.ts";
 import { type ModelFactsSink, observeModels } from "./telemetry/model-observer.ts";
 
 export type ModelRuntime = {
@@ -19,6 +23,8 @@ export type ModelRuntime = {
   baseURL: string;
   /** The offline model's base URL when it runs in this process. */
   offlineBaseURL?: string;
+  /** What the offline model was asked and reported, when it runs in this process (tests). */
+  offlineStats?: OfflineModelStats;
   close: () => Promise<void>;
 };
 
@@ -78,6 +84,7 @@ export function createModelRuntime(config: ModelConfig, options: RuntimeOptions)
     model: offlineModelName,
     api: config.api,
     offlineBaseURL: offline.baseURL,
+    offlineStats: offline.stats,
     // The offline model needs no key; the client insists on one.
     runner: createRunner({
       ...options,

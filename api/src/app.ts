@@ -18,6 +18,8 @@ import { secureHeaders } from "hono/secure-headers";
 import { accountRoutes } from "./account/routes.ts";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
+import { createBudgets } from "./budgets/budgets.ts";
+import { type BudgetSettings, budgetsOff } from "./budgets/settings.ts";
 import { currentCapabilitiesVersion } from "./capabilities/version.ts";
 import {
   type ApiProcessOptions,
@@ -66,6 +68,8 @@ export type ApiDeps = {
   bus?: Bus;
   /** Heartbeat and staleness of api processes (tests shorten them). */
   cluster?: Partial<ApiProcessOptions>;
+  /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
+  budgets?: BudgetSettings;
 };
 
 export type ApiApp = {
@@ -93,17 +97,31 @@ export function createApp(deps: ApiDeps): ApiApp {
     agentUrl: deps.agentUrl,
     timeoutMs: deps.agentProbeTimeoutMs ?? 1000,
   });
+  const bus = deps.bus ?? new InProcessBus();
+  const budgets = createBudgets({
+    sql: deps.sql,
+    settings: deps.budgets ?? budgetsOff,
+    metrics,
+    logger,
+    processId: bus.processId,
+    // Past the longest a run may take, a reservation nobody settled holds nothing.
+    reservationTtlMs: options.runTimeoutMs + 60_000,
+    retryForMs: options.endWriteRetryMs,
+    now,
+  });
   const dbStatus = databaseStatus(deps.sql);
   const authenticate = createAuthenticate(
     { sql: deps.sql, verifyIdentity: deps.verifyIdentity, logger },
     { now },
   );
   const stateOf = async (userId: string, sessionId: string | undefined) => {
-    const [agent, state] = await Promise.all([
+    const [agent, state, budget] = await Promise.all([
       agentStatus(),
       loadState(deps.sql, userId, sessionId),
+      budgets.today(userId),
     ]);
     if (agent.mode) state.offlineModel = agent.mode === "offline";
+    if (budget) state.budget = budget;
     // A run of this process shows as it is now, never as `streaming` once it has ended.
     const run = state.session ? hub.runOf(state.session.id) : undefined;
     if (state.session && run)
@@ -112,7 +130,6 @@ export function createApp(deps: ApiDeps): ApiApp {
       );
     return state;
   };
-  const bus = deps.bus ?? new InProcessBus();
   registerBusMetrics(metrics.registry, bus);
   const hub: Hub = new Hub({
     loadState: stateOf,
@@ -177,6 +194,7 @@ export function createApp(deps: ApiDeps): ApiApp {
         ttlMs: options.capabilitiesVersionTtlMs,
       }),
       options,
+      budgets,
       now,
     }),
   );

@@ -16,6 +16,7 @@ import {
   wholeNumber,
 } from "@trainer2/shared/config";
 import { z } from "zod";
+import { budgetEnvFields } from "./budgets/settings.ts";
 
 export const envSchema = z
   .object({
@@ -58,6 +59,8 @@ export const envSchema = z
     API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),
     /** The answer so far is saved at most this often while it streams (ms; 0: never). */
     STREAM_CHECKPOINT_MS: wholeNumber(0, 60_000, 250),
+    /** Per-user limits, the cap on each answer, the day's zone, prices (budgets/settings.ts). */
+    ...budgetEnvFields,
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   })
   .superRefine((env, ctx) => {

@@ -9,6 +9,7 @@ import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
+import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
 import { type ApiEnv, oidcIdentity } from "./env.ts";
@@ -63,6 +64,7 @@ export async function serveApi(
     agentUrl: () => env.AGENT_URL,
     webOrigin: env.WEB_ORIGIN,
     realtime: { checkpointIntervalMs: env.STREAM_CHECKPOINT_MS },
+    budgets: budgetSettingsOf(env),
     bus,
     telemetry,
     metrics,

@@ -25,6 +25,8 @@ export type Profile = {
     stepTimeMs: number;
     chatSessions: number;
     chatTimeMs: number;
+    /** A variant pair's unmeasured load first, so its cold start is not billed to its setting. */
+    variantWarmUpMs: number;
   };
   /** A single turn that takes longer than this counts as failed. */
   turnTimeoutMs: number;
@@ -51,6 +53,7 @@ export const fullProfile: Profile = {
     stepTimeMs: 120_000,
     chatSessions: 200,
     chatTimeMs: 30_000,
+    variantWarmUpMs: 5000,
   },
   turnTimeoutMs: 30_000,
 };
@@ -76,6 +79,8 @@ export const quickProfile: Profile = {
     stepTimeMs: 8000,
     chatSessions: 20,
     chatTimeMs: 3000,
+    // A smoke run: its numbers are not compared.
+    variantWarmUpMs: 0,
   },
   turnTimeoutMs: 15_000,
 };

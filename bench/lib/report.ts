@@ -81,6 +81,7 @@ export function markdownTable(results: PartialResults): string {
       "checkpoint cost in turn latency (p50 / p99)",
       `${signed(chat.turnMs.p50 - off.turnMs.p50)} / ${signed(chat.turnMs.p99 - off.turnMs.p99)}`,
     ]);
+    rows.push(...budgetRows(chat, s.capacity.chatWithBudgets));
     const cpu = chat.cpuSeconds;
     rows.push([
       "",
@@ -152,6 +153,30 @@ function workerRows(s: PartialResults["scenarios"]): [string, string, string][] 
       `GET /state, ${w.state.connections} connections`,
       `${f(w.state.requestsPerSecond, 0)} req/s${versus(w.state.requestsPerSecond, oneState?.requestsPerSecond)}, ` +
         `${p50p99(w.state.latencyMs)}, ${w.state.errors} errors`,
+    ],
+  ];
+}
+
+type ChatLoad = NonNullable<PartialResults["scenarios"]["capacity"]>["chat"];
+
+/** Api CPU milliseconds per completed turn. */
+const apiCpuPerTurn = (load: ChatLoad) =>
+  (load.cpuSeconds.api * 1000) / Math.max(1, load.turnsCompleted);
+
+/** Budgets on against the same load with them off (the capacity run): what enforcement costs. */
+function budgetRows(off: ChatLoad, on: ChatLoad): [string, string, string][] {
+  return [
+    [
+      "",
+      "same load, budgets on (each turn reserved and settled)",
+      `${f(on.turnsPerSecond)} turns/s, turn ${p50p99(on.turnMs)}, ${on.failedTurns} failed, ` +
+        `db ${on.db.userMessages}/${on.turnsSent} user msgs ${on.db.matches ? "✓" : "✗"}`,
+    ],
+    [
+      "",
+      "budget cost per turn: latency (p50 / p99); api CPU",
+      `${signed(on.turnMs.p50 - off.turnMs.p50)} / ${signed(on.turnMs.p99 - off.turnMs.p99)}; ` +
+        `${signed(apiCpuPerTurn(on) - apiCpuPerTurn(off))} (${ms(apiCpuPerTurn(on))} vs ${ms(apiCpuPerTurn(off))})`,
     ],
   ];
 }

@@ -118,6 +118,8 @@ export const resultsSchema = z.object({
       chat: chatLoad,
       /** The same load against an api that never checkpoints (STREAM_CHECKPOINT_MS=0). */
       chatWithoutCheckpoint: chatLoad,
+      /** The same load against an api with budgets on (limits far above it: nothing refused). */
+      chatWithBudgets: chatLoad,
     }),
     /** With DATABASE_URL: one-session turns on the embedded database beside Postgres. */
     devDefault: z

@@ -40,6 +40,13 @@ export type Pair = { api: Service; agent: Service; stop: () => Promise<void> };
 
 type Launched = Awaited<ReturnType<typeof createStack>>;
 
+/** Budgets off (the default), whatever a .env beside the bench says: variants turn them on. */
+const budgetsOff = {
+  BUDGET_DAILY_TOKENS: "0",
+  BUDGET_TURNS_PER_MINUTE: "0",
+  BUDGET_CONCURRENT_RUNS: "0",
+};
+
 /** An api and its agent, each measured from spawn to its first 200 on /health. */
 async function startPair(
   stack: Launched,
@@ -50,7 +57,7 @@ async function startPair(
   const agentPort = await freePort();
   const api = await stack.startApiProcess({
     agentUrl: `http://127.0.0.1:${agentPort}`,
-    env: apiEnv,
+    env: { ...budgetsOff, ...apiEnv },
   });
   const agent = await stack.startAgentProcess({
     apiUrl: api.url,

@@ -2,9 +2,7 @@
  * `bun run db:migrate | db:new "name" | db:status | db:reset [--yes]`.
  * Uses DATABASE_URL, else the embedded database of `bun dev` (running or not).
  */
-import { createSql, type Sql } from "./client.ts";
-import { readDbEnv } from "./env.ts";
-import { findRunningEmbedded, startLocalEmbedded } from "./local.ts";
+import { withToolDatabase as withDatabase } from "./local.ts";
 import {
   MigrationError,
   migrate,
@@ -18,26 +16,6 @@ const usage = `usage:
   bun run db:new "add thing"  create the next numbered migration file
   bun run db:status           list applied and pending migrations
   bun run db:reset [--yes]    drop everything and migrate again`;
-
-async function withDatabase<T>(work: (sql: Sql, where: string) => Promise<T>): Promise<T> {
-  const { DATABASE_URL } = readDbEnv();
-  let stop = async () => {};
-  let url = DATABASE_URL ?? findRunningEmbedded();
-  let where = DATABASE_URL ? "DATABASE_URL" : "the embedded database of bun dev";
-  if (!url) {
-    const embedded = await startLocalEmbedded();
-    url = embedded.url;
-    stop = embedded.stop;
-    where = "the embedded database in .data/";
-  }
-  const sql = createSql(url, { max: 2 });
-  try {
-    return await work(sql, where);
-  } finally {
-    await sql.end({ timeout: 5 });
-    await stop();
-  }
-}
 
 async function confirm(question: string): Promise<boolean> {
   process.stdout.write(`${question} [y/N] `);

@@ -6,7 +6,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { createSql, type Sql } from "./client.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded.ts";
+import { readDbEnv } from "./env.ts";
 
 export const repoRoot = resolve(import.meta.dir, "../..");
 export const defaultDataDir = join(repoRoot, ".data");
@@ -63,4 +65,31 @@ export async function startLocalEmbedded(
       await server.stop();
     },
   };
+}
+
+/**
+ * Runs a command-line tool's work on DATABASE_URL, else on the embedded database of `bun dev`
+ * (the running one, or one started here on its data folder and stopped after). `where` says
+ * which, for the tool's output; `embedded` is true for bun dev's database.
+ */
+export async function withToolDatabase<T>(
+  work: (sql: Sql, where: string, embedded: boolean) => Promise<T>,
+): Promise<T> {
+  const { DATABASE_URL } = readDbEnv();
+  let stop = async () => {};
+  let url = DATABASE_URL ?? findRunningEmbedded();
+  let where = DATABASE_URL ? "DATABASE_URL" : "the embedded database of bun dev";
+  if (!url) {
+    const embedded = await startLocalEmbedded();
+    url = embedded.url;
+    stop = embedded.stop;
+    where = "the embedded database in .data/";
+  }
+  const sql = createSql(url, { max: 2 });
+  try {
+    return await work(sql, where, DATABASE_URL === undefined);
+  } finally {
+    await sql.end({ timeout: 5 });
+    await stop();
+  }
 }

@@ -1,5 +1,6 @@
 /** Settings of `bun dev`, parsed once from the environment (and the root .env Bun loads). */
 
+import { devBudgetDefaultsFor } from "@trainer2/api/budgets";
 import { loadEnvOrExit, optionalString, port } from "@trainer2/shared/config";
 import { z } from "zod";
 
@@ -25,3 +26,9 @@ const schema = z.object({
 export type DevEnv = z.infer<typeof schema>;
 
 export const readDevEnv = (): DevEnv => loadEnvOrExit("dev", schema, process.env);
+
+/**
+ * The api's budgets under `bun dev`: generous limits where the environment (or .env) sets
+ * none, so the state panel shows its bar; a value given there always wins, 0 included.
+ */
+export const devApiBudgets = (env: Record<string, string | undefined>) => devBudgetDefaultsFor(env);

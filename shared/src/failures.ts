@@ -35,6 +35,12 @@ export const failures = {
   rate_limited: { status: 429, close: 4429, message: "Too many messages; slow down." },
   /** The person deleted their account: their sockets close, and must not sign them back in. */
   account_deleted: { status: 410, close: 4410, message: "This account was deleted." },
+  /**
+   * A turn refused before any model call: one of the person's budgets is used up. The
+   * refusal names the limit (`daily_tokens`, `turns_per_minute`, `concurrent_runs`) and,
+   * when it has one, the time it resets (`resetsAt`); see api/src/budgets/.
+   */
+  budget_exceeded: { status: 429, message: "You have reached your usage limit for now." },
 
   // ---------- the service side ----------
   internal: {
@@ -99,6 +105,12 @@ export const failures = {
     status: 504,
     message: "The model took too long to answer. Please try again.",
     answer: "failed",
+  },
+  /** The model stopped at the cap on one answer's tokens (BUDGET_MAX_OUTPUT_TOKENS). */
+  model_output_limit: {
+    status: 502,
+    message: "The answer reached its length limit and was cut short.",
+    answer: "interrupted",
   },
   // A 404 is as often a base URL without its /v1 (or pointing at another app) as a model name.
   model_bad_request: {

@@ -113,6 +113,10 @@ describe("metrics", () => {
       timeToFirstChunkSeconds: 0.2,
     });
     metrics.recordToolDuration("log_workout", "error", 0.05);
+    metrics.recordRefusal("daily_tokens");
+    metrics.recordReserved(900);
+    metrics.recordUsed({ inputTokens: 600, outputTokens: 200 });
+    metrics.recordCost("gpt-test", 0.0012);
     const { samples, types } = parsePrometheusText(await metrics.registry.metrics());
     expect(
       Object.fromEntries(
@@ -132,6 +136,10 @@ describe("metrics", () => {
       gen_ai_client_operation_duration_seconds: "histogram",
       gen_ai_client_operation_time_to_first_chunk_seconds: "histogram",
       tool_call_duration_seconds: "histogram",
+      budget_refusals_total: "counter",
+      budget_reserved_tokens_total: "counter",
+      budget_used_tokens_total: "counter",
+      budget_cost_usd_total: "counter",
     });
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples.find(
@@ -163,6 +171,10 @@ describe("metrics", () => {
     expect(
       value("tool_call_duration_seconds_count", { tool: "log_workout", outcome: "error" }),
     ).toBe(1);
+    expect(value("budget_refusals_total", { limit: "daily_tokens" })).toBe(1);
+    expect(value("budget_reserved_tokens_total")).toBe(900);
+    expect(value("budget_used_tokens_total", { direction: "input" })).toBe(600);
+    expect(value("budget_cost_usd_total", { model: "gpt-test" })).toBe(0.0012);
     // Only the version now in force is reported.
     const versions = samples.filter((s) => s.name === "capabilities_version_info");
     expect(versions.map((s) => [s.labels.version, s.value])).toEqual([["v2", 1]]);

@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type BudgetMetrics, budgetMetricNames, createBudgetMetrics } from "./budget-metrics.ts";
 import { createGenAiMetrics, type GenAiMetrics, genAiMetricNames } from "./genai-metrics.ts";
 
 export type { ModelCallRecord } from "./genai-metrics.ts";
@@ -21,6 +22,7 @@ export const metricNames = {
   capabilitySyncs: "capability_syncs_total",
   capabilitiesVersionInfo: "capabilities_version_info",
   ...genAiMetricNames,
+  ...budgetMetricNames,
 } as const;
 
 export type TurnOutcome = "completed" | "failed" | "cancelled";
@@ -28,7 +30,7 @@ export type ToolOutcome = "ok" | "error";
 export type SyncOutcome = "updated" | "unchanged" | "failed";
 export type TokenDirection = "input" | "output";
 
-export interface Metrics extends GenAiMetrics {
+export interface Metrics extends GenAiMetrics, BudgetMetrics {
   readonly service: string;
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<"method" | "route" | "status">;
@@ -115,6 +117,7 @@ export function createMetrics(service: string, options: MetricsOptions = {}): Me
 
   return {
     ...createGenAiMetrics(registry),
+    ...createBudgetMetrics(registry),
     service,
     registry,
     httpRequestDuration,

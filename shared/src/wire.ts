@@ -109,6 +109,19 @@ export const sessionDto = z.object({
   messages: z.array(messageDto),
 });
 
+/** The limits a turn can hit (api/src/budgets/): model tokens per day, turns per minute, runs at once. */
+export const budgetLimit = z.enum(["daily_tokens", "turns_per_minute", "concurrent_runs"]);
+
+/** What the person has left today, when a daily token limit applies to them. */
+export const budgetDto = z.object({
+  /** The day's limit in model tokens (input + output). */
+  dailyTokens: z.number().int().positive(),
+  /** Tokens the person's finished turns used today (at most what is left is shown). */
+  usedTokens: z.number().int().min(0),
+  /** When the day rolls over (UTC midnight unless the server is set to another zone). */
+  resetsAt: isoDateTime,
+});
+
 /** `GET /state?sessionId=` and the `state` event. */
 export const stateDto = z.object({
   user: userDto,
@@ -122,6 +135,8 @@ export const stateDto = z.object({
   trainingWeeks: z.array(weekSummaryDto),
   /** True when the agent answers with the offline dev model rather than a real one. */
   offlineModel: z.boolean().optional(),
+  /** Today's token budget; absent or null when no daily limit applies. */
+  budget: budgetDto.nullable().optional(),
 });
 
 // ---------- WebSocket /realtime: client → server ----------
@@ -244,6 +259,9 @@ export const errorEvent = z.object({
   clientMsgId: z.string().optional(),
   sessionId: uuid.optional(),
   seq: z.number().int().optional(),
+  /** `budget_exceeded`: the limit that was hit, and when it resets (none for runs at once). */
+  limit: budgetLimit.optional(),
+  resetsAt: isoDateTime.optional(),
 });
 export const pongEvent = z.object({ type: z.literal("pong") });
 
@@ -276,9 +294,16 @@ export const runRequest = z.object({
    * so any of several agents behind one URL runs with the tools the api has.
    */
   capabilitiesVersion: z.string().optional(),
+  /** The cap on each model answer, passed to the model as max_output_tokens / max_tokens. */
+  maxOutputTokens: z.number().int().positive().optional(),
 });
 
-export const usageDto = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() });
+/** What a run used so far (all its model calls together), and the model that used it. */
+export const usageDto = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  model: z.string().optional(),
+});
 
 /** One NDJSON line of the `/run` response stream. */
 export const runStreamEvent = z.discriminatedUnion("type", [
@@ -296,7 +321,14 @@ export const runStreamEvent = z.discriminatedUnion("type", [
     items: z.array(agentItem),
     usage: usageDto.optional(),
   }),
-  z.object({ type: z.literal("failed"), code: failureCode, message: z.string() }),
+  z.object({
+    type: z.literal("failed"),
+    code: failureCode,
+    message: z.string(),
+    usage: usageDto.optional(),
+  }),
+  /** After each model call: the run's usage so far, so a run stopped early is still counted. */
+  z.object({ type: z.literal("usage"), usage: usageDto }),
 ]);
 
 // ---------- agent → api: capabilities and tools ----------
@@ -359,6 +391,9 @@ export type SessionSummary = z.infer<typeof sessionSummaryDto>;
 export type WeekSummary = z.infer<typeof weekSummaryDto>;
 export type Session = z.infer<typeof sessionDto>;
 export type State = z.infer<typeof stateDto>;
+export type Budget = z.infer<typeof budgetDto>;
+export type BudgetLimit = z.infer<typeof budgetLimit>;
+export type Usage = z.infer<typeof usageDto>;
 export type ClientFrame = z.infer<typeof clientFrame>;
 export type ServerEvent = z.infer<typeof serverEvent>;
 export type RunRequest = z.infer<typeof runRequest>;

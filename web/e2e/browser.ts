@@ -68,3 +68,21 @@ export async function launchBrowser(webPort: number): Promise<Browser> {
     },
   };
 }
+
+/**
+ * Keeps a handle on every socket a page opens (`window.__sockets`), so a test can drop one
+ * as a network would.
+ */
+export async function trackSockets(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    const opened: WebSocket[] = [];
+    (window as unknown as { __sockets: WebSocket[] }).__sockets = opened;
+    window.WebSocket = class extends Native {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        opened.push(this);
+      }
+    };
+  });
+}

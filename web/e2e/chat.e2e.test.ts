@@ -18,7 +18,7 @@ import { maxChatTextLength } from "@trainer2/shared/wire";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser } from "./browser";
+import { type Browser, launchBrowser, trackSockets } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -53,17 +53,7 @@ beforeAll(async () => {
   stack = await startStack({ api: { devLogin: true }, agent: { offlineDelayMs: 20 }, web: true });
   browser = await launchBrowser(stack.web!.port);
   // Keeps a handle on every socket the page opens, so a test can drop one like a network would.
-  await browser.context.addInitScript(() => {
-    const Native = window.WebSocket;
-    const opened: WebSocket[] = [];
-    (window as unknown as { __sockets: WebSocket[] }).__sockets = opened;
-    window.WebSocket = class extends Native {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args);
-        opened.push(this);
-      }
-    };
-  });
+  await trackSockets(browser.context);
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await mkdir(screenshots, { recursive: true });
 }, 240_000);

@@ -31,6 +31,16 @@ describe("eval settings from the environment", () => {
     });
   });
 
+  test("without EVAL_* prices, the api's price table (MODEL_PRICES) prices the model", () => {
+    const env = { OPENAI_API_KEY: "sk-x", OPENAI_MODEL: "gpt-test" };
+    expect(readEvalSettings({ ...env, MODEL_PRICES: "gpt-test=0.4/1.6" }).prices).toEqual({
+      input: 0.4 / 1e6,
+      output: 1.6 / 1e6,
+    });
+    expect(readEvalSettings({ ...env, MODEL_PRICES: "other=1/1" }).prices).toBeUndefined();
+    expect(() => readEvalSettings({ ...env, MODEL_PRICES: "gpt-test" })).toThrow(/MODEL_PRICES/);
+  });
+
   test("bad settings are named", () => {
     expect(() => readEvalSettings({ OPENAI_API_KEY: "sk-x" })).toThrow(/OPENAI_MODEL/);
     expect(() => readEvalSettings({ EVAL_JUDGE_MODEL: "judge" })).toThrow(/EVAL_JUDGE_API_KEY/);

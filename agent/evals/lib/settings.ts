@@ -4,6 +4,7 @@
  * rubrics, and where to push the results as metrics.
  */
 import { blankAsUnset, optionalString, parseEnv, url } from "@trainer2/shared/config";
+import { type Price, priceOf, priceTableField, usdPerMTok } from "@trainer2/shared/prices";
 import { z } from "zod";
 import {
   type ModelConfig,
@@ -13,14 +14,14 @@ import {
   requireModelWithKey,
 } from "../../src/env.ts";
 
-const price = blankAsUnset(z.coerce.number().min(0, "expected a price ≥ 0").optional());
-
 const evalEnvSchema = z
   .object({
     ...modelEnvFields,
     /** USD per million input / output tokens, for the cost column (the offline model is free). */
-    EVAL_INPUT_USD_PER_MTOK: price,
-    EVAL_OUTPUT_USD_PER_MTOK: price,
+    EVAL_INPUT_USD_PER_MTOK: usdPerMTok,
+    EVAL_OUTPUT_USD_PER_MTOK: usdPerMTok,
+    /** Else the api's price table (shared/prices.ts), by the model's name. */
+    MODEL_PRICES: priceTableField,
     /** A model that scores each case's rubric (1–5); rubrics are skipped without it. */
     EVAL_JUDGE_MODEL: optionalString,
     EVAL_JUDGE_API_KEY: optionalString,
@@ -59,14 +60,20 @@ export function readEvalSettings(
     OPENAI_API: api ?? env.OPENAI_API,
     OFFLINE_MODEL_DELAY_MS: 0,
   });
-  const given =
+  const given: Price | undefined =
     env.EVAL_INPUT_USD_PER_MTOK !== undefined && env.EVAL_OUTPUT_USD_PER_MTOK !== undefined
-      ? { input: env.EVAL_INPUT_USD_PER_MTOK / 1e6, output: env.EVAL_OUTPUT_USD_PER_MTOK / 1e6 }
-      : undefined;
+      ? {
+          inputUsdPerMTok: env.EVAL_INPUT_USD_PER_MTOK,
+          outputUsdPerMTok: env.EVAL_OUTPUT_USD_PER_MTOK,
+        }
+      : priceOf(env.MODEL_PRICES, model.kind === "openai" ? model.model : undefined);
   const judgeKey = env.EVAL_JUDGE_API_KEY ?? env.OPENAI_API_KEY;
   return {
     model,
-    prices: model.kind === "offline" ? { input: 0, output: 0 } : given,
+    prices:
+      model.kind === "offline"
+        ? { input: 0, output: 0 }
+        : given && { input: given.inputUsdPerMTok / 1e6, output: given.outputUsdPerMTok / 1e6 },
     judge:
       env.EVAL_JUDGE_MODEL && judgeKey
         ? {

@@ -7,9 +7,24 @@ import { type Emit, words } from "./streaming.ts";
 
 export type Usage = { input: number; output: number };
 
+/** One answer of the offline model: what it decided, the usage it reports, whether it was cut. */
+export type Said = {
+  id: string;
+  model: string;
+  decision: Decision;
+  usage: Usage;
+  /** Cut at the request's output cap. */
+  truncated: boolean;
+};
+
 type Json = Record<string, unknown>;
 
-export function chatCompletion(id: string, model: string, decision: Decision, usage: Usage) {
+/** Why the answer ended, in Chat Completions' words. */
+const finishReason = ({ decision, truncated }: Said) =>
+  truncated ? "length" : decision.type === "text" ? "stop" : "tool_calls";
+
+export function chatCompletion(said: Said) {
+  const { id, model, decision, usage } = said;
   const message =
     decision.type === "text"
       ? { role: "assistant", content: decision.text, refusal: null }
@@ -35,7 +50,7 @@ export function chatCompletion(id: string, model: string, decision: Decision, us
         index: 0,
         message,
         logprobs: null,
-        finish_reason: decision.type === "text" ? "stop" : "tool_calls",
+        finish_reason: finishReason(said),
       },
     ],
     usage: {
@@ -48,13 +63,11 @@ export function chatCompletion(id: string, model: string, decision: Decision, us
 
 export async function streamChatCompletion(
   body: Json,
-  id: string,
-  model: string,
-  decision: Decision,
-  usage: Usage,
+  said: Said,
   emit: Emit,
   pause: () => Promise<void>,
 ) {
+  const { id, model, decision, usage } = said;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: Json, finish: string | null = null) => ({
     id: `chatcmpl-${id}`,
@@ -69,7 +82,7 @@ export async function streamChatCompletion(
       await pause();
       await emit(undefined, chunk({ content: word }));
     }
-    await emit(undefined, chunk({}, "stop"));
+    await emit(undefined, chunk({}, finishReason(said)));
   } else {
     const call = { index: 0, id: `call_${id}`, type: "function" };
     await emit(

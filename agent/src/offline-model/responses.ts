@@ -3,7 +3,7 @@
  * (created → output item → text or argument deltas → item done → completed).
  */
 import type { Decision } from "./brain.ts";
-import type { Usage } from "./chat-completions.ts";
+import type { Said, Usage } from "./chat-completions.ts";
 import { type Emit, words } from "./streaming.ts";
 
 type Json = Record<string, unknown>;
@@ -27,6 +27,9 @@ function outputItem(id: string, decision: Decision): Json {
   };
 }
 
+/** A text answer cut at `max_output_tokens` ends `incomplete`, as OpenAI's does. */
+const endStatus = (said: Said) => (said.truncated ? "incomplete" : "completed");
+
 function responseObject(id: string, model: string, status: string, output: Json[], usage?: Usage) {
   return {
     id: `resp_${id}`,
@@ -39,7 +42,7 @@ function responseObject(id: string, model: string, status: string, output: Json[
     tool_choice: "auto",
     tools: [],
     error: null,
-    incomplete_details: null,
+    incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
     usage: usage
       ? {
           input_tokens: usage.input,
@@ -52,18 +55,13 @@ function responseObject(id: string, model: string, status: string, output: Json[
   };
 }
 
-export function response(id: string, model: string, decision: Decision, usage: Usage) {
-  return responseObject(id, model, "completed", [outputItem(id, decision)], usage);
+export function response(said: Said) {
+  const { id, model, decision, usage } = said;
+  return responseObject(id, model, endStatus(said), [outputItem(id, decision)], usage);
 }
 
-export async function streamResponse(
-  id: string,
-  model: string,
-  decision: Decision,
-  usage: Usage,
-  emit: Emit,
-  pause: () => Promise<void>,
-) {
+export async function streamResponse(said: Said, emit: Emit, pause: () => Promise<void>) {
+  const { id, model, decision, usage } = said;
   let sequence = 0;
   const send = (type: string, data: Json) =>
     emit(type, { type, sequence_number: sequence++, ...data });
@@ -106,7 +104,8 @@ export async function streamResponse(
     await send("response.function_call_arguments.done", { ...at, arguments: args });
   }
   await send("response.output_item.done", { output_index: 0, item: done });
-  await send("response.completed", {
-    response: responseObject(id, model, "completed", [done], usage),
+  const status = endStatus(said);
+  await send(`response.${status}`, {
+    response: responseObject(id, model, status, [done], usage),
   });
 }

@@ -77,6 +77,50 @@ describe("offline model over the OpenAI client", () => {
     expect(JSON.parse(call?.arguments ?? "")).toEqual({ kind: "run", durationMin: 30 });
   });
 
+  test("usage in both APIs' shapes, streamed and whole, as OpenAI reports it", async () => {
+    const before = { ...model.stats.reported };
+    const input = [{ role: "user" as const, content: "hello there" }];
+    const whole = await client.chat.completions.create({ model: "m", messages: input });
+    const answered = whole.usage!.completion_tokens;
+    expect([whole.usage!.prompt_tokens, answered > 0]).toEqual([2, true]);
+    const streamed = await client.chat.completions.create({
+      model: "m",
+      messages: input,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let chatUsage: { prompt_tokens: number; completion_tokens: number } | undefined | null;
+    for await (const chunk of streamed) chatUsage = chunk.usage ?? chatUsage;
+    expect(chatUsage).toEqual(whole.usage!);
+    const response = await client.responses.create({ model: "m", input, stream: true });
+    let responsesUsage: { input_tokens: number; output_tokens: number } | undefined;
+    for await (const event of response)
+      if (event.type === "response.completed") responsesUsage = event.response.usage ?? undefined;
+    expect(responsesUsage).toMatchObject({
+      input_tokens: 2,
+      output_tokens: answered,
+    });
+    // What it reported is what it tallies (the bill a test compares with).
+    expect(model.stats.reported.inputTokens - before.inputTokens).toBe(6);
+    expect(model.stats.reported.outputTokens - before.outputTokens).toBe(3 * answered);
+  });
+
+  test("an output cap cuts a text answer: length (Chat Completions), incomplete (Responses)", async () => {
+    const input = [{ role: "user" as const, content: "tell me a long story" }];
+    const chat = await client.chat.completions.create({
+      model: "m",
+      messages: input,
+      max_tokens: 4,
+    });
+    expect(chat.choices[0]?.finish_reason).toBe("length");
+    expect(chat.choices[0]?.message.content?.split(" ")).toHaveLength(4);
+    expect(chat.usage?.completion_tokens).toBe(4);
+    const capped = await client.responses.create({ model: "m", input, max_output_tokens: 4 });
+    expect(capped.status).toBe("incomplete");
+    expect(capped.incomplete_details?.reason).toBe("max_output_tokens");
+    expect(capped.usage?.output_tokens).toBe(4);
+  });
+
   test("a bad body is a 400 in OpenAI's error shape", async () => {
     const response = await fetch(`${model.baseURL}/chat/completions`, {
       method: "POST",

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { type Decision, decide } from "./brain.ts";
+import { capAnswer, maxOutputTokensOf } from "./caps.ts";
 import { chatCompletion, streamChatCompletion, type Usage } from "./chat-completions.ts";
 import { type Conversation, fromChatCompletions, fromResponses } from "./conversation.ts";
 import { response, streamResponse } from "./responses.ts";
@@ -22,6 +23,10 @@ export type OfflineModelStats = {
   requests: { chatCompletions: number; responses: number };
   /** Streams whose client went away before the end. */
   aborted: number;
+  /** Tokens it reported in its answers' usage, all requests together (what a bill would say). */
+  reported: { inputTokens: number; outputTokens: number };
+  /** The output cap of the latest request (max_output_tokens / max_tokens), if it had one. */
+  lastMaxOutputTokens: number | undefined;
 };
 
 type Json = Record<string, unknown>;
@@ -66,7 +71,22 @@ async function readJson(request: Request): Promise<Json | undefined> {
 
 export function createOfflineModelApp(options: OfflineModelOptions = {}) {
   const delayMs = options.delayMs ?? 0;
-  const stats: OfflineModelStats = { requests: { chatCompletions: 0, responses: 0 }, aborted: 0 };
+  const stats: OfflineModelStats = {
+    requests: { chatCompletions: 0, responses: 0 },
+    aborted: 0,
+    reported: { inputTokens: 0, outputTokens: 0 },
+    lastMaxOutputTokens: undefined,
+  };
+  /** What the model answers this request, within its output cap, and the usage it reports. */
+  const answer = (body: Json, conversation: Conversation) => {
+    const cap = maxOutputTokensOf(body);
+    stats.lastMaxOutputTokens = cap;
+    const { decision, truncated } = capAnswer(decide(conversation), cap);
+    const usage = usageOf(conversation, decision);
+    stats.reported.inputTokens += usage.input;
+    stats.reported.outputTokens += usage.output;
+    return { decision, truncated, usage };
+  };
   const hooks = { onAbort: () => stats.aborted++ };
   const app = new Hono();
 
@@ -83,15 +103,15 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
     if (!body || !Array.isArray(body.messages)) return badRequest("messages must be an array");
     stats.requests.chatCompletions++;
     const conversation = fromChatCompletions(body);
-    const decision = decide(conversation);
-    const usage = usageOf(conversation, decision);
+    const { decision, truncated, usage } = answer(body, conversation);
     const id = idOf(conversation);
     const model = typeof body.model === "string" ? body.model : offlineModelName;
-    if (body.stream !== true) return c.json(chatCompletion(id, model, decision, usage));
+    const said = { id, model, decision, usage, truncated };
+    if (body.stream !== true) return c.json(chatCompletion(said));
     return sseResponse(
       c.req.raw.signal,
       hooks,
-      (emit, pause) => streamChatCompletion(body, id, model, decision, usage, emit, pause),
+      (emit, pause) => streamChatCompletion(body, said, emit, pause),
       delayMs,
     );
   });
@@ -102,15 +122,15 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
       return badRequest("input must be a string or an array of items");
     stats.requests.responses++;
     const conversation = fromResponses(body);
-    const decision = decide(conversation);
-    const usage = usageOf(conversation, decision);
+    const { decision, truncated, usage } = answer(body, conversation);
     const id = idOf(conversation);
     const model = typeof body.model === "string" ? body.model : offlineModelName;
-    if (body.stream !== true) return c.json(response(id, model, decision, usage));
+    const said = { id, model, decision, usage, truncated };
+    if (body.stream !== true) return c.json(response(said));
     return sseResponse(
       c.req.raw.signal,
       hooks,
-      (emit, pause) => streamResponse(id, model, decision, usage, emit, pause),
+      (emit, pause) => streamResponse(said, emit, pause),
       delayMs,
     );
   });

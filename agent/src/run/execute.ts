@@ -14,33 +14,45 @@ import {
 import { idleTimer } from "@trainer2/shared/idle-timer";
 import type { Logger } from "@trainer2/shared/logger";
 import { activeContext, type Telemetry } from "@trainer2/shared/telemetry";
-import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec } from "@trainer2/shared/wire";
+import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec, Usage } from "@trainer2/shared/wire";
 import type { Surface } from "../capabilities/surface.ts";
 import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
 import { stripProviderIds } from "./items.ts";
 import { buildTools, type RunToolScope, type ToolDeps } from "./tools.ts";
+import { usageMeter } from "./usage.ts";
 
 /**
- * The Agent for the current surface and instructions, built again only when either changes
- * (a sync, a new day): runs share it, and their own data travels in the run context.
+ * The Agent for the current surface and instructions (and the api's cap on answers), built
+ * again only when one changes (a sync, a new day): runs share it, and their own data travels
+ * in the run context.
  */
-export type AgentCache = { agentFor(tools: ToolSpec[], instructions: string): Agent<RunToolScope> };
+export type AgentCache = {
+  agentFor(tools: ToolSpec[], instructions: string, maxOutputTokens?: number): Agent<RunToolScope>;
+};
 
 const noTools: ToolSpec[] = [];
 
 export function agentCache(deps: ToolDeps & { model: string }): AgentCache {
-  let cached: { tools: ToolSpec[]; instructions: string; agent: Agent<RunToolScope> } | undefined;
+  type Cached = { tools: ToolSpec[]; instructions: string; maxTokens?: number | undefined };
+  let cached: (Cached & { agent: Agent<RunToolScope> }) | undefined;
   return {
-    agentFor(tools = noTools, instructions) {
-      if (cached?.tools === tools && cached.instructions === instructions) return cached.agent;
+    agentFor(tools = noTools, instructions, maxTokens) {
+      if (
+        cached?.tools === tools &&
+        cached.instructions === instructions &&
+        cached.maxTokens === maxTokens
+      )
+        return cached.agent;
       const agent = new Agent<RunToolScope>({
         name: "trainer",
         instructions,
         model: deps.model,
         tools: buildTools(tools, deps),
+        // The api's cap on each answer (max_output_tokens / max_tokens): what its budget reserves.
+        ...(maxTokens ? { modelSettings: { maxTokens } } : {}),
       });
-      cached = { tools, instructions, agent };
+      cached = { tools, instructions, maxTokens, agent };
       return agent;
     },
   };
@@ -125,7 +137,11 @@ export async function executeRun(
 ): Promise<void> {
   const { request } = input;
   if (input.signal.aborted) return;
-  const agent = deps.agents.agentFor(input.surface?.tools ?? noTools, input.instructions);
+  const agent = deps.agents.agentFor(
+    input.surface?.tools ?? noTools,
+    input.instructions,
+    request.maxOutputTokens,
+  );
   const controller = new AbortController();
   const abortFromCaller = () => controller.abort(input.signal.reason);
   input.signal.addEventListener("abort", abortFromCaller, { once: true });
@@ -147,6 +163,10 @@ export async function executeRun(
   const items: AgentInputItem[] = [...history, { role: "user", content: request.input }];
   let output = "";
   const flushes = ioBreaks();
+  // The run's usage so far, sent after each model call: the api counts a run stopped early too.
+  const meter = usageMeter(deps.model);
+  // The SDK's own count, once the run exists (it has the failed calls it knows of too).
+  let sdkUsage: () => Usage | undefined = () => undefined;
   const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
@@ -161,18 +181,21 @@ export async function executeRun(
         }),
       { traceId: sdkTrace.traceId, groupId: request.sessionId },
     );
+    sdkUsage = () => result.state.usage;
     for await (const event of result) {
       idle.touch();
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
         await flushes.after();
+      } else if (event.type === "raw_model_stream_event" && event.data.type === "response_done") {
+        emit({ type: "usage", usage: meter.add(event.data.response.usage) });
       }
     }
     await result.completed;
     if (result.error) throw result.error;
     if (controller.signal.aborted) throw controller.signal.reason;
-    const usage = result.state.usage;
+    const usage = meter.settle(result.state.usage);
     deps.logger.info("run completed", {
       runId: request.runId,
       inputTokens: usage.inputTokens,
@@ -183,13 +206,15 @@ export async function executeRun(
       type: "completed",
       output: finalOutput,
       items: stripProviderIds(result.history.slice(history.length)) as AgentItem[],
-      usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+      usage,
     });
   } catch (error) {
     if (input.signal.aborted) return; // the caller left: nobody to tell
     const failed = classify(controller.signal.aborted ? controller.signal.reason : error);
     deps.logger.warn("run failed", { runId: request.runId, code: failed.code, cause: error });
-    emit({ type: "failed", ...failed });
+    // What the model calls used before it failed, failed calls included where the SDK knows.
+    const usage: Usage = meter.settle(sdkUsage());
+    emit({ type: "failed", ...failed, usage });
   } finally {
     sdkTrace.unbind();
     idle.stop();

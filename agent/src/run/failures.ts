@@ -3,6 +3,7 @@
  * is written for the person reading the chat; the cause goes to the log only.
  */
 
+import { ModelBehaviorError } from "@openai/agents";
 import { type FailureCode, failures } from "@trainer2/shared/failures";
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
 
@@ -39,9 +40,17 @@ function* chain(error: unknown): Generator<unknown> {
   }
 }
 
+/**
+ * The Responses API ends an answer cut at max_output_tokens as `incomplete`, which the SDK
+ * raises as a behaviour error naming that state (Chat Completions just says `length`).
+ */
+const cutAtOutputCap = (error: unknown) =>
+  error instanceof ModelBehaviorError && error.message.includes('"response.incomplete"');
+
 export function classify(error: unknown): Failure {
   for (const link of chain(error)) {
     if (link instanceof ModelIdleTimeout) return failure("model_timeout");
+    if (cutAtOutputCap(link)) return failure("model_output_limit");
     if (link instanceof APIConnectionTimeoutError) return failure("model_timeout");
     if (link instanceof APIConnectionError) return failure("model_unavailable");
     // The client could not parse what the endpoint sent (not the API's JSON events): the

@@ -89,6 +89,54 @@ describe.each(["chat_completions", "responses"] as const)("/run with %s", (mode)
     const [profile] = await api.sql`select goals from profiles where user_id = ${body.userId}`;
     expect(profile).toEqual({ goals: "to run a half marathon" });
   });
+
+  test("usage: after each model call the run's so far, at the end exactly what the model reported", async () => {
+    const stats = agents[mode]!.model.offlineStats!;
+    const before = { ...stats.reported };
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "log a 45 min swim");
+    const events = await readEvents(await postRun(agents[mode]!.url, body, token));
+    const reported = {
+      inputTokens: stats.reported.inputTokens - before.inputTokens,
+      outputTokens: stats.reported.outputTokens - before.outputTokens,
+    };
+    // Two model calls (the tool call, then the answer): two running totals, growing.
+    const running = events.flatMap((event) => (event.type === "usage" ? [event.usage] : []));
+    expect(running.length).toBe(2);
+    expect(running[0]!.inputTokens).toBeGreaterThan(0);
+    expect(running[1]!.inputTokens).toBeGreaterThan(running[0]!.inputTokens);
+    // The first total came before the tool ran: a run stopped after it still counts it.
+    const firstUsage = events.findIndex((event) => event.type === "usage");
+    expect(firstUsage).toBeLessThan(events.findIndex((event) => event.type === "tool"));
+    const completed = events.at(-1);
+    if (completed?.type !== "completed") throw new Error(`ended with ${completed?.type}`);
+    expect(completed.usage).toEqual({ ...reported, model: "trainer2-offline" });
+    expect(running[1]).toEqual(completed.usage!);
+  });
+
+  test("the api's cap on an answer reaches the model, which stops there", async () => {
+    const stats = agents[mode]!.model.offlineStats!;
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "tell me a long story");
+    const events = await readEvents(
+      await postRun(agents[mode]!.url, { ...body, maxOutputTokens: 5 }, token),
+    );
+    expect(stats.lastMaxOutputTokens).toBe(5);
+    const text = events.flatMap((event) => (event.type === "delta" ? [event.text] : [])).join("");
+    const words = text.trim().split(/\s+/);
+    // Responses: when the SDK raises `incomplete`, deltas it still held are dropped once the
+    // run has yielded to I/O (execute.ts, ioBreaks): the person may get fewer than the 5 words.
+    if (mode === "chat_completions") expect(words).toHaveLength(5);
+    else expect(words.length).toBeLessThanOrEqual(5);
+    const end = events.at(-1);
+    // Chat Completions says `length` and the answer completes; Responses ends `incomplete`,
+    // which the SDK raises: the run fails with the code that says why, its usage still counted.
+    if (mode === "chat_completions") expect(end).toMatchObject({ type: "completed", output: text });
+    else
+      expect(end).toMatchObject({
+        type: "failed",
+        code: "model_output_limit",
+        usage: { outputTokens: 5 },
+      });
+  });
 });
 
 test("every tool the real api publishes is sent to the model in strict mode", () => {

@@ -114,6 +114,8 @@ describe("a chat turn", () => {
       history: [],
       // The api's capabilities version now, so an agent that is behind syncs first.
       capabilitiesVersion: expect.stringMatching(/^[0-9a-f]{64}$/),
+      // The cap on each answer the model is asked for (BUDGET_MAX_OUTPUT_TOKENS).
+      maxOutputTokens: 4096,
     });
     expect(sent.claims).toEqual({ runId, userId: ready.user.id, sessionId });
 

@@ -93,7 +93,9 @@ async function setUpTurn(
   let prepared: Awaited<ReturnType<typeof prepareTurn>> | undefined;
   let turn: Awaited<ReturnType<typeof insertTurn>>;
   try {
-    prepared = await prepareTurn(ctx, client, frame, runId);
+    prepared = await prepareTurn(ctx, client, frame, runId, span);
+    // A budget refusal (budget_exceeded): before anything is stored or the agent is called.
+    prepared.budget.allow();
     turn = await insertTurn(sql, {
       sessionId: prepared.sessionId,
       text: frame.text,
@@ -104,6 +106,7 @@ async function setUpTurn(
     if ("duplicate" in turn) throw new SentBefore();
   } catch (error) {
     unclaim();
+    void prepared?.budget.release();
     if (prepared?.created) await deleteEmptySession(sql, prepared.sessionId).catch(() => {});
     // The database allows one answer being written per session, whichever process writes it.
     if (isSessionBusy(error))
@@ -134,13 +137,19 @@ async function setUpTurn(
 
 /**
  * What the agent call needs, in one round of parallel work: the session's ownership and
- * history (read alongside, used only when owned), the capabilities version and the run token;
- * a new session is created here too.
+ * history (read alongside, used only when owned), the capabilities version and the run token,
+ * and the turn's budget checked and reserved; a new session is created here too.
  */
-async function prepareTurn(ctx: RealtimeContext, client: Client, frame: ChatFrame, runId: string) {
+async function prepareTurn(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: ChatFrame,
+  runId: string,
+  span: Run["span"],
+) {
   const { sql } = ctx;
   const sessionId = frame.sessionId ?? crypto.randomUUID();
-  const [owned, history, capabilitiesVersion, runToken] = await Promise.all([
+  const [owned, history, capabilitiesVersion, runToken, budget] = await Promise.all([
     frame.sessionId
       ? getOwnedSession(sql, client.userId, frame.sessionId)
       : createSession(sql, client.userId, titleFrom(frame.text), sessionId),
@@ -149,8 +158,12 @@ async function prepareTurn(ctx: RealtimeContext, client: Client, frame: ChatFram
     // Without it the agent runs with what it has: never a reason to fail the turn.
     ctx.capabilitiesVersion().catch(() => undefined),
     signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
+    ctx.budgets.reserve({ ...frame, userId: client.userId, runId, span }),
   ]);
-  if (!owned) throw new AppError("not_found", "Session not found.");
+  if (!owned) {
+    void budget.release();
+    throw new AppError("not_found", "Session not found.");
+  }
   const request: RunRequest = {
     runId,
     userId: client.userId,
@@ -158,8 +171,9 @@ async function prepareTurn(ctx: RealtimeContext, client: Client, frame: ChatFram
     input: frame.text,
     history,
     ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
+    maxOutputTokens: ctx.budgets.maxOutputTokens,
   };
-  return { created: !frame.sessionId, sessionId, request, runToken };
+  return { created: !frame.sessionId, sessionId, request, runToken, budget };
 }
 
 /** Thrown inside the turn's transaction to roll it back: the clientMsgId was sent before. */

@@ -5,6 +5,7 @@ import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Authenticate } from "../auth/authenticate.ts";
+import type { Budgets } from "../budgets/budgets.ts";
 import type { Hub } from "./hub.ts";
 
 export type RealtimeOptions = {
@@ -56,6 +57,8 @@ export type RealtimeContext = {
   /** The capabilities version published now, sent with each /run (see capabilities/version.ts). */
   capabilitiesVersion: () => Promise<string>;
   options: RealtimeOptions;
+  /** Each turn's reservation and settlement (budgets/). */
+  budgets: Budgets;
   /** Milliseconds since the epoch. */
   now: () => number;
 };

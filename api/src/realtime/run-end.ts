@@ -37,6 +37,8 @@ async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promi
   const ending = await streamRunToSockets(ctx, run, call);
   run.ending = ending;
   observe(ctx, run, ending, ctx.now() - startedAt);
+  // Beside the final write, before the end is announced (the panel then reads the new total).
+  const settled = ctx.budgets.settle(run);
   try {
     const stored = await storeUntilStored(ctx, run, ending);
     // A peer took this process for gone and interrupted the answer: that stands.
@@ -53,6 +55,7 @@ async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promi
       ctx.logger.error("could not mark a run as failed", { runId: run.runId, error: again }),
     );
   }
+  await settled;
   const end = run.endEvent();
   ctx.hub.endRun(run);
   if (end) ctx.hub.toSession(run.userId, run.sessionId, end);

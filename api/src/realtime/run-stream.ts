@@ -112,6 +112,9 @@ async function relay(
   for (let next = await call.first; !next.done; next = await call.events.next()) {
     const event = next.value;
     on.rearm();
+    // Usage so far (after each model call) and at the end: what the run's budget settles to.
+    if ("usage" in event && event.usage) run.usage = event.usage;
+    if (event.type === "usage") continue;
     if (event.type === "delta") {
       send(run.appendText(event.text));
       on.saved.touch();

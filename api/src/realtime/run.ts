@@ -6,7 +6,7 @@
  */
 import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
 import type { Span } from "@trainer2/shared/telemetry";
-import type { AgentItem, Message, MessageTool, ServerEvent } from "@trainer2/shared/wire";
+import type { AgentItem, Message, MessageTool, ServerEvent, Usage } from "@trainer2/shared/wire";
 
 /** Why the api itself stopped a run (the abort reason of its controller). */
 export class RunStop extends Error {
@@ -60,6 +60,8 @@ export class Run {
   readonly tools: ToolLine[] = [];
   /** Seconds from the chat frame to the first text delta, once one arrived. */
   timeToFirstToken: number | undefined;
+  /** What the agent last said the run used so far (its budget settles to this). */
+  usage: Usage | undefined;
   ending: RunEnding | undefined;
 
   constructor(

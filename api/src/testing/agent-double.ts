@@ -4,7 +4,12 @@
  * each request, and lets the test drive the stream: send events, hang, crash, or finish.
  */
 import { importPublicKey, type RunClaims, verifyRunToken } from "@trainer2/shared/tokens";
-import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
+import {
+  type RunRequest,
+  type RunStreamEvent,
+  runRequest,
+  type Usage,
+} from "@trainer2/shared/wire";
 
 export type RunIo = {
   request: RunRequest;
@@ -40,6 +45,25 @@ export const answer =
         { role: "user", content: io.request.input },
         { role: "assistant", content: pieces.join("") },
       ],
+    });
+    io.end();
+  };
+
+/** As `answer`, reporting `usage` as the agent does: a running total, then the total at the end. */
+export const answerUsing =
+  (usage: Usage, ...pieces: string[]): AgentScript =>
+  (io) => {
+    io.send({ type: "usage", usage });
+    for (const text of pieces) io.send({ type: "delta", text });
+    const output = pieces.join("");
+    io.send({
+      type: "completed",
+      output,
+      items: [
+        { role: "user", content: io.request.input },
+        { role: "assistant", content: output },
+      ],
+      usage,
     });
     io.end();
   };

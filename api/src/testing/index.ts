@@ -12,6 +12,7 @@ import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
 import { type ApiApp, createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
+import type { BudgetSettings } from "../budgets/settings.ts";
 import type { ApiProcessOptions } from "../cluster/api-process.ts";
 import { PostgresBus } from "../cluster/postgres-bus.ts";
 import type { RealtimeOptions } from "../realtime/context.ts";
@@ -71,6 +72,8 @@ export type TestApiOptions = {
   database?: TestDatabase;
   /** The key set to serve with (a stack shares it with its processes); default: fresh keys. */
   keys?: TestApiKeys;
+  /** Budgets (limits, answer cap, zone, prices); default: off. */
+  budgets?: BudgetSettings;
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -130,6 +133,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       ? { bus: new PostgresBus(db.sql, options.logger ?? silentLogger) }
       : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.budgets ? { budgets: options.budgets } : {}),
   });
   await app.start();
   const server = Bun.serve({

@@ -3,6 +3,7 @@ import { accountExportDto } from "@trainer2/shared/account-data";
 import type { Sql } from "../client.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import { deleteAccount, exportAccount } from "./account.ts";
+import { reserveBudget, setBudgetOverrides } from "./budgets.ts";
 import { finishAssistantMessage, insertTurn } from "./messages.ts";
 import { createSession, deleteSession, renameSession } from "./sessions.ts";
 import { claimToolCall, finishToolCall } from "./tool-calls.ts";
@@ -150,6 +151,24 @@ describe("a person's account", () => {
     await chatWithCall(owner, "detached");
     await deleteSession(db.sql, owner, (await chatWithCall(owner, "detach me")).session.id);
     await chatWithCall(other, "kept");
+    // The budget tables hold the user too: their own limits and a turn's reservation.
+    await setBudgetOverrides(db.sql, owner, { dailyTokens: 50_000 });
+    const reserved = await reserveBudget(db.sql, {
+      userId: owner,
+      runId: crypto.randomUUID(),
+      ownerId: crypto.randomUUID(),
+      sessionId: undefined,
+      clientMsgId: "budget-row",
+      inputChars: 40,
+      maxOutputTokens: 100,
+      defaults: { dailyTokens: 0, turnsPerMinute: 0, concurrentRuns: 0 },
+      timeZone: "UTC",
+      ttlMs: 60_000,
+      historyTurns: 20,
+    });
+    expect(reserved.refused).toBeNull();
+    const held = await rowsOf(db.sql, owner);
+    expect([held.budget_accounts, held.budget_reservations]).toEqual([1, 1]);
     const before = await rowsOf(db.sql, other);
     expect(await deleteAccount(db.sql, owner)).toBe("deleted");
     const left = await rowsOf(db.sql, owner);

@@ -89,3 +89,10 @@ export async function upsertUserFromIdentity(
     return { user: toUser(row), created: row.inserted };
   });
 }
+
+/** Users whose email is `email` (any case): one per identity, so possibly several. */
+export async function findUsersByEmail(sql: Queryable, email: string): Promise<UserRecord[]> {
+  const rows = await sql<UserRow[]>`
+    select * from users where lower(email) = lower(${email}) order by created_at`;
+  return rows.map(toUser);
+}

@@ -1,6 +1,7 @@
 import type { State, Workout } from "@trainer2/shared/wire";
 import type { ComponentProps } from "react";
 import { AccountSection } from "./account-section";
+import { BudgetBar } from "./budget-bar";
 import { TrainingChart } from "./training-chart";
 import "./state-panel.css";
 
@@ -52,6 +53,7 @@ export function StatePanel({ state, loading, account }: Props) {
       aria-label="Your training profile"
       data-testid="state-panel"
     >
+      <BudgetBar budget={state?.budget} />
       <section>
         <h2>Profile</h2>
         {loading ? <p className="muted">Loading…</p> : null}

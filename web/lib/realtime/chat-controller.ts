@@ -12,8 +12,10 @@ import {
   applyEvent,
   type ChatItem,
   type ChatView,
+  dropRefused,
   emptyChat,
   loadSession,
+  refuseOutgoing,
   resumeAfterSeq,
 } from "./chat-state";
 import { type ConnectionStatus, RealtimeClient, realtimeUrl } from "./client";
@@ -144,6 +146,12 @@ export class ChatController {
 
   /** Ask again after a failed answer: re-sends the user's message that led to it. */
   retry(failed: ChatItem) {
+    if (failed.role === "user") {
+      // A message the api refused (never stored): sent again as a new one.
+      this.setView(dropRefused(this.snapshot.view, failed.key));
+      this.send(failed.content);
+      return;
+    }
     const items = this.snapshot.view.items;
     const index = items.indexOf(failed);
     const question = items.slice(0, index).findLast((i) => i.role === "user");
@@ -251,6 +259,19 @@ export class ChatController {
         });
         return;
       case "error":
+        if (event.code === "budget_exceeded" && event.clientMsgId) {
+          // Said under the message itself, in the person's time; the panel shows what is left.
+          const { code, message, limit, resetsAt } = event;
+          const error = {
+            code,
+            message,
+            ...(limit ? { limit } : {}),
+            ...(resetsAt ? { resetsAt } : {}),
+          };
+          this.setView(refuseOutgoing(this.snapshot.view, event.clientMsgId, error));
+          void this.refreshPanel();
+          return;
+        }
         this.set({ notice: { code: event.code, message: event.message } });
         return;
       case "ready":

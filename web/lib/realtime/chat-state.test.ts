@@ -5,9 +5,11 @@ import {
   appendAt,
   applyEvent,
   type ChatView,
+  dropRefused,
   emptyChat,
   fromMessage,
   loadSession,
+  refuseOutgoing,
   resumeAfterSeq,
 } from "./chat-state";
 
@@ -430,5 +432,38 @@ describe("stored messages after a reload", () => {
     expect(snapshot("complete")).toEqual([
       { name: "update_profile", status: "ok", summary: "update_profile done" },
     ]);
+  });
+});
+
+describe("a message a budget refused", () => {
+  const refusal = {
+    code: "budget_exceeded" as const,
+    message: "Not enough of today's budget is left.",
+    limit: "daily_tokens" as const,
+    resetsAt: "2026-12-02T00:00:00.000Z",
+  };
+
+  test("reads as not sent, with why; the next message sent replaces it", () => {
+    let view = apply(emptyChat(sid), { type: "message", sessionId: sid, message: message(1) });
+    view = addOutgoing(view, "r1", "one more");
+    view = refuseOutgoing(view, "r1", refusal);
+    const refused = view.items.at(-1)!;
+    expect(refused).toMatchObject({ role: "user", status: "failed", error: refusal, seq: null });
+    // Nothing is streaming: the composer stays open.
+    expect(view.activeRun).toBeNull();
+    view = addOutgoing(view, "r2", "later");
+    expect(view.items.map((item) => [item.content, item.status])).toEqual([
+      ["m1", "complete"],
+      ["later", "sending"],
+    ]);
+  });
+
+  test("only a message still being sent can be refused; Retry takes it out first", () => {
+    let view = addOutgoing(emptyChat(sid), "r1", "one more");
+    expect(refuseOutgoing(view, "other", refusal)).toEqual(view);
+    view = refuseOutgoing(view, "r1", refusal);
+    const key = view.items[0]!.key;
+    expect(dropRefused(view, key).items).toEqual([]);
+    expect(dropRefused(addOutgoing(emptyChat(sid), "s", "x"), "c:s").items).toHaveLength(1);
   });
 });

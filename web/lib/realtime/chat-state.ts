@@ -4,7 +4,7 @@
  * resume) or out of the blue (another tab), and must still leave one copy of each message.
  */
 import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
-import type { Message, ServerEvent, Session } from "@trainer2/shared/wire";
+import type { BudgetLimit, Message, ServerEvent, Session } from "@trainer2/shared/wire";
 
 export type ToolLine = { name: string; status: "started" | "ok" | "error"; summary?: string };
 export type ItemStatus = "sending" | "streaming" | "complete" | "interrupted" | "failed";
@@ -22,9 +22,10 @@ export type ChatItem = {
   /**
    * Why the answer ended early, unless the person stopped it. Live failures bring the
    * server's message; stored ones only their code: the page words both from the code
-   * (components/chat/failure-line.ts).
+   * (components/chat/failure-line.ts). A message the api refused (`budget_exceeded`) was
+   * never stored: it names the limit and when it resets.
    */
-  error?: { code: FailureCode; message?: string };
+  error?: { code: FailureCode; message?: string; limit?: BudgetLimit; resetsAt?: string };
 };
 
 export type ChatView = {
@@ -114,6 +115,9 @@ export function loadSession(view: ChatView, session: Session | null): ChatView {
   return { sessionId: session.id, items, activeRun: activeRunOf(items) };
 }
 
+/** A message the api refused and never stored: it stays (with why) until the next one is sent. */
+const refused = (item: ChatItem) => item.role === "user" && item.status === "failed";
+
 export function addOutgoing(view: ChatView, clientMsgId: string, text: string): ChatView {
   const item: ChatItem = {
     key: `c:${clientMsgId}`,
@@ -125,8 +129,28 @@ export function addOutgoing(view: ChatView, clientMsgId: string, text: string): 
     runId: null,
     tools: [],
   };
-  return { ...view, items: [...view.items, item] };
+  return { ...view, items: [...view.items.filter((i) => !refused(i)), item] };
 }
+
+/** The api refused a message being sent (a budget): it reads as not sent, and why. */
+export function refuseOutgoing(
+  view: ChatView,
+  clientMsgId: string,
+  error: NonNullable<ChatItem["error"]>,
+): ChatView {
+  const items = view.items.map((item) =>
+    item.status === "sending" && item.clientMsgId === clientMsgId
+      ? { ...item, status: "failed" as const, error }
+      : item,
+  );
+  return { ...view, items };
+}
+
+/** Takes a refused message out (its Retry sends the text again as a new message). */
+export const dropRefused = (view: ChatView, key: string): ChatView => ({
+  ...view,
+  items: view.items.filter((item) => !(item.key === key && refused(item))),
+});
 
 /** The highest seq up to which this view holds every message in its final form. */
 export function resumeAfterSeq(view: ChatView): number {

@@ -258,6 +258,37 @@ describe("RealtimeClient", () => {
     expect(t.conns.length).toBe(1);
   });
 
+  test("a chat a budget refused is never sent again by itself, not even after a drop", async () => {
+    const t = setup();
+    t.client.start();
+    const first = await t.until(() => t.conns[0], "first connection");
+    ready(first);
+    t.client.sendChat({ text: "one more", clientMsgId: "r" });
+    await t.until(() => first.frames.length === 2, "the chat");
+    send(first, {
+      type: "error",
+      code: "budget_exceeded",
+      message: "Not enough of today's budget is left.",
+      clientMsgId: "r",
+      limit: "daily_tokens",
+      resetsAt: "2026-12-02T00:00:00.000Z",
+    });
+    await t.until(() => t.events.length === 2, "the refusal");
+    // Its details reach the page.
+    expect(t.events[1]).toMatchObject({
+      limit: "daily_tokens",
+      resetsAt: "2026-12-02T00:00:00.000Z",
+    });
+    first.ws.terminate();
+    const second = await t.until(() => t.conns[1], "reconnection");
+    ready(second);
+    await t.until(() => t.events.length === 3, "ready again");
+    // Frames arrive in order: anything re-sent on reconnecting comes before this one.
+    t.client.cancel(runId);
+    await t.until(() => second.frames.some((frame) => frame.type === "cancel"), "the cancel");
+    expect(second.frames.map((frame) => frame.type)).toEqual(["auth", "cancel"]);
+  });
+
   test("stop() closes the socket and never reconnects", async () => {
     const t = setup();
     t.client.start();

@@ -201,10 +201,13 @@ export class RealtimeClient {
     if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
       this.outbox.delete(event.message.clientMsgId);
     if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
-    // A refused regenerate (busy, nothing to answer) is final: it must not run later by itself.
-    if (event.type === "error" && event.clientMsgId)
-      if (this.outbox.get(event.clientMsgId)?.type === "regenerate")
+    // Refusals that are final must not run later by themselves: a regenerate refused (busy,
+    // nothing to answer), and a chat refused by a budget, which stays refused until it resets.
+    if (event.type === "error" && event.clientMsgId) {
+      const queued = this.outbox.get(event.clientMsgId);
+      if (queued?.type === "regenerate" || event.code === "budget_exceeded")
         this.outbox.delete(event.clientMsgId);
+    }
     if (event.type === "pong" && this.flushOnPong) {
       this.flushOnPong = false;
       this.flushOutbox();

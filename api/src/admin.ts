@@ -1,0 +1,48 @@
+/**
+ * `bun run admin <command>`: the owner's tools, on DATABASE_URL, else the embedded database
+ * of `bun dev` (running or not). Commands: `budget` (see budgets/admin-command.ts).
+ * Limits that follow the defaults are read from this environment (and .env), as the api
+ * reads them; on bun dev's database, with the defaults bun dev gives the api.
+ */
+import { withToolDatabase } from "@trainer2/db/local";
+import { EnvError, parseEnv } from "@trainer2/shared/config";
+import { z } from "zod";
+import {
+  budgetCommand,
+  budgetUsage,
+  parseBudgetArgs,
+  UsageError,
+} from "./budgets/admin-command.ts";
+import { budgetEnvFields, budgetSettingsOf, devBudgetDefaultsFor } from "./budgets/settings.ts";
+
+const usage = `usage: bun run admin <command>\n\n${budgetUsage}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== "budget") {
+    console.error(command ? `unknown command "${command}"\n${usage}` : usage);
+    return 2;
+  }
+  let args: ReturnType<typeof parseBudgetArgs>;
+  try {
+    args = parseBudgetArgs(rest);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n${budgetUsage}`);
+    return 2;
+  }
+  return withToolDatabase(async (sql, where, embedded) => {
+    const env = embedded ? { ...process.env, ...devBudgetDefaultsFor(process.env) } : process.env;
+    const settings = budgetSettingsOf(parseEnv(z.object(budgetEnvFields), env));
+    console.log(`database: ${where}`);
+    return budgetCommand(sql, args, settings, (line) => console.log(line));
+  });
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof EnvError) console.error(error.message);
+  else console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
