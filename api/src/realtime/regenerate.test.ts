@@ -104,3 +104,47 @@ describe("regenerate the last answer", () => {
     stranger.socket.close();
   });
 });
+
+describe("regenerate within the person's budgets", () => {
+  let budgeted: RealtimeStage;
+  beforeAll(async () => {
+    budgeted = await startRealtimeStage({
+      budgets: {
+        defaults: { dailyTokens: 0, turnsPerMinute: 2, concurrentRuns: 0 },
+        maxOutputTokens: 300,
+        timeZone: "UTC",
+        prices: new Map(),
+      },
+    });
+  });
+  afterAll(() => budgeted?.close());
+
+  test("a regenerate is a turn: capped, counted, and refused before any model call", async () => {
+    const { socket } = await budgeted.signedIn();
+    budgeted.agent.setScript(answer("first answer"));
+    socket.send({ type: "chat", text: "hello", clientMsgId: "hello" });
+    const { sessionId } = await socket.next("message");
+    await socket.next("run.completed");
+
+    budgeted.agent.setScript(answer("second answer"));
+    socket.send({ type: "regenerate", sessionId, clientMsgId: "again" });
+    await socket.next("run.completed");
+    // The answer cap reaches the agent with a regenerate as with a chat.
+    expect(budgeted.agent.requests.at(-1)!.body).toMatchObject({ maxOutputTokens: 300 });
+
+    const runs = budgeted.agent.requests.length;
+    socket.send({ type: "regenerate", sessionId, clientMsgId: "third" });
+    expect(await errorFor(socket, "third")).toMatchObject({
+      code: "budget_exceeded",
+      limit: "turns_per_minute",
+    });
+    expect(budgeted.agent.requests.length).toBe(runs);
+    const rows = await budgeted.api.sql<{ seq: number }[]>`
+      select seq from messages where session_id = ${sessionId} order by seq`;
+    expect(rows.map((row) => row.seq)).toEqual([1, 2, 3]);
+    const [held] = await budgeted.api.sql<{ n: number }[]>`
+      select count(*)::int as n from budget_reservations`;
+    expect(held!.n).toBe(0);
+    socket.close();
+  });
+});

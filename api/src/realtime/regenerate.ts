@@ -4,7 +4,9 @@
  * as owner, a Run, run-end.ts), so it holds across api processes as a chat frame does: one
  * answer written per session (busy while one streams, whichever process writes it), every
  * event to every socket following the session, a Stop from any of them. The old answer stays
- * stored; the agent's context and the page leave it out (db: insertRegeneration).
+ * stored; the agent's context and the page leave it out (db: insertRegeneration). It is a
+ * turn like any other for the person's budgets: reserved before anything is stored (refused
+ * with budget_exceeded, no model call, when a limit is used up), capped, settled at its end.
  */
 import {
   historyItems,
@@ -47,15 +49,24 @@ async function setUpRegeneration(
   // A re-sent frame (after a reconnect) gets the first one's answer, not a second run.
   if (await replayedIfSent(ctx, client, frame, span)) return undefined;
   const details = { clientMsgId: frame.clientMsgId, sessionId: frame.sessionId };
-  if (!(await getOwnedSession(sql, client.userId, frame.sessionId)))
-    throw new AppError("not_found", "Session not found.", { details });
   const runId = crypto.randomUUID();
+  // The question is already in the session: the reservation estimates it with the history.
+  const [owned, budget] = await Promise.all([
+    getOwnedSession(sql, client.userId, frame.sessionId),
+    ctx.budgets.reserve({ ...frame, text: "", userId: client.userId, runId, span }),
+  ]);
+  if (!owned) {
+    void budget.release();
+    throw new AppError("not_found", "Session not found.", { details });
+  }
   // Until the Run is registered, a sweep of this process must not take its row for an orphan.
   const unclaim = hub.claim(runId);
   let stored: StoredTurn;
   let request: RunRequest;
   let runToken: string;
   try {
+    // A budget refusal (budget_exceeded): before anything is stored or the agent is called.
+    budget.allow();
     const again = await sql.begin((tx) =>
       insertRegeneration(tx, {
         sessionId: frame.sessionId,
@@ -73,6 +84,7 @@ async function setUpRegeneration(
     ({ request, runToken } = await agentRequest(ctx, client, frame.sessionId, stored, runId));
   } catch (error) {
     unclaim();
+    void budget.release();
     if (isSessionBusy(error)) throw new AppError("busy", undefined, { details });
     const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
     if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
@@ -122,6 +134,7 @@ async function agentRequest(
     input: stored.user.content,
     history,
     ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
+    maxOutputTokens: ctx.budgets.maxOutputTokens,
   };
   return { request, runToken };
 }
