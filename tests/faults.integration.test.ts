@@ -1,6 +1,6 @@
 /**
  * Faults as a person meets them, against a real Postgres this file stops and starts
- * (`pg_ctl stop -m immediate`) and a real api process it kills with SIGKILL: an answer that
+ * (`pg_ctl stop -m immediate`) and real api and agent processes it kills with SIGKILL: an answer that
  * ends during an outage is stored when the database is back and never shows as streaming;
  * an outage signs nobody out; a crash keeps what was shown; the api waits for a database
  * that is not up yet; an oversized request gets the one error shape.
@@ -192,5 +192,45 @@ describe("an api process that crashes or starts early", () => {
     });
     expect(response.status).toBe(431);
     expect(errorBody.parse(await response.json()).error.code).toBe("headers_too_large");
+  });
+});
+
+describe("an agent process that crashes", () => {
+  test("SIGKILL mid-answer: the run fails at once with what was shown kept; a new agent answers", async () => {
+    let agentUrl = "http://127.0.0.1:9";
+    const viaAgent = await stack.startApi({
+      logger: createLogger({ service: "api", level: "silent" }),
+      agentUrl: () => agentUrl,
+      realtime: { checkpointIntervalMs: 20 },
+    });
+    // A slow offline model: the plan's table streams for a while, so the kill lands mid-answer.
+    const model = await stack.startModelProcess({ delayMs: 40 });
+    const child = await stack.startAgentProcess({
+      apiUrl: viaAgent.url,
+      modelBaseUrl: model.baseUrl,
+    });
+    agentUrl = child.url;
+    const socket = await signedIn(viaAgent, await viaAgent.identity.mintIdToken());
+    socket.send({ type: "chat", text: "make me a plan", clientMsgId: "agent-crash" });
+    const { sessionId } = await socket.next("message");
+    const firstDelta = await socket.next("delta");
+    await child.kill("SIGKILL");
+    const failed = await socket.next("run.failed");
+    // The stream broke mid-answer (agent-client.ts): not "unreachable", which is before any byte.
+    expect(failed.code).toBe("agent_error");
+    const shown = socket.events
+      .filter((event) => event.type === "delta")
+      .map((event) => event.text)
+      .join("");
+    expect(shown.startsWith(firstDelta.text)).toBe(true);
+    const [row] = await viaAgent.sql`select content, status, error_code from messages
+      where session_id = ${sessionId} and role = 'assistant'`;
+    expect(row).toEqual({ content: shown, status: "interrupted", error_code: "agent_error" });
+
+    // The same agent started again on its port: the next turn is answered as usual.
+    await child.restart();
+    socket.send({ type: "chat", sessionId, text: "hello again", clientMsgId: "after-crash" });
+    expect((await socket.next("run.completed")).sessionId).toBe(sessionId);
+    socket.close();
   });
 });
