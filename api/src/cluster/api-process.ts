@@ -82,7 +82,7 @@ export function apiProcess(deps: {
     const answers = await interruptOrphanedAnswers(sql, {
       gone,
       self: id,
-      ownRuns: deps.ownRuns(),
+      ownRuns: deps.ownRuns,
     });
     if (gone.length > 0) logger.warn("api processes gone", { processes: gone });
     if (answers.length > 0) {

@@ -23,9 +23,12 @@ afterAll(() => db.close());
 const processId = () => crypto.randomUUID();
 
 /** An answer being written by `ownerId` (null: no owner), with some text saved so far. */
-async function streamingAnswer(ownerId: string | undefined, text: string) {
+async function streamingAnswer(
+  ownerId: string | undefined,
+  text: string,
+  runId: string = crypto.randomUUID(),
+) {
   const session = await createSession(db.sql, userId, text);
-  const runId = crypto.randomUUID();
   const turn = await db.sql.begin((tx) =>
     insertTurn(tx, { sessionId: session.id, text, clientMsgId: runId, runId, ownerId }),
   );
@@ -71,7 +74,7 @@ describe("api processes", () => {
     const ended = await interruptOrphanedAnswers(db.sql, {
       gone: [gone],
       self,
-      ownRuns: [ownRunning.runId],
+      ownRuns: () => [ownRunning.runId],
     });
     expect(ended.map((answer) => answer.message.content).sort()).toEqual(
       ["gone so far", "given up so far", "nobody so far", "unknown so far"].sort(),
@@ -87,7 +90,36 @@ describe("api processes", () => {
     expect(left).toContain(live);
     // A second sweep finds nothing more: each answer is ended by exactly one sweep.
     expect(
-      await interruptOrphanedAnswers(db.sql, { gone: [], self, ownRuns: [ownRunning.runId] }),
+      await interruptOrphanedAnswers(db.sql, { gone: [], self, ownRuns: () => [ownRunning.runId] }),
     ).toEqual([]);
+  });
+
+  test("a run that starts while the sweep's statements wait is not taken for an orphan", async () => {
+    const self = processId();
+    await registerApiProcess(db.sql, { id: self, host: "h", pid: 1 });
+    // The process's runs as its hub holds them: none when the sweep begins.
+    const held = new Set<string>();
+    let started: Awaited<ReturnType<typeof streamingAnswer>> | undefined;
+    // The sweep's first statement waits (as in a busy pool's queue) while a turn is claimed
+    // and stored: the hub holds the run from before its row exists.
+    const busy = (async (...query: Parameters<typeof db.sql>) => {
+      if (!started) {
+        const runId = crypto.randomUUID();
+        held.add(runId);
+        started = await streamingAnswer(self, "started meanwhile", runId);
+      }
+      return db.sql(...query);
+    }) as unknown as typeof db.sql;
+    const ended = await interruptOrphanedAnswers(busy, {
+      gone: [],
+      self,
+      ownRuns: () => [...held],
+    });
+    expect(ended).toEqual([]);
+    expect((await statusOf(started!.id))?.status).toBe("streaming");
+    // Once the hub lets go of it without a final write, it is an orphan like any other.
+    held.clear();
+    const later = await interruptOrphanedAnswers(db.sql, { gone: [], self, ownRuns: () => [] });
+    expect(later.map((answer) => answer.message.content)).toEqual(["started meanwhile so far"]);
   });
 });

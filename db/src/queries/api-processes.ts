@@ -41,13 +41,24 @@ export type InterruptedAnswer = { sessionId: string; userId: string; message: Me
 /**
  * Forgets the processes in `gone` and ends, as interrupted with their checkpointed text,
  * every answer still streaming that no live process writes: those of `gone`, of processes
- * with no row, and (from `self`) those of `self` not in `ownRuns` (a final write that gave
- * up). Each answer is ended by exactly one caller (the update's row lock), who reports it.
+ * with no row, and (from `self`) those of `self` whose run it no longer holds (a final write
+ * that gave up). Each answer is ended by exactly one caller (the update's row lock), who
+ * reports it.
+ *
+ * `ownRuns` is asked only after `self`'s streaming answers have been read: a list taken
+ * before the read misses every run that starts while the read waits (under load, a pool's
+ * queue: hundreds of ms), and took those fresh answers for orphans. Read first, a run's row
+ * is either in the list (it was claimed before its row was written) or already ended (its
+ * row is no longer streaming, and the guarded update leaves it).
  */
 export async function interruptOrphanedAnswers(
   sql: Queryable,
-  options: { gone: string[]; self: string; ownRuns: string[] },
+  options: { gone: string[]; self: string; ownRuns: () => string[] },
 ): Promise<InterruptedAnswer[]> {
+  const streamingHere = await sql<{ run_id: string }[]>`
+    select run_id from messages where status = 'streaming' and owner_id = ${options.self}`;
+  const held = new Set(options.ownRuns());
+  const givenUp = streamingHere.map((row) => row.run_id).filter((runId) => !held.has(runId));
   const rows = await sql<(MessageRow & { user_id: string })[]>`
     with forgotten as (
       delete from api_processes where id = any(${options.gone}::uuid[])
@@ -60,7 +71,7 @@ export async function interruptOrphanedAnswers(
         select 1 from api_processes p
         where p.id = m.owner_id and p.id <> all(${options.gone}::uuid[])
       )
-      or (m.owner_id = ${options.self} and m.run_id <> all(${options.ownRuns}::uuid[]))
+      or (m.owner_id = ${options.self} and m.run_id = any(${givenUp}::uuid[]))
     )
     returning m.id, m.session_id, m.seq, m.role, m.content, m.status, m.run_id,
       m.client_msg_id, m.created_at, m.error_code, m.tools, m.user_id`;
