@@ -195,21 +195,31 @@ describe("an api process that crashes or starts early", () => {
   });
 });
 
-describe("an agent process that crashes", () => {
-  test("SIGKILL mid-answer: the run fails at once with what was shown kept; a new agent answers", async () => {
-    let agentUrl = "http://127.0.0.1:9";
-    const viaAgent = await stack.startApi({
+describe("an agent process", () => {
+  let agentUrl = "http://127.0.0.1:9";
+  let viaAgent: TestApi;
+  let child: Awaited<ReturnType<Stack["startAgentProcess"]>>;
+  beforeAll(async () => {
+    viaAgent = await stack.startApi({
       logger: createLogger({ service: "api", level: "silent" }),
       agentUrl: () => agentUrl,
       realtime: { checkpointIntervalMs: 20 },
     });
-    // A slow offline model: the plan's table streams for a while, so the kill lands mid-answer.
+    // A slow offline model: the plan's table streams for a while, so a kill lands mid-answer.
     const model = await stack.startModelProcess({ delayMs: 40 });
-    const child = await stack.startAgentProcess({
-      apiUrl: viaAgent.url,
-      modelBaseUrl: model.baseUrl,
-    });
+    child = await stack.startAgentProcess({ apiUrl: viaAgent.url, modelBaseUrl: model.baseUrl });
     agentUrl = child.url;
+  });
+
+  test("URL and headers over the limit: a JSON 431 in the one error shape, as the api's", async () => {
+    const response = await fetch(`${child.url}/health`, {
+      headers: { "x-padding": "x".repeat(20_000) },
+    });
+    expect(response.status).toBe(431);
+    expect(errorBody.parse(await response.json()).error.code).toBe("headers_too_large");
+  });
+
+  test("SIGKILL mid-answer: the run fails at once with what was shown kept; a new agent answers", async () => {
     const socket = await signedIn(viaAgent, await viaAgent.identity.mintIdToken());
     socket.send({ type: "chat", text: "make me a plan", clientMsgId: "agent-crash" });
     const { sessionId } = await socket.next("message");
