@@ -5,13 +5,21 @@
  * resets, is never sent again by itself (not even after the socket drops), and Retry sends
  * it once the limit allows.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { budgetToday, setBudgetOverrides } from "@trainer2/db/queries/budgets";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, trackSockets } from "./browser";
+import { type Browser, launchBrowser, seriousAxeViolations, trackSockets } from "./browser";
 
 setDefaultTimeout(60_000);
 
@@ -68,6 +76,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
+});
+
+// Whatever a test did, no page broke the Content Security Policy.
+afterEach(() => {
+  expect(browser.cspViolations).toEqual([]);
 });
 
 describe("budgets in the browser", () => {
@@ -127,6 +140,8 @@ describe("budgets in the browser", () => {
       .getByText(await leftText(50, limit))
       .waitFor();
     await page.screenshot({ path: join(screenshots, "budget-refused.png") });
+    // The bar and the refusal line are read by assistive technology like the rest.
+    expect(await seriousAxeViolations(page)).toEqual([]);
 
     // No retry loop: with room again, a dropped socket reconnects and sends nothing by
     // itself (a re-sent refusal would now be stored); Retry sends it, once.

@@ -17,11 +17,10 @@ import {
 } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import AxeBuilder from "@axe-core/playwright";
 import { accountExportDto } from "@trainer2/shared/account-data";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser } from "./browser";
+import { type Browser, launchBrowser, seriousAxeViolations } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 setDefaultTimeout(60_000);
@@ -63,14 +62,6 @@ async function signIn() {
   await page.getByTestId("connection").getByText("Connected").waitFor();
 }
 
-/** Serious and critical axe violations on the page as it is now (rule: nodes). */
-async function seriousAxeViolations() {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-
 /** The signed-in user's id, from the database. */
 async function userId(): Promise<string> {
   const [row] = await stack.api.sql<{ id: string }[]>`select id from users where email = ${email}`;
@@ -78,7 +69,21 @@ async function userId(): Promise<string> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ api: { devLogin: true }, agent: { offlineDelayMs: 15 }, web: true });
+  stack = await startStack({
+    // Budgets on as `bun dev` has them (a generous day, nothing else limited): the page,
+    // its axe scans and the README screenshots include the state panel's budget bar.
+    api: {
+      devLogin: true,
+      budgets: {
+        defaults: { dailyTokens: 1_000_000, turnsPerMinute: 0, concurrentRuns: 0 },
+        maxOutputTokens: 4096,
+        timeZone: "UTC",
+        prices: new Map(),
+      },
+    },
+    agent: { offlineDelayMs: 15 },
+    web: true,
+  });
   browser = await launchBrowser(stack.web!.port);
   await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
     origin: webOrigin,
@@ -130,7 +135,7 @@ describe("defence in depth", () => {
 
   test("the sign-in page has no serious accessibility violation", async () => {
     await page.getByLabel("Email").waitFor();
-    expect(await seriousAxeViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 });
 
@@ -302,11 +307,11 @@ describe("comfort", () => {
   test("the chat and the phone layout have no serious accessibility violation", async () => {
     await ask("my goal is to run a 10k");
     await ask("make me a plan");
-    expect(await seriousAxeViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(screenshots, "readme-desktop.png") });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole("button", { name: "Profile" }).click();
-    expect(await seriousAxeViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Profile" }).click();
     await page.screenshot({ path: join(screenshots, "readme-phone.png") });
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -321,7 +326,7 @@ describe("comfort", () => {
     expect(dark).not.toBe(light);
     // The toggle hears the system's change too.
     await page.getByRole("button", { name: "Dark mode", pressed: true }).waitFor();
-    expect(await seriousAxeViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(screenshots, "readme-dark.png") });
     // Chosen light against a dark system: kept across a reload.
     await page.getByRole("button", { name: "Dark mode" }).click();
