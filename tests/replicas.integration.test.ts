@@ -1,7 +1,8 @@
 /**
  * Two api processes on one real Postgres behind nginx (the repo's proxy config), one user
  * with a socket on each: a turn on one streams to the other identically, a Stop pressed on
- * the other stops it, one run per session holds across them (a regenerate and a chat deletion
+ * the other stops it, a tool line and the state its call wrote reach the other, one run per
+ * session holds across them (a regenerate and a chat deletion
  * too), an account deleted on one closes its sockets on the other, a process killed
  * mid-answer is noticed by its peer within 10 s, and a peer restarting mid-answer interrupts
  * nothing.
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { answer, manual } from "@trainer2/api/testing/agent-double";
 import type { TestSocket } from "@trainer2/api/testing/test-socket";
 import { closeCodes } from "@trainer2/shared/failures";
-import { type ServerEvent, stateDto } from "@trainer2/shared/wire";
+import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
+import { headers, type ServerEvent, stateDto } from "@trainer2/shared/wire";
 import type { Service } from "@trainer2/testkit";
 import { type Replicas, startReplicas } from "@trainer2/testkit/replicas";
 
@@ -121,6 +123,53 @@ describe("two api processes, one conversation", () => {
     expect(results.filter((result) => result.startsWith("run:")).length).toBe(1);
     answer("done")(await r.agent.nextRun());
     expect(r.agent.requests.length - runsBefore).toBe(1);
+    onA.close();
+    onB.close();
+  });
+});
+
+describe("a tool's line and the data it changed, across processes", () => {
+  test("a tool line of A's run and the state its call wrote reach the socket on B", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "log a run", clientMsgId: "log" });
+    const { runId } = await onA.next("run.started");
+    const run = await r.agent.nextRun();
+    run.send({ type: "tool", name: "log_workout", status: "started", callId: "call-log" });
+    expect(await onB.next("tool")).toMatchObject({ runId, name: "log_workout", status: "started" });
+
+    // The agent's call lands on A (the run's process); B's socket gets the fresh state.
+    const userId = run.request.userId;
+    const keys = r.stack.keys;
+    const runToken = await signRunToken(
+      { userId, sessionId, runId },
+      await importPrivateKey(keys.apiPrivateKey),
+    );
+    const response = await fetch(`${a.url}/tools/log_workout`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await signAgentJwt(await importPrivateKey(keys.agentPrivateKey))}`,
+        [headers.runToken]: runToken,
+        [headers.toolCallId]: "call-log",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        performedOn: "2026-11-30",
+        kind: "run",
+        durationMin: 30,
+        exercises: [],
+        notes: null,
+      }),
+    });
+    expect(response.status).toBe(200);
+    let state = await onB.next("state");
+    while (!state.state.workouts.some((workout) => workout.durationMin === 30))
+      state = await onB.next("state");
+    expect(state.state.workouts[0]).toMatchObject({ kind: "run", durationMin: 30 });
+    run.send({ type: "tool", name: "log_workout", status: "ok", callId: "call-log" });
+    expect(await onB.next("tool")).toMatchObject({ runId, status: "ok" });
+    answer("Logged.")(run);
+    await onB.next("run.completed");
     onA.close();
     onB.close();
   });
