@@ -1,7 +1,7 @@
 /**
  * Who may ask the agent to sync now (`POST /update`): anyone on the agent's own machine
  * (a loopback peer: `curl -X POST http://localhost:9000/update`), or a caller with the api's
- * token (an RS256 JWT signed with API_PRIVATE_KEY, audience trainer2-agent), which the agent
+ * token (a JWT signed with API_PRIVATE_KEY, audience trainer2-agent), which the agent
  * checks with the API_PUBLIC_KEY it already has. Nobody else may make it hammer the api.
  */
 import { AppError } from "@trainer2/shared/errors";

@@ -1,5 +1,5 @@
 /**
- * Dev keys: RS256 pairs for the api, the agent and the dev login, plus the next-auth secret.
+ * Dev keys: Ed25519 pairs for the api, the agent and the dev login, plus the next-auth secret.
  * Kept in the git-ignored `.env.dev`; missing ones are generated, existing ones kept.
  */
 import { randomBytes } from "node:crypto";

@@ -1,6 +1,10 @@
 /**
  * Service-to-service tokens. Both sides import these helpers so issuer, audience,
- * algorithm and lifetime are agreed in one place. Every verification pins RS256.
+ * algorithm and lifetime are agreed in one place. The algorithm follows the key: Ed25519
+ * keys (what `bun run keys` makes) sign EdDSA, RSA keys (older deployments) RS256, and every
+ * verification pins the one algorithm of the key it verifies with, so a token can never
+ * choose its own. EdDSA because the api signs a run token per chat turn: RS256 signing cost
+ * 1.1 ms of CPU each, EdDSA 0.07 ms (jose on Bun, this machine).
  */
 import {
   CompactSign,
@@ -14,7 +18,14 @@ import {
   SignJWT,
 } from "jose";
 
-export const alg = "RS256";
+/** The signing algorithms a service key may have; its type decides which. */
+export type SigningAlg = "EdDSA" | "RS256";
+const keyAlgorithms: SigningAlg[] = ["EdDSA", "RS256"];
+
+/** The algorithm of an imported key: EdDSA for Ed25519, RS256 for RSA. */
+export function algOf(key: KeyLike): SigningAlg {
+  return key.algorithm.name === "Ed25519" ? "EdDSA" : "RS256";
+}
 
 export const issuers = {
   agent: "trainer2-agent",
@@ -46,8 +57,28 @@ export function bearerToken(header: string | null | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export const importPrivateKey = (pem: string): Promise<KeyLike> => importPKCS8(pem, alg);
-export const importPublicKey = (pem: string): Promise<KeyLike> => importSPKI(pem, alg);
+/** Imports a PEM key of either type; an unreadable one is named, never echoed. */
+async function importEither(
+  pem: string,
+  kind: "private" | "public",
+  importer: (pem: string, alg: SigningAlg) => Promise<KeyLike>,
+): Promise<KeyLike> {
+  for (const candidate of keyAlgorithms) {
+    try {
+      return await importer(pem, candidate);
+    } catch {
+      // Not this type: try the next.
+    }
+  }
+  throw new Error(
+    `expected an Ed25519 or RSA ${kind} key in PEM (${kind === "private" ? "PKCS#8" : "SPKI"})`,
+  );
+}
+
+export const importPrivateKey = (pem: string): Promise<KeyLike> =>
+  importEither(pem, "private", (text, alg) => importPKCS8(text, alg));
+export const importPublicKey = (pem: string): Promise<KeyLike> =>
+  importEither(pem, "public", (text, alg) => importSPKI(text, alg));
 
 export class TokenError extends Error {
   constructor(
@@ -83,7 +114,7 @@ export async function signServiceJwt(
   ttlSeconds = agentJwtTtlSeconds,
 ) {
   return new SignJWT({})
-    .setProtectedHeader({ alg, typ: "JWT" })
+    .setProtectedHeader({ alg: algOf(privateKey), typ: "JWT" })
     .setIssuer(issuers[from])
     .setAudience(audienceOf[from])
     .setSubject(from)
@@ -99,7 +130,7 @@ export async function verifyServiceJwt(
 ): Promise<JWTPayload> {
   try {
     const { payload } = await jwtVerify(token, publicKey, {
-      algorithms: [alg],
+      algorithms: [algOf(publicKey)],
       issuer: issuers[from],
       audience: audienceOf[from],
       requiredClaims: ["exp", "iat"],
@@ -129,7 +160,7 @@ export async function signRunToken(
   ttlSeconds = runTokenTtlSeconds,
 ) {
   return new SignJWT({ sid: claims.sessionId, rid: claims.runId })
-    .setProtectedHeader({ alg, typ: "JWT" })
+    .setProtectedHeader({ alg: algOf(privateKey), typ: "JWT" })
     .setIssuer(issuers.api)
     .setAudience(audiences.run)
     .setSubject(claims.userId)
@@ -141,7 +172,7 @@ export async function signRunToken(
 export async function verifyRunToken(token: string, publicKey: KeyLike): Promise<RunClaims> {
   try {
     const { payload } = await jwtVerify(token, publicKey, {
-      algorithms: [alg],
+      algorithms: [algOf(publicKey)],
       issuer: issuers.api,
       audience: audiences.run,
       requiredClaims: ["exp", "sub", "sid", "rid"],
@@ -175,7 +206,7 @@ export async function signDevIdToken(
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   const expiresAt = now + (options.ttlSeconds ?? devIdTokenTtlSeconds);
   const idToken = await new SignJWT({ email, name: who.name.trim() })
-    .setProtectedHeader({ alg, typ: "JWT" })
+    .setProtectedHeader({ alg: algOf(privateKey), typ: "JWT" })
     .setIssuer(issuers.devLogin)
     .setAudience(audiences.devLogin)
     .setSubject(devSubject(email))
@@ -196,7 +227,7 @@ function base64url(bytes: Uint8Array): string {
 /** Compact JWS with the payload part left empty (RFC 7515 appendix F). */
 export async function signDetached(body: string, privateKey: KeyLike): Promise<string> {
   const jws = await new CompactSign(encoder.encode(body))
-    .setProtectedHeader({ alg })
+    .setProtectedHeader({ alg: algOf(privateKey) })
     .sign(privateKey);
   const [header, , signature] = jws.split(".");
   return `${header}..${signature}`;
@@ -208,7 +239,7 @@ export async function verifyDetached(body: string, detached: string, publicKey: 
     throw new TokenError("signature is not a detached compact JWS", "format");
   try {
     await compactVerify(`${header}.${base64url(encoder.encode(body))}.${signature}`, publicKey, {
-      algorithms: [alg],
+      algorithms: [algOf(publicKey)],
     });
   } catch (error) {
     throw tokenError(error);

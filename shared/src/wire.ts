@@ -377,7 +377,7 @@ export const toolResponse = z.union([z.object({ result: z.unknown() }), errorBod
 export const headers = {
   runToken: "x-run-token",
   toolCallId: "x-tool-call-id",
-  /** Detached compact JWS (RS256, api key) over the exact bytes of the /capabilities body. */
+  /** Detached compact JWS (the api's key) over the exact bytes of the /capabilities body. */
   capabilitiesSignature: "x-capabilities-signature",
 } as const;
 

@@ -61,7 +61,7 @@ export type RunToolScope = {
 };
 
 /**
- * A cached agent JWT (signing RS256 costs ~1 ms of CPU): reused until `renewBeforeS` before
+ * A cached agent JWT (signing costs CPU: ~1 ms with an RSA key): reused until `renewBeforeS` before
  * it expires, so a tool call never carries a token about to lapse.
  */
 export function cachedAgentJwt(

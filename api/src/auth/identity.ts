@@ -13,7 +13,7 @@ import {
   fetchDiscovery,
   googleIssuer,
 } from "@trainer2/shared/oidc";
-import { audiences, issuers, type KeyLike } from "@trainer2/shared/tokens";
+import { algOf, audiences, issuers, type KeyLike } from "@trainer2/shared/tokens";
 import {
   createRemoteJWKSet,
   decodeJwt,
@@ -118,7 +118,8 @@ function providersFrom(config: IdentityConfig): Provider[] {
       storedIssuer: issuers.devLogin,
       audience: audiences.devLogin,
       key: config.devLogin.publicKey,
-      algorithms: ["RS256"],
+      // The key's own algorithm (EdDSA for the Ed25519 keys `bun run keys` makes).
+      algorithms: [algOf(config.devLogin.publicKey)],
     });
   return providers;
 }

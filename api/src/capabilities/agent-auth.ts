@@ -1,6 +1,6 @@
 /**
  * Agent authentication for /capabilities and /tools: `Authorization: Bearer <JWT>` signed
- * RS256 with the agent's key (verifyAgentJwt pins the algorithm, issuer, audience and a
+ * with the agent's key (verifyAgentJwt pins that key's algorithm, issuer, audience and a
  * lifetime of at most 5 minutes). The token itself is never echoed or logged.
  */
 import { AppError } from "@trainer2/shared/errors";

@@ -3,7 +3,7 @@
  *
  * Signing choice: the body is the plain canonical JSON document (what `capabilitiesDto`
  * parses), and `x-capabilities-signature` carries a detached compact JWS (RFC 7515
- * appendix F, RS256, the api's own key) over the exact body bytes. A header rather than an
+ * appendix F, the api's own key and its algorithm) over the exact body bytes. A header rather than an
  * envelope keeps the document readable as it is and lets a 304 carry no body; the
  * signature covers `version` because `version` is inside the body. The agent verifies it
  * with API_PUBLIC_KEY (`verifyDetached`) before writing anything.

@@ -82,7 +82,7 @@ export const noAgent = "http://127.0.0.1:9";
 /** The web origin the test api allows (CORS), as with `bun dev`. */
 export const testWebOrigin = "http://localhost:3000";
 
-/** Fresh RS256 pairs for the api, the agent and the dev login (PEM text). */
+/** Fresh Ed25519 pairs for the api, the agent and the dev login (PEM text). */
 export async function generateTestApiKeys(): Promise<TestApiKeys> {
   const [api, agent, devLogin] = await Promise.all([
     generatePemKeyPair(),

@@ -6,6 +6,7 @@
 import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import {
+  algOf,
   audiences,
   importPrivateKey,
   importPublicKey,
@@ -133,7 +134,7 @@ export async function badAgentAuthorizations(keys: {
     ...over,
   });
   const sign = (payload: Record<string, unknown>, key = keys.agent.privateKey) =>
-    new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT" }).sign(key);
+    new SignJWT(payload).setProtectedHeader({ alg: algOf(key), typ: "JWT" }).sign(key);
   const hs256WithPublicKey = await new SignJWT(claims())
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .sign(new TextEncoder().encode(keys.agent.publicPem));

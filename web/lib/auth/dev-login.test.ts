@@ -5,16 +5,16 @@ import { jwtVerify } from "jose";
 import { devLoginInput, devMinter, mintDevIdToken } from "./dev-login";
 
 describe("dev login id_token", () => {
-  test("is RS256, issued for the api's dev audience, sub = dev:<lower-cased email>, 1 h", async () => {
+  test("is EdDSA (the key's algorithm), for the api's dev audience, sub = dev:<lower-cased email>, 1 h", async () => {
     const keys = await generatePemKeyPair();
     const mint = devMinter(keys.privateKey);
     const { idToken, expiresAt } = await mint({ name: " Ada ", email: "Ada@Example.COM" });
     const { payload, protectedHeader } = await jwtVerify(
       idToken,
       await importPublicKey(keys.publicKey),
-      { issuer: issuers.devLogin, audience: audiences.devLogin, algorithms: ["RS256"] },
+      { issuer: issuers.devLogin, audience: audiences.devLogin, algorithms: ["EdDSA"] },
     );
-    expect(protectedHeader.alg).toBe("RS256");
+    expect(protectedHeader.alg).toBe("EdDSA");
     expect(payload.sub).toBe("dev:ada@example.com");
     expect(payload.email).toBe("ada@example.com");
     expect(payload.name).toBe("Ada");
