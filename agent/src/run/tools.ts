@@ -202,6 +202,7 @@ function toSdkTool(spec: ToolSpec, deps: ToolDeps): FunctionTool {
     description: spec.description,
     parameters: spec.parameters as never,
     execute,
+    needsApproval: approvalOf(spec),
     // Errors are already model-visible outcomes; anything else should end the run.
     errorFunction: null,
   };
@@ -214,6 +215,15 @@ function toSdkTool(spec: ToolSpec, deps: ToolDeps): FunctionTool {
     if (!(error instanceof UserError)) throw error;
     return tool({ ...base, strict: false }) as unknown as FunctionTool;
   }
+}
+
+/**
+ * The SDK's `needsApproval` from the published mode. A `conditional` tool is asked about as
+ * `always` for now (the person may be asked about a call the api would have let through; the
+ * api still decides whether the call needs it when it runs).
+ */
+function approvalOf(spec: ToolSpec): boolean {
+  return spec.approval === "always" || spec.approval === "conditional";
 }
 
 export function buildTools(specs: ToolSpec[], deps: ToolDeps): FunctionTool[] {

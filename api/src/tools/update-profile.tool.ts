@@ -1,7 +1,8 @@
 import { type ProfilePatch, updateProfile } from "@trainer2/db/queries/profile-updates";
+import { getProfile } from "@trainer2/db/queries/profiles";
 import { experienceLevel, units } from "@trainer2/shared/wire";
 import { z } from "zod";
-import { defineTool } from "./define-tool.ts";
+import { type ApprovalContext, defineTool, type ToolApproval } from "./define-tool.ts";
 import { profilesTable } from "./profile-table.ts";
 
 const text = (max: number, what: string) =>
@@ -42,6 +43,42 @@ function toPatch(args: Args): ProfilePatch {
   if (args.units !== null) patch.units = args.units;
   return patch;
 }
+
+/** The fields that say what the person trains for and must respect: they decide on changes. */
+const guarded = ["goals", "limitations"] as const;
+const guardedNames = { goals: "goals", limitations: "limitations" } as const;
+
+/** The guarded fields this call would really change (given, and different from what is stored). */
+async function guardedChanges(sql: ApprovalContext["sql"], userId: string, args: Args) {
+  const wanted = guarded.filter((field) => args[field] !== null);
+  if (wanted.length === 0) return [];
+  const profile = await getProfile(sql, userId);
+  const patch = toPatch(args);
+  return wanted.filter((field) => (patch[field] ?? null) !== profile[field]);
+}
+
+function describeChange(field: (typeof guarded)[number], value: string | null): string {
+  const name = guardedNames[field];
+  return value === null ? `clear your ${name}` : `set your ${name} to "${value}"`;
+}
+
+/**
+ * Goals and limitations steer every plan: the person approves a change to them (a call that
+ * sets or clears either to something other than what is stored). Not yet attached to the tool:
+ * the web must first show approval cards, or a person changing their goal in the page would
+ * wait for a decision they cannot give. Attach with `approval: profileApproval`.
+ */
+export const profileApproval: ToolApproval<Args> = {
+  needed: async ({ sql, userId }, args) => (await guardedChanges(sql, userId, args)).length > 0,
+  summary: async ({ sql, userId }, args) => {
+    const patch = toPatch(args);
+    const changes = (await guardedChanges(sql, userId, args)).map((field) =>
+      describeChange(field, patch[field] ?? null),
+    );
+    const text = changes.length > 0 ? changes.join(" and ") : "update your profile";
+    return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+  },
+};
 
 export default defineTool({
   name: "update_profile",

@@ -7,7 +7,13 @@ import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
 import type { BudgetLimit, Message, ServerEvent, Session } from "@trainer2/shared/wire";
 
 export type ToolLine = { name: string; status: "started" | "ok" | "error"; summary?: string };
-export type ItemStatus = "sending" | "streaming" | "complete" | "interrupted" | "failed";
+export type ItemStatus =
+  | "sending"
+  | "streaming"
+  | "awaiting_approval"
+  | "complete"
+  | "interrupted"
+  | "failed";
 
 export type ChatItem = {
   /** Stable React key: the client id while sending, the seq once stored. */
