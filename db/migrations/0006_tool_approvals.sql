@@ -35,8 +35,9 @@ create table tool_approvals (
   requested_at timestamptz not null default now(),
   expires_at timestamptz not null,
   decided_at timestamptz,
-  -- Who decided: the user (the only one allowed to); null when it expired.
-  decided_by uuid references users (id) on delete set null,
+  -- Who decided: the user (the only one allowed to); null when it expired. No foreign key of
+  -- its own: the row goes with its user (user_id).
+  decided_by uuid,
   constraint tool_approvals_run_call_unique unique (run_id, call_id)
 );
 create index tool_approvals_user_idx on tool_approvals (user_id, requested_at desc);
