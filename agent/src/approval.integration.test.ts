@@ -9,6 +9,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { openSocket, type TestSocket } from "@trainer2/api/testing/test-socket";
+import {
+  importPrivateKey,
+  signAgentJwt,
+  signDevIdToken,
+  signRunToken,
+} from "@trainer2/shared/tokens";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { TestAgent } from "./testing/index.ts";
 import { type OpenAiApi, startAgentPerApi } from "./testing/run-helpers.ts";
@@ -19,7 +25,8 @@ let api: TestApi;
 let agents: Record<OpenAiApi, TestAgent>;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  // Expiry only where a test asks for it: one process's sweep cannot race another's here.
+  api = await startTestApi({ realtime: { approvalSweepMs: 0 } });
   agents = await startAgentPerApi(api, { offlineDelayMs: 0 });
 });
 
@@ -28,12 +35,18 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function signIn(): Promise<{ socket: TestSocket; userId: string; token: string }> {
+/** A dev-login id token: every api process of these tests shares the keys, so all accept it. */
+async function tokenFor(email: string): Promise<string> {
+  const key = await importPrivateKey(api.keys.devLoginPrivateKey);
+  return (await signDevIdToken({ email, name: "Casey" }, key)).idToken;
+}
+
+async function signIn(on: TestApi = api) {
   const email = `${crypto.randomUUID()}@example.com`;
-  const token = await api.identity.mintIdToken({ email, sub: email });
-  const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+  const token = await tokenFor(email);
+  const socket = await openSocket(`${on.wsUrl}?token=${token}`);
   const ready = await socket.next("ready");
-  return { socket, userId: ready.user.id, token };
+  return { socket, userId: ready.user.id, email };
 }
 
 /** Events up to the run's end (run.completed / run.failed). */
@@ -186,13 +199,150 @@ describe.each(["chat_completions", "responses"] as const)(
 );
 
 /** A new socket of the same user (a reload): resume shows the pending card again. */
-async function reopen(userId: string, sessionId: string, runId: string): Promise<TestSocket> {
+async function reopen(
+  userId: string,
+  sessionId: string,
+  runId: string,
+  on: TestApi = api,
+): Promise<TestSocket> {
   const [user] = await api.sql<{ email: string }[]>`select email from users where id = ${userId}`;
-  const token = await api.identity.mintIdToken({ email: user!.email, sub: user!.email });
-  const socket = await openSocket(`${api.wsUrl}?token=${token}`);
+  const token = await tokenFor(user!.email);
+  const socket = await openSocket(`${on.wsUrl}?token=${token}`);
   await socket.next("ready");
   socket.send({ type: "resume", sessionId, afterSeq: 0 });
   const card = await socket.next("approval.requested");
   expect(card.runId).toBe(runId);
   return socket;
 }
+
+/** Another api process on the same database and keys (the agent calls tools on `api`). */
+async function peer(realtime: { approvalTimeoutMs?: number; approvalSweepMs?: number } = {}) {
+  const other = await startTestApi({
+    database: api.db,
+    keys: api.keys,
+    realtime: { approvalSweepMs: 0, ...realtime },
+  });
+  other.setAgentUrl(agents.responses.url);
+  return other;
+}
+
+describe("approval across processes, restarts and time", () => {
+  test("asked on one api process, every process restarted, decided on a new one", async () => {
+    api.setAgentUrl(agents.responses.url);
+    const first = await peer();
+    const { socket, userId } = await signIn(first);
+    let asked: Extract<ServerEvent, { type: "approval.requested" }>;
+    let sessionId: string;
+    try {
+      sessionId = await logRun(socket);
+      socket.send({ type: "chat", sessionId, text: "delete my last workout", clientMsgId: "x1" });
+      asked = await socket.next("approval.requested");
+    } finally {
+      socket.close();
+      await first.close();
+    }
+    // The process that asked is gone; a new one serves the reload (the pending card is in /state).
+    const second = await peer();
+    try {
+      const [user] = await api.sql<
+        { email: string }[]
+      >`select email from users where id = ${userId}`;
+      const token = await tokenFor(user!.email);
+      const state = await fetch(`${second.url}/state?sessionId=${sessionId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then((response) => response.json());
+      expect(state.session.approvals.map((a: { callId: string }) => a.callId)).toEqual([
+        asked.callId,
+      ]);
+      const reload = await reopen(userId, sessionId, asked.runId, second);
+      reload.send({
+        type: "approval",
+        runId: asked.runId,
+        callId: asked.callId,
+        decision: "approve",
+      });
+      const resumed = await untilEnd(reload);
+      expect(resumed.at(-1)?.type).toBe("run.completed");
+      expect(answerOf(resumed)).toContain("Done: I deleted your 30 min run");
+      expect(await api.sql`select 1 from workouts where user_id = ${userId}`).toHaveLength(0);
+      reload.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  test("a tool that needs approval is refused without one, whatever the agent sends", async () => {
+    const { socket, userId } = await signIn();
+    try {
+      const sessionId = await logRun(socket);
+      const [workout] = await api.sql<{ id: string }[]>`
+        select id from workouts where user_id = ${userId}`;
+      const runId = crypto.randomUUID();
+      const runToken = await signRunToken(
+        { userId, sessionId, runId },
+        await importPrivateKey(api.keys.apiPrivateKey),
+      );
+      const response = await fetch(`${api.url}/tools/delete_workout`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey))}`,
+          "content-type": "application/json",
+          "x-run-token": runToken,
+          "x-tool-call-id": "forged-call",
+        },
+        body: JSON.stringify({ workoutId: workout!.id }),
+      });
+      expect(response.status).toBe(403);
+      expect((await response.json()).error.code).toBe("approval_required");
+      expect(await api.sql`select 1 from workouts where user_id = ${userId}`).toHaveLength(1);
+    } finally {
+      socket.close();
+    }
+  });
+
+  test("a decision after the time to decide: rejected as expired, and the model is told", async () => {
+    const late = await peer({ approvalTimeoutMs: 0 });
+    const { socket, userId } = await signIn(late);
+    try {
+      const sessionId = await logRun(socket);
+      socket.send({ type: "chat", sessionId, text: "delete my last workout", clientMsgId: "e1" });
+      const asked = await socket.next("approval.requested");
+      socket.send({
+        type: "approval",
+        runId: asked.runId,
+        callId: asked.callId,
+        decision: "approve",
+      });
+      const decided = await socket.next("approval.decided");
+      expect(decided.decision).toBe("expired");
+      const resumed = await untilEnd(socket);
+      expect(answerOf(resumed)).toBe(
+        "Okay, I did not do it: The person did not decide within 1 minute. So this call was not made.",
+      );
+      expect(socket.events.some((e) => e.type === "error" && e.code === "approval_expired")).toBe(
+        true,
+      );
+      expect(await api.sql`select 1 from workouts where user_id = ${userId}`).toHaveLength(1);
+    } finally {
+      socket.close();
+      await late.close();
+    }
+  });
+
+  test("each api process rejects approvals past their time by itself", async () => {
+    const sweeper = await peer({ approvalTimeoutMs: 0, approvalSweepMs: 20 });
+    const { socket, userId } = await signIn(sweeper);
+    try {
+      const sessionId = await logRun(socket);
+      socket.send({ type: "chat", sessionId, text: "delete my last workout", clientMsgId: "s1" });
+      await socket.next("approval.requested");
+      expect((await socket.next("approval.decided")).decision).toBe("expired");
+      const resumed = await untilEnd(socket);
+      expect(answerOf(resumed)).toContain("Okay, I did not do it");
+      expect(await api.sql`select 1 from workouts where user_id = ${userId}`).toHaveLength(1);
+    } finally {
+      socket.close();
+      await sweeper.close();
+    }
+  });
+});
