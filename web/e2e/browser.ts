@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
+import { webOrigin } from "@trainer2/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
@@ -95,4 +96,18 @@ export async function seriousAxeViolations(page: Page): Promise<string[]> {
   return violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+/**
+ * From a signed-out visit to a connected chat: the app sends the visitor to sign-in, the dev
+ * login signs them in as `person`, and the page's socket says "Connected".
+ */
+export async function signInWithDevLogin(page: Page, person: { name: string; email: string }) {
+  await page.goto(`${webOrigin}/`);
+  await page.waitForURL(/\/signin/);
+  await page.getByLabel("Name").fill(person.name);
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByRole("button", { name: "Sign in (dev)" }).click();
+  await page.waitForURL(`${webOrigin}/`);
+  await page.getByTestId("connection").getByText("Connected").waitFor();
 }

@@ -17,9 +17,15 @@ import {
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { budgetToday, setBudgetOverrides } from "@trainer2/db/queries/budgets";
-import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
+import { type ChatStack, startStack } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, seriousAxeViolations, trackSockets } from "./browser";
+import {
+  type Browser,
+  launchBrowser,
+  seriousAxeViolations,
+  signInWithDevLogin,
+  trackSockets,
+} from "./browser";
 
 setDefaultTimeout(60_000);
 
@@ -85,13 +91,7 @@ afterEach(() => {
 
 describe("budgets in the browser", () => {
   test("the state panel's bar shows what is left today, and moves with each answer", async () => {
-    await page.goto(`${webOrigin}/`);
-    await page.waitForURL(/\/signin/);
-    await page.getByLabel("Name").fill("Budget Person");
-    await page.getByLabel("Email").fill(email);
-    await page.getByRole("button", { name: "Sign in (dev)" }).click();
-    await page.waitForURL(`${webOrigin}/`);
-    await connected().waitFor();
+    await signInWithDevLogin(page, { name: "Budget Person", email });
     await budgetLeft()
       .getByText(await leftText(dailyTokens, dailyTokens))
       .waitFor();

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { accountExportDto } from "@trainer2/shared/account-data";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, seriousAxeViolations } from "./browser";
+import { type Browser, launchBrowser, seriousAxeViolations, signInWithDevLogin } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 setDefaultTimeout(60_000);
@@ -52,15 +52,7 @@ async function ask(text: string) {
   return answer;
 }
 
-async function signIn() {
-  await page.goto(`${webOrigin}/`);
-  await page.waitForURL(/\/signin/);
-  await page.getByLabel("Name").fill("Robin Runner");
-  await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Sign in (dev)" }).click();
-  await page.waitForURL(`${webOrigin}/`);
-  await page.getByTestId("connection").getByText("Connected").waitFor();
-}
+const signIn = () => signInWithDevLogin(page, { name: "Robin Runner", email });
 
 /** The signed-in user's id, from the database. */
 async function userId(): Promise<string> {

@@ -18,7 +18,7 @@ import { maxChatTextLength } from "@trainer2/shared/wire";
 import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, trackSockets } from "./browser";
+import { type Browser, launchBrowser, signInWithDevLogin, trackSockets } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -70,13 +70,7 @@ afterEach(() => {
 
 describe("chat in the browser", () => {
   test("an unauthenticated visit goes to sign-in; dev login signs in", async () => {
-    await page.goto(`${webOrigin}/`);
-    await page.waitForURL(/\/signin/);
-    await page.getByLabel("Name").fill("Casey Runner");
-    await page.getByLabel("Email").fill("Casey@Example.com");
-    await page.getByRole("button", { name: "Sign in (dev)" }).click();
-    await page.waitForURL(`${webOrigin}/`);
-    await connected().waitFor();
+    await signInWithDevLogin(page, { name: "Casey Runner", email: "Casey@Example.com" });
     await page.getByText("Say hello to your trainer").waitFor();
     expect(await page.locator(".who").textContent()).toBe("Casey Runner");
     // A local icon: without one every page load logged a 404 for /favicon.ico.
