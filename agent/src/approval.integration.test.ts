@@ -137,7 +137,10 @@ describe.each(["chat_completions", "responses"] as const)(
           callId: asked.callId,
           decision: "approve",
         });
-        expect((await socket.next("error")).code).toBe("conflict");
+        const replayed = await socket.next("error");
+        expect(replayed.code).toBe("conflict");
+        // It names the call, so the page drops that frame from what it re-sends.
+        expect([replayed.runId, replayed.callId]).toEqual([asked.runId, asked.callId]);
       } finally {
         socket.close();
       }
@@ -165,7 +168,9 @@ describe.each(["chat_completions", "responses"] as const)(
           callId: "forged",
           decision: "approve",
         });
-        expect((await socket.next("error")).code).toBe("not_found");
+        const forged = await socket.next("error");
+        expect(forged.code).toBe("not_found");
+        expect(forged.callId).toBe("forged");
 
         // The page is closed; the decision comes from a new socket (a reload).
         socket.close();

@@ -299,6 +299,9 @@ export const errorEvent = z.object({
   clientMsgId: z.string().optional(),
   sessionId: uuid.optional(),
   seq: z.number().int().optional(),
+  /** The refusal of an `approval` frame names the call it answers. */
+  runId: uuid.optional(),
+  callId: z.string().optional(),
   /** `budget_exceeded`: the limit that was hit, and when it resets (none for runs at once). */
   limit: budgetLimit.optional(),
   resetsAt: isoDateTime.optional(),

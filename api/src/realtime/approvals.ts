@@ -140,20 +140,25 @@ export async function decideFrame(ctx: RealtimeContext, client: Client, frame: A
     unclaim();
     throw error;
   }
+  // Every refusal names the call, so the page knows which card (and queued frame) it answers.
+  const call = { runId: frame.runId, callId: frame.callId };
   if (outcome.kind === "not_found") {
     unclaim();
-    throw new AppError("not_found", "No such tool call is waiting for your decision.");
+    throw new AppError("not_found", "No such tool call is waiting for your decision.", {
+      details: call,
+    });
   }
   if (outcome.kind === "already") {
     unclaim();
     throw new AppError("conflict", "This tool call was already decided.", {
-      details: { sessionId: outcome.approval.sessionId ?? undefined },
+      details: { ...call, sessionId: outcome.approval.sessionId ?? undefined },
     });
   }
   announceDecision(ctx, outcome.approval);
   if (resumable) await resumeRun(ctx, resumable, client.userId);
   else unclaim();
-  if (outcome.kind === "expired") throw new AppError("approval_expired");
+  if (outcome.kind === "expired")
+    throw new AppError("approval_expired", undefined, { details: call });
 }
 
 function expiredReason(ctx: RealtimeContext): string {
