@@ -30,6 +30,7 @@ export function ApprovalCard({ card, onDecide }: Props) {
   const approve = useRef<HTMLButtonElement>(null);
   const reject = useRef<HTMLButtonElement>(null);
   const reasonInput = useRef<HTMLInputElement>(null);
+  const section = useRef<HTMLElement>(null);
   const lines = argumentLines(card.arguments);
   const sent = card.sent !== undefined;
 
@@ -39,8 +40,11 @@ export function ApprovalCard({ card, onDecide }: Props) {
 
   const startRejecting = () => {
     setRejecting(true);
-    // After React shows the field.
-    requestAnimationFrame(() => reasonInput.current?.focus());
+    // After React shows the field; the card grew, so its end is brought into view too.
+    requestAnimationFrame(() => {
+      reasonInput.current?.focus();
+      section.current?.scrollIntoView({ block: "nearest" });
+    });
   };
   const back = () => {
     setRejecting(false);
@@ -59,6 +63,7 @@ export function ApprovalCard({ card, onDecide }: Props) {
 
   return (
     <section
+      ref={section}
       className="approval-card"
       aria-labelledby={`${id}-title`}
       aria-describedby={`${id}-summary`}

@@ -141,7 +141,8 @@ export function Transcript({
     // scrollTop, not scrollIntoView: that would also scroll the page around the transcript.
     el.scrollTop = el.scrollHeight;
     pinned.current = true;
-  }, [sessionId, items.length, last?.key, last?.status, lastLength]);
+    // A card arriving after its paused answer is followed into view as a new message is.
+  }, [sessionId, items.length, last?.key, last?.status, lastLength, approvals.length]);
 
   // The box itself changes size too (the offline banner arriving, the phone's profile panel,
   // the composer growing): a reader at the end stays at the end.
