@@ -351,3 +351,43 @@ describe("approval across processes, restarts and time", () => {
     }
   });
 });
+
+describe("a rule that reads the person's data (update_profile)", () => {
+  test("a first goal is saved at once; replacing it waits for the person, then is saved", async () => {
+    api.setAgentUrl(agents.responses.url);
+    const { socket, userId } = await signIn();
+    const goals = async () =>
+      (
+        await api.sql<{ goals: string | null }[]>`
+        select goals from profiles where user_id = ${userId}`
+      )[0]?.goals;
+    try {
+      socket.send({ type: "chat", text: "my goal is to run a 5k", clientMsgId: "g1" });
+      const first = await untilEnd(socket);
+      expect(first.some((event) => event.type === "approval.requested")).toBe(false);
+      expect(first.at(-1)?.type).toBe("run.completed");
+      expect(await goals()).toBe("to run a 5k");
+      const started = first.find((event) => event.type === "run.started");
+      const sessionId = started?.type === "run.started" ? started.sessionId : undefined;
+
+      socket.send({ type: "chat", sessionId, text: "my goal is to run a 10k", clientMsgId: "g2" });
+      const asked = await socket.next("approval.requested");
+      expect([asked.name, asked.summary]).toEqual([
+        "update_profile",
+        'Change your goals from "to run a 5k" to "to run a 10k".',
+      ]);
+      expect(await goals()).toBe("to run a 5k");
+      socket.send({
+        type: "approval",
+        runId: asked.runId,
+        callId: asked.callId,
+        decision: "approve",
+      });
+      const resumed = await untilEnd(socket);
+      expect(resumed.at(-1)?.type).toBe("run.completed");
+      expect(await goals()).toBe("to run a 10k");
+    } finally {
+      socket.close();
+    }
+  });
+});

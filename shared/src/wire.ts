@@ -453,6 +453,9 @@ export const toolActivityDto = z.object({
  */
 export const toolApprovalMode = z.enum(["always", "never", "conditional"]);
 
+/** POST /tools/:name/approval: whether this call of a `conditional` tool waits for the person. */
+export const approvalNeededResponse = z.object({ result: z.object({ needed: z.boolean() }) });
+
 export const toolSpecDto = z.object({
   name: z.string().regex(toolNamePattern, "tool names are snake_case, at most 64 characters"),
   description: z.string(),

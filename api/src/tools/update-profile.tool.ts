@@ -46,35 +46,42 @@ function toPatch(args: Args): ProfilePatch {
 
 /** The fields that say what the person trains for and must respect: they decide on changes. */
 const guarded = ["goals", "limitations"] as const;
-const guardedNames = { goals: "goals", limitations: "limitations" } as const;
+type Guarded = (typeof guarded)[number];
+type Change = { field: Guarded; from: string; to: string | null };
 
-/** The guarded fields this call would really change (given, and different from what is stored). */
+/**
+ * What this call would overwrite of the guarded fields: a stored value replaced by another or
+ * cleared. Setting one for the first time loses nothing (the person has just said it).
+ */
 async function guardedChanges(sql: ApprovalContext["sql"], userId: string, args: Args) {
-  const wanted = guarded.filter((field) => args[field] !== null);
-  if (wanted.length === 0) return [];
+  const given = guarded.filter((field) => args[field] !== null);
+  if (given.length === 0) return [];
   const profile = await getProfile(sql, userId);
   const patch = toPatch(args);
-  return wanted.filter((field) => (patch[field] ?? null) !== profile[field]);
+  const changes: Change[] = [];
+  for (const field of given) {
+    const from = profile[field];
+    const to = patch[field] ?? null;
+    if (from !== null && to !== from) changes.push({ field, from, to });
+  }
+  return changes;
 }
 
-function describeChange(field: (typeof guarded)[number], value: string | null): string {
-  const name = guardedNames[field];
-  return value === null ? `clear your ${name}` : `set your ${name} to "${value}"`;
+function describeChange({ field, from, to }: Change): string {
+  return to === null
+    ? `clear your ${field} ("${from}")`
+    : `change your ${field} from "${from}" to "${to}"`;
 }
 
 /**
- * Goals and limitations steer every plan: the person approves a change to them (a call that
- * sets or clears either to something other than what is stored). Not yet attached to the tool:
- * the web must first show approval cards, or a person changing their goal in the page would
- * wait for a decision they cannot give. Attach with `approval: profileApproval`.
+ * Goals and limitations steer every plan, and a misread sentence must not rewrite them: the
+ * person approves a call that replaces or clears a stored goal or limitation. Published as
+ * `conditional`: the agent asks POST /tools/update_profile/approval about each call.
  */
 export const profileApproval: ToolApproval<Args> = {
   needed: async ({ sql, userId }, args) => (await guardedChanges(sql, userId, args)).length > 0,
   summary: async ({ sql, userId }, args) => {
-    const patch = toPatch(args);
-    const changes = (await guardedChanges(sql, userId, args)).map((field) =>
-      describeChange(field, patch[field] ?? null),
-    );
+    const changes = (await guardedChanges(sql, userId, args)).map(describeChange);
     const text = changes.length > 0 ? changes.join(" and ") : "update your profile";
     return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
   },
@@ -92,6 +99,7 @@ export default defineTool({
   },
   mutates: true,
   tables: [profilesTable],
+  approval: profileApproval,
   handler: async ({ tx, userId }, args) => {
     const patch = toPatch(args);
     const profile = await updateProfile(tx, userId, patch);
