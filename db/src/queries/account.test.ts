@@ -141,7 +141,45 @@ describe("a person's account", () => {
       result: { workout: { kind: "run" } },
       status: "ok",
     });
+    expect(exported.approvals).toEqual([]);
     expect(await exportAccount(db.sql, crypto.randomUUID())).toBeNull();
+  });
+
+  test("the export holds the approvals the person was asked for and what was decided", async () => {
+    const owner = await newUser("approver-e");
+    const other = await newUser("other-a");
+    const { session, stored } = await chatWithCall(owner, "paused", false);
+    const asked = (userId: string, callId: string, sessionId: string | null = session.id) =>
+      db.sql.unsafe(
+        `insert into tool_approvals (run_id, call_id, user_id, session_id, message_id, tool,
+           arguments, summary, expires_at)
+         values ($1, $2, $3, $4, $5, 'delete_workout', $6::jsonb, 'Delete your run.',
+           now() + interval '1 hour')`,
+        [
+          stored.assistant.runId,
+          callId,
+          userId,
+          sessionId,
+          stored.assistant.id,
+          '{"workoutId":"w"}',
+        ],
+      );
+    await asked(owner, "call_a");
+    await asked(owner, "call_b");
+    await asked(other, "call_c", null);
+    await db.sql`update tool_approvals set status = 'rejected', reason = 'keep it',
+      decided_at = now(), decided_by = ${owner} where call_id = 'call_b'`;
+    const exported = accountExportDto.parse(await exportAccount(db.sql, owner));
+    expect(exported.approvals.map((a) => [a.callId, a.status, a.reason, a.decidedBy])).toEqual([
+      ["call_a", "pending", null, null],
+      ["call_b", "rejected", "keep it", owner],
+    ]);
+    expect(exported.approvals[0]).toMatchObject({
+      sessionId: session.id,
+      tool: "delete_workout",
+      arguments: { workoutId: "w" },
+      summary: "Delete your run.",
+    });
   });
 
   test("deleting the account leaves no row of the user in any table, and others' intact", async () => {

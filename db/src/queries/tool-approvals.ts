@@ -144,6 +144,16 @@ export async function pendingApprovalsOfSession(
   return rows.map(toApproval);
 }
 
+/** Every approval row of a user, oldest first (their data export). */
+export async function approvalsOfUser(sql: Queryable, userId: string): Promise<ToolApproval[]> {
+  const rows = await sql.unsafe<ApprovalRow[]>(
+    `select ${approvalColumns} from tool_approvals where user_id = $1
+     order by requested_at, call_id`,
+    [userId],
+  );
+  return rows.map(toApproval);
+}
+
 /** Every approval row of a run (the audit trail of its decisions). */
 export async function approvalsOfRun(sql: Queryable, runId: string): Promise<ToolApproval[]> {
   const rows = await sql.unsafe<ApprovalRow[]>(
