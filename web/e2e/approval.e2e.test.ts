@@ -110,6 +110,11 @@ describe("approval cards in the browser", () => {
     await expect(paused.locator(".meta").textContent()).resolves.toBe("Waiting for your decision");
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(screenshots, "approval-card.png") });
+    // The card's colours hold in dark mode too.
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(screenshots, "approval-card-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
 
     // A reload: the card comes back (from /state and the resume), the workout is still there.
     await reload();
