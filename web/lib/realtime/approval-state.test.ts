@@ -1,26 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import type { Approval, Message, ServerEvent, Session } from "@trainer2/shared/wire";
+import type { Approval, ServerEvent, Session } from "@trainer2/shared/wire";
+import { apply, id, message, other, run, sid } from "../testing/messages";
 import { markSent, waitingForDecision } from "./approval-state";
-import { applyEvent, type ChatView, emptyChat, loadSession, resumeAfterSeq } from "./chat-state";
+import { type ChatView, emptyChat, loadSession, resumeAfterSeq } from "./chat-state";
 import { applyRefusal } from "./refusals";
 
-const sid = "11111111-1111-4111-8111-111111111111";
-const run = "22222222-2222-4222-8222-222222222222";
 const otherRun = "33333333-3333-4333-8333-333333333333";
-const otherSession = "44444444-4444-4444-8444-444444444444";
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-
-const message = (seq: number, over: Partial<Message> = {}): Message => ({
-  id: id(seq),
-  seq,
-  role: seq % 2 ? "user" : "assistant",
-  content: `m${seq}`,
-  status: "complete",
-  runId: null,
-  clientMsgId: null,
-  createdAt: "2026-01-01T00:00:00Z",
-  ...over,
-});
 
 const approval = (callId = "call_1", runId = run): Approval => ({
   runId,
@@ -45,8 +30,6 @@ const decided = (callId = "call_1"): ServerEvent => ({
   callId,
   decision: "approved",
 });
-
-const apply = (view: ChatView, ...events: ServerEvent[]) => events.reduce(applyEvent, view);
 
 /** A chat whose answer (seq 2) is streaming: the run of `run`. */
 function streamingChat(): ChatView {
@@ -126,7 +109,7 @@ describe("approval cards in the chat view", () => {
 
   test("cards of another chat, or of another run still waiting, are left alone", () => {
     const view = apply(streamingChat(), { type: "message", sessionId: sid, message: paused() });
-    const foreign = { ...requested(), sessionId: otherSession } as ServerEvent;
+    const foreign = { ...requested(), sessionId: other } as ServerEvent;
     expect(apply(view, foreign)).toBe(view);
     const two = apply(view, requested("call_1"), requested("call_9", 2, otherRun));
     // A run whose answer the view does not hold keeps its card (shown at the end).
@@ -152,9 +135,9 @@ describe("approval cards in the chat view", () => {
     const again = loadSession(sent, session);
     expect(again.approvals.map((c) => [c.callId, c.sent])).toEqual([["call_1", "approve"]]);
     // Another chat opened: no cards of this one.
-    const other = loadSession(again, { id: otherSession, title: null, messages: [] });
-    expect(other.approvals).toEqual([]);
-    expect(waitingForDecision(other)).toBe(false);
+    const elsewhere = loadSession(again, { id: other, title: null, messages: [] });
+    expect(elsewhere.approvals).toEqual([]);
+    expect(waitingForDecision(elsewhere)).toBe(false);
   });
 
   test("a stored answer that went on replaces the paused one, and its cards go", () => {
