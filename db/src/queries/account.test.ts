@@ -107,6 +107,28 @@ describe("a person's chats", () => {
     expect(await deleteSession(db.sql, owner, session.id)).toBe("not_found");
   });
 
+  test("deleting a chat that waits for a decision rejects the call it waited on", async () => {
+    const owner = await newUser("abandoner");
+    const { session, stored } = await chatWithCall(owner, "waiting", false);
+    await db.sql`update messages set status = 'awaiting_approval' where id = ${stored.assistant.id}`;
+    await db.sql.unsafe(
+      `insert into tool_approvals (run_id, call_id, user_id, session_id, message_id, tool,
+         arguments, summary, expires_at)
+       values ($1, 'call_w', $2, $3, $4, 'delete_workout', '{}', 'Delete your run.',
+         now() + interval '1 hour')`,
+      [stored.assistant.runId, owner, session.id, stored.assistant.id],
+    );
+    expect(await deleteSession(db.sql, owner, session.id)).toBe("deleted");
+    const [approval] = await db.sql`
+      select status, reason, decided_by, session_id from tool_approvals where call_id = 'call_w'`;
+    expect(approval).toEqual({
+      status: "rejected",
+      reason: "The chat was deleted.",
+      decided_by: owner,
+      session_id: null,
+    });
+  });
+
   test("delete is refused while an answer is being written in the session", async () => {
     const owner = await newUser("busy-deleter");
     const { session } = await chatWithCall(owner, "streaming", false);
