@@ -112,8 +112,12 @@ export class ChatController {
 
   /** The person's decision on a card; sent (or queued until connected) until the api answers. */
   decide(card: ApprovalCard, decision: ApprovalDecision, reason?: string) {
-    if (card.sent) return;
     const call = { runId: card.runId, callId: card.callId };
+    // Once per card, as it is now (a second click, or a card decided meanwhile, sends nothing).
+    const current = this.snapshot.view.approvals.find(
+      (shown) => shown.runId === call.runId && shown.callId === call.callId,
+    );
+    if (!current || current.sent) return;
     this.setView(markSent(this.snapshot.view, call, decision));
     const why = decision === "reject" ? reason?.trim() : undefined;
     this.client.sendApproval({ ...call, decision, ...(why ? { reason: why } : {}) });
