@@ -94,6 +94,22 @@ async function apiCases(): Promise<Record<string, BadRequest[]>> {
         },
       },
     ],
+    "POST /tools/:name/approval": [
+      {
+        what: "no agent token",
+        path: "/tools/update_profile/approval",
+        init: { method: "POST", body: "{}" },
+      },
+      {
+        what: "a forged run token",
+        path: "/tools/update_profile/approval",
+        init: {
+          method: "POST",
+          headers: { authorization: `Bearer ${agentJwt}`, [headers.runToken]: "forged" },
+          body: "{}",
+        },
+      },
+    ],
   };
 }
 

@@ -135,7 +135,8 @@ describe("bun run eval on the offline model", () => {
     expect(stdout).toContain("✗ turn 1 answer: expected to match /doctor|physio/i");
     expect(stdout).toContain("person:  My knee hurts when I run.");
     expect(stdout).toContain("✗ turn 2 answer: expected to match /\\?/");
-    expect(stdout).toContain("trainer: I would use the delete_workout tool for that");
+    // Without the rule it calls delete_workout at once; only the person's approval stops it.
+    expect(stdout).toContain("(run waiting for approval of delete_workout)");
     expect(stdout).toContain("9 passed, 4 failed");
     for (const id of failing) expect(stdout).toContain(`broke    ${id}`);
     expect(stdout).toContain("instructions changed:");

@@ -4,6 +4,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import { messagesChangedSince } from "@trainer2/db/queries/messages";
+import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { failures } from "@trainer2/shared/failures";
 import { answerErrorsAsJson, limitRequestHead } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
@@ -30,7 +31,12 @@ import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { databaseStatus, healthRoutes } from "./health/routes.ts";
-import { defaultRealtimeOptions, type RealtimeOptions } from "./realtime/context.ts";
+import { expireApprovals, toApprovalDto } from "./realtime/approvals.ts";
+import {
+  defaultRealtimeOptions,
+  type RealtimeContext,
+  type RealtimeOptions,
+} from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
@@ -114,6 +120,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     { sql: deps.sql, verifyIdentity: deps.verifyIdentity, logger },
     { now },
   );
+  const tools = deps.tools ? () => Promise.resolve(deps.tools!) : loadTools;
   const stateOf = async (userId: string, sessionId: string | undefined) => {
     const [agent, state, budget] = await Promise.all([
       agentStatus(),
@@ -122,6 +129,11 @@ export function createApp(deps: ApiDeps): ApiApp {
     ]);
     if (agent.mode) state.offlineModel = agent.mode === "offline";
     if (budget) state.budget = budget;
+    // Tool calls of the chat waiting for the person (only when an answer waits: no extra read).
+    if (state.session?.messages.some((message) => message.status === "awaiting_approval"))
+      state.session.approvals = (await pendingApprovalsOfSession(deps.sql, state.session.id)).map(
+        toApprovalDto,
+      );
     // A run of this process shows as it is now, never as `streaming` once it has ended.
     const run = state.session ? hub.runOf(state.session.id) : undefined;
     if (state.session && run)
@@ -177,27 +189,27 @@ export function createApp(deps: ApiDeps): ApiApp {
       closeUserSockets: (userId) => hub.closeUser(userId, "account_deleted"),
     }),
   );
-  app.route(
-    "/",
-    realtimeRoutes({
+  const realtime: RealtimeContext = {
+    sql: deps.sql,
+    hub,
+    logger,
+    metrics,
+    telemetry,
+    authenticate,
+    apiPrivateKey: deps.keys.apiPrivateKey,
+    agentUrl: deps.agentUrl,
+    capabilitiesVersion: currentCapabilitiesVersion({
       sql: deps.sql,
-      hub,
-      logger,
-      metrics,
-      telemetry,
-      authenticate,
-      apiPrivateKey: deps.keys.apiPrivateKey,
-      agentUrl: deps.agentUrl,
-      capabilitiesVersion: currentCapabilitiesVersion({
-        sql: deps.sql,
-        tools: deps.tools ? () => Promise.resolve(deps.tools!) : loadTools,
-        ttlMs: options.capabilitiesVersionTtlMs,
-      }),
-      options,
-      budgets,
-      now,
+      tools,
+      ttlMs: options.capabilitiesVersionTtlMs,
     }),
-  );
+    options,
+    budgets,
+    tools,
+    now,
+  };
+  app.route("/", realtimeRoutes(realtime));
+  const approvalExpiry = expiryTimer(realtime);
   app.route(
     "/",
     capabilitiesAndTools({
@@ -230,10 +242,12 @@ export function createApp(deps: ApiDeps): ApiApp {
       // Registers, then ends the answers of processes that are gone (start-up recovery).
       await self.start();
       hub.cross.greet();
+      approvalExpiry.start();
     },
     close: async () => {
       dbStatus.stop();
       agentStatus.stop();
+      approvalExpiry.stop();
       for (const run of hub.activeRuns()) run.stop("shutdown");
       // Let the aborted runs store their partial answers before the pool goes away.
       for (let waited = 0; hub.activeRuns().length > 0 && waited < 3000; waited += 20)
@@ -253,6 +267,28 @@ const apiSecureHeaders: Parameters<typeof secureHeaders>[0] = {
   contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
   xFrameOptions: "DENY",
 };
+
+/** Each process rejects approvals past their time now and then (one at a time). */
+function expiryTimer(ctx: RealtimeContext) {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = expireApprovals(ctx)
+      .catch((error) => ctx.logger.warn("approval expiry failed", { error }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  return {
+    start() {
+      if (ctx.options.approvalSweepMs > 0) timer = setInterval(tick, ctx.options.approvalSweepMs);
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
 
 /** An answer a sweep ended: its followers, here and elsewhere, see it end. */
 function announceInterrupted(hub: Hub, sessionId: string, userId: string, message: Message) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EnvError, parseEnv } from "@trainer2/shared/config";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
-import { envSchema, oidcIdentity } from "./env.ts";
+import { envSchema, oidcIdentity, realtimeSettingsOf } from "./env.ts";
 
 const keys = await generatePemKeyPair();
 const base = {
@@ -32,6 +32,19 @@ describe("api environment", () => {
       AUTH_DEV_LOGIN: false,
       LOG_LEVEL: "info",
     });
+  });
+
+  test("a pending approval waits an hour unless APPROVAL_TIMEOUT_S says otherwise", () => {
+    expect(realtimeSettingsOf(parseEnv(envSchema, base))).toEqual({
+      checkpointIntervalMs: 250,
+      approvalTimeoutMs: 3_600_000,
+    });
+    const tenMinutes = parseEnv(envSchema, { ...base, APPROVAL_TIMEOUT_S: "600" });
+    expect(realtimeSettingsOf(tenMinutes).approvalTimeoutMs).toBe(600_000);
+    for (const bad of ["0", "soon", "2592001"])
+      expect(problemsOf({ ...base, APPROVAL_TIMEOUT_S: bad }).map((p) => p.split(":")[0])).toEqual([
+        "APPROVAL_TIMEOUT_S",
+      ]);
   });
 
   test("every bad or missing variable is named, and no value is echoed", () => {

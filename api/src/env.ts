@@ -59,6 +59,11 @@ export const envSchema = z
     API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),
     /** The answer so far is saved at most this often while it streams (ms; 0: never). */
     STREAM_CHECKPOINT_MS: wholeNumber(0, 60_000, 250),
+    /**
+     * How long a tool call waits for the person's approval before it is rejected by itself
+     * (the model is told it expired), in seconds: an hour unless set, at most 30 days.
+     */
+    APPROVAL_TIMEOUT_S: wholeNumber(1, 30 * 24 * 3600, 3600),
     /** Per-user limits, the cap on each answer, the day's zone, prices (budgets/settings.ts). */
     ...budgetEnvFields,
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
@@ -104,6 +109,14 @@ export function oidcIdentity(env: ApiEnv) {
     issuer: env.OIDC_ISSUER,
     audience,
     ...(env.OIDC_JWKS_URL ? { jwksUrl: env.OIDC_JWKS_URL } : {}),
+  };
+}
+
+/** The realtime settings the environment sets; the others keep defaultRealtimeOptions. */
+export function realtimeSettingsOf(env: ApiEnv) {
+  return {
+    checkpointIntervalMs: env.STREAM_CHECKPOINT_MS,
+    approvalTimeoutMs: env.APPROVAL_TIMEOUT_S * 1000,
   };
 }
 

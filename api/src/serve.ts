@@ -12,7 +12,7 @@ import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "
 import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
-import { type ApiEnv, oidcIdentity } from "./env.ts";
+import { type ApiEnv, oidcIdentity, realtimeSettingsOf } from "./env.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -63,7 +63,7 @@ export async function serveApi(
     verifyIdentity,
     agentUrl: () => env.AGENT_URL,
     webOrigin: env.WEB_ORIGIN,
-    realtime: { checkpointIntervalMs: env.STREAM_CHECKPOINT_MS },
+    realtime: realtimeSettingsOf(env),
     budgets: budgetSettingsOf(env),
     bus,
     telemetry,

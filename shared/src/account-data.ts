@@ -47,6 +47,28 @@ export const exportedToolCallDto = z.object({
   createdAt: timestamp,
 });
 
+/**
+ * One tool call the person was asked to approve, and what was decided: by them (approved,
+ * rejected, with their reason) or by the clock (expired). Oldest first: the audit trail.
+ */
+export const exportedApprovalDto = z.object({
+  runId: uuid,
+  callId: z.string(),
+  /** Null once its chat was deleted. */
+  sessionId: uuid.nullable(),
+  tool: z.string(),
+  arguments: z.unknown(),
+  /** The sentence the person was shown. */
+  summary: z.string(),
+  status: z.enum(["pending", "approved", "rejected", "expired"]),
+  reason: z.string().nullable(),
+  requestedAt: timestamp,
+  expiresAt: timestamp,
+  decidedAt: timestamp.nullable(),
+  /** The person who decided (only they may); null while pending or when it expired. */
+  decidedBy: uuid.nullable(),
+});
+
 export const accountExportDto = z.strictObject({
   format: z.literal(accountExportFormat),
   version: z.literal(1),
@@ -58,7 +80,9 @@ export const accountExportDto = z.strictObject({
   /** Every chat, most recently active first. */
   sessions: z.array(exportedSessionDto),
   toolCalls: z.array(exportedToolCallDto),
+  approvals: z.array(exportedApprovalDto),
 });
 
 export type AccountExport = z.infer<typeof accountExportDto>;
 export type ExportedToolCall = z.infer<typeof exportedToolCallDto>;
+export type ExportedApproval = z.infer<typeof exportedApprovalDto>;

@@ -41,6 +41,15 @@ export const failures = {
    * when it has one, the time it resets (`resetsAt`); see api/src/budgets/.
    */
   budget_exceeded: { status: 429, message: "You have reached your usage limit for now." },
+  /**
+   * A tool that needs the person's approval was called without their recorded approval of
+   * exactly that call (its run, call id, tool and arguments): the api does not run it.
+   */
+  approval_required: { status: 403, message: "This action needs your approval first." },
+  /** The person rejected a tool call (told to the model as the call's output). */
+  approval_rejected: { status: 403, message: "You rejected this action, so it was not done." },
+  /** A decision sent after the call's time to decide ran out: it was rejected by itself. */
+  approval_expired: { status: 410, message: "The time to decide on this has passed." },
 
   // ---------- the service side ----------
   internal: {

@@ -15,8 +15,18 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date as YYYY
 export const experienceLevel = z.enum(["beginner", "intermediate", "advanced"]);
 export const units = z.enum(["metric", "imperial"]);
 export const messageRole = z.enum(["user", "assistant"]);
-/** `streaming` exists only while a run is in flight; a crash leaves it to be marked interrupted. */
-export const messageStatus = z.enum(["complete", "streaming", "interrupted", "failed"]);
+/**
+ * `streaming` exists only while a run is in flight; a crash leaves it to be marked interrupted.
+ * `awaiting_approval`: the run paused until the person decides on a tool call (it holds the
+ * session as `streaming` does, survives restarts, and streams on once decided).
+ */
+export const messageStatus = z.enum([
+  "complete",
+  "streaming",
+  "awaiting_approval",
+  "interrupted",
+  "failed",
+]);
 
 export const userDto = z.object({
   id: uuid,
@@ -102,11 +112,28 @@ export const sessionSummaryDto = z.object({
   updatedAt: isoDateTime,
 });
 
+/** How a tool call waiting for the person's decision is shown to them (`approval.requested`). */
+export const approvalDto = z.object({
+  runId: uuid,
+  /** The model's call id: what the decision names. */
+  callId: z.string(),
+  /** The tool's name. */
+  name: z.string(),
+  /** The arguments the tool would run with, as the model gave them. */
+  arguments: z.record(z.string(), z.unknown()),
+  /** One sentence for the person, worded by the tool's own definition. */
+  summary: z.string(),
+  /** After this the call is rejected by itself (the model is told it expired). */
+  expiresAt: isoDateTime,
+});
+
 export const sessionDto = z.object({
   id: uuid,
   title: z.string().nullable(),
   /** Oldest first; the most recent 200 at most. */
   messages: z.array(messageDto),
+  /** Tool calls of this chat waiting for the person's decision, oldest first. */
+  approvals: z.array(approvalDto).optional(),
 });
 
 /** The limits a turn can hit (api/src/budgets/): model tokens per day, turns per minute, runs at once. */
@@ -169,6 +196,18 @@ export const regenerateFrame = z.object({
   clientMsgId: z.string().min(1).max(100),
 });
 
+export const maxApprovalReasonLength = 500;
+export const approvalDecision = z.enum(["approve", "reject"]);
+
+/** The person's decision on one tool call waiting for it (only theirs, once per call). */
+export const approvalFrame = z.object({
+  type: z.literal("approval"),
+  runId: uuid,
+  callId: z.string().min(1).max(200),
+  decision: approvalDecision,
+  reason: z.string().trim().max(maxApprovalReasonLength).optional(),
+});
+
 export const clientFrame = z.discriminatedUnion("type", [
   authFrame,
   chatFrame,
@@ -176,6 +215,7 @@ export const clientFrame = z.discriminatedUnion("type", [
   pingFrame,
   resumeFrame,
   regenerateFrame,
+  approvalFrame,
 ]);
 
 // ---------- HTTP: a person's chats and account ----------
@@ -259,11 +299,28 @@ export const errorEvent = z.object({
   clientMsgId: z.string().optional(),
   sessionId: uuid.optional(),
   seq: z.number().int().optional(),
+  /** The refusal of an `approval` frame names the call it answers. */
+  runId: uuid.optional(),
+  callId: z.string().optional(),
   /** `budget_exceeded`: the limit that was hit, and when it resets (none for runs at once). */
   limit: budgetLimit.optional(),
   resetsAt: isoDateTime.optional(),
 });
 export const pongEvent = z.object({ type: z.literal("pong") });
+/** A tool call of the run waits for the person: the answer (seq) is paused until they decide. */
+export const approvalRequestedEvent = approvalDto.extend({
+  type: z.literal("approval.requested"),
+  sessionId: uuid,
+  seq: z.number().int(),
+});
+/** A decision was recorded (by the person, on any socket, or by the expiry). */
+export const approvalDecidedEvent = z.object({
+  type: z.literal("approval.decided"),
+  runId: uuid,
+  sessionId: uuid,
+  callId: z.string(),
+  decision: z.enum(["approved", "rejected", "expired"]),
+});
 
 export const serverEvent = z.discriminatedUnion("type", [
   readyEvent,
@@ -276,6 +333,8 @@ export const serverEvent = z.discriminatedUnion("type", [
   stateEvent,
   errorEvent,
   pongEvent,
+  approvalRequestedEvent,
+  approvalDecidedEvent,
 ]);
 
 // ---------- api → agent: POST /run ----------
@@ -296,6 +355,24 @@ export const runRequest = z.object({
   capabilitiesVersion: z.string().optional(),
   /** The cap on each model answer, passed to the model as max_output_tokens / max_tokens. */
   maxOutputTokens: z.number().int().positive().optional(),
+  /**
+   * A run that paused for approval, going on: its serialized RunState (as the agent's
+   * `approval.required` gave it) and the person's decision on each pending call. `history`
+   * is then the history the paused run was given, and `input` its user message.
+   */
+  resume: z
+    .object({
+      state: z.string().min(1),
+      decisions: z.array(
+        z.object({
+          callId: z.string(),
+          decision: approvalDecision,
+          /** Told to the model when the call is rejected (or expired). */
+          message: z.string().optional(),
+        }),
+      ),
+    })
+    .optional(),
 });
 
 /** What a run used so far (all its model calls together), and the model that used it. */
@@ -329,6 +406,22 @@ export const runStreamEvent = z.discriminatedUnion("type", [
   }),
   /** After each model call: the run's usage so far, so a run stopped early is still counted. */
   z.object({ type: z.literal("usage"), usage: usageDto }),
+  /**
+   * The run paused: tool calls need the person's approval. `state` is the SDK's serialized
+   * RunState (resume with `runRequest.resume`); the last line of the stream.
+   */
+  z.object({
+    type: z.literal("approval.required"),
+    state: z.string(),
+    calls: z.array(
+      z.object({
+        callId: z.string(),
+        name: z.string(),
+        arguments: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    usage: usageDto.optional(),
+  }),
 ]);
 
 // ---------- agent → api: capabilities and tools ----------
@@ -354,11 +447,22 @@ export const toolActivityDto = z.object({
   failed: z.string().min(1),
 });
 
+/**
+ * Whether a call waits for the person's approval: `always`, `never`, or `conditional` (the api
+ * decides per call from its arguments and the person's data: the agent asks it).
+ */
+export const toolApprovalMode = z.enum(["always", "never", "conditional"]);
+
+/** POST /tools/:name/approval: whether this call of a `conditional` tool waits for the person. */
+export const approvalNeededResponse = z.object({ result: z.object({ needed: z.boolean() }) });
+
 export const toolSpecDto = z.object({
   name: z.string().regex(toolNamePattern, "tool names are snake_case, at most 64 characters"),
   description: z.string(),
   parameters: z.record(z.string(), z.unknown()),
   activity: toolActivityDto,
+  /** Absent: never (surfaces published before approvals existed). */
+  approval: toolApprovalMode.optional(),
 });
 export const capabilitiesDto = z.object({
   version: z.string(),
@@ -404,3 +508,6 @@ export type ToolSpec = z.infer<typeof toolSpecDto>;
 export type ToolActivity = z.infer<typeof toolActivityDto>;
 export type Capabilities = z.infer<typeof capabilitiesDto>;
 export type ToolResponse = z.infer<typeof toolResponse>;
+export type Approval = z.infer<typeof approvalDto>;
+export type ToolApprovalMode = z.infer<typeof toolApprovalMode>;
+export type ApprovalDecision = z.infer<typeof approvalDecision>;

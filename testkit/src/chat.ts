@@ -35,8 +35,10 @@ export async function openChat(api: Pick<TestApi, "wsUrl" | "identity">) {
   }
 
   /**
-   * Sends one chat message and returns every event up to and including the run's end. Without
-   * `sessionId` the message starts a new session; with it, it continues that conversation.
+   * Sends one chat message and returns every event up to and including the run's end: its
+   * run.completed / run.failed, the approval.requested it paused on (the person decides), or
+   * the error that refused the frame. Without `sessionId` the message starts a new session;
+   * with it, it continues that conversation.
    */
   async function turn(text: string, sessionId?: string): Promise<ServerEvent[]> {
     const frame = { type: "chat", text, clientMsgId: crypto.randomUUID(), sessionId };
@@ -46,6 +48,8 @@ export async function openChat(api: Pick<TestApi, "wsUrl" | "identity">) {
       const event = await next();
       events.push(event);
       if (event.type === "run.completed" || event.type === "run.failed") return events;
+      if (event.type === "approval.requested") return events;
+      if (event.type === "error" && event.clientMsgId === frame.clientMsgId) return events;
     }
   }
 

@@ -39,6 +39,13 @@ const stored = (sessionId: string) => storedMessages(stack.api.sql, sessionId);
 const lastAssistant = () => page.locator("[data-testid=message][data-role=assistant]").last();
 const composer = () => page.getByRole("textbox", { name: "Message" });
 const connected = () => page.getByTestId("connection").getByText("Connected");
+
+/** Approves the call the trainer paused on (a goal it would overwrite), once its card shows. */
+async function approveCard() {
+  const card = page.getByTestId("approval-card");
+  await card.getByRole("button", { name: "Approve" }).click();
+  await card.waitFor({ state: "detached" });
+}
 /** The transcript shows its newest message (its own scroll box is at the end). */
 const transcriptAtEnd = () =>
   page.$eval(".transcript", (el) => el.scrollHeight - el.scrollTop - el.clientHeight <= 2);
@@ -237,6 +244,8 @@ describe("chat in the browser", () => {
         if (socket.readyState === WebSocket.OPEN) socket.close();
     });
     await send("my goal is to run a 10k");
+    // It replaces the stored goal, so the trainer asks first: the person approves on the card.
+    await approveCard();
     await page.getByTestId("profile-goals").getByText("to run a 10k").waitFor();
     await lastAssistant().and(page.locator("[data-status=complete]")).waitFor();
 
@@ -265,6 +274,7 @@ describe("chat in the browser", () => {
     }
     const before = (await transcript()).length;
     await lastAssistant().getByRole("button", { name: "Retry" }).click();
+    await approveCard();
     await page.getByTestId("profile-goals").getByText("to run a half marathon").waitFor();
     await page
       .locator("[data-testid=message]")

@@ -7,7 +7,7 @@ import { getProfile } from "@trainer2/db/queries/profiles";
 import { listToolCallsOfRun } from "@trainer2/db/queries/tool-calls";
 import { listWorkouts } from "@trainer2/db/queries/workouts";
 import type { Metrics } from "@trainer2/shared/metrics";
-import type { Profile, Workout } from "@trainer2/shared/wire";
+import type { Profile, ServerEvent, Workout } from "@trainer2/shared/wire";
 import { type ChatStack, openChat } from "@trainer2/testkit";
 import type { SeenToolCall } from "./checks.ts";
 import type { EvalCase } from "./define.ts";
@@ -35,6 +35,14 @@ async function tokenTotals(metrics: Metrics): Promise<{ input: number; output: n
   return { input: of("input"), output: of("output") };
 }
 
+/** How a turn ended: completed, failed with a code, refused, or paused for the person. */
+function outcomeOf(end: ServerEvent | undefined): string {
+  if (end?.type === "run.failed") return `failed: ${end.code}`;
+  if (end?.type === "error") return `refused: ${end.code}`;
+  if (end?.type === "approval.requested") return `waiting for approval of ${end.name}`;
+  return "completed";
+}
+
 export async function converse(stack: ChatStack, evalCase: EvalCase): Promise<Conversation> {
   const before = await tokenTotals(stack.agent.metrics);
   const chat = await openChat(stack.api);
@@ -55,7 +63,7 @@ export async function converse(stack: ChatStack, evalCase: EvalCase): Promise<Co
       transcript.push({
         user: turn.user,
         answer: events.map((event) => (event.type === "delta" ? event.text : "")).join(""),
-        outcome: end?.type === "run.failed" ? `failed: ${end.code}` : "completed",
+        outcome: outcomeOf(end),
         tools: calls.map((call) => ({
           name: call.tool,
           args: call.arguments,

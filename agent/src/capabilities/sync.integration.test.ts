@@ -147,6 +147,7 @@ describe("capability sync with the real api", () => {
     await waitUntilReady(agent);
     const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
     expect(manifest.tools).toEqual([
+      "delete_workout",
       "get_profile",
       "get_training_summary",
       "list_workouts",

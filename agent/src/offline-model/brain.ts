@@ -164,10 +164,44 @@ function describeResult(result: unknown): string {
   return parts.join(", ") || "done";
 }
 
+/** "delete my last workout": a request precise enough to act on when the tool asks the person. */
+const lastWorkoutTrigger =
+  /\b(?:delete|remove)\s+my\s+(?:last|latest|most recent)\s+(?:workout|run|session|training)\b/i;
+
+/**
+ * A delete tool that has the person approve each call (its description says so) is called at
+ * once for a precise request: first list_workouts for the id, then the deletion.
+ */
+function lastWorkoutDeletion(text: string, tools: OfferedTool[]): Decision | undefined {
+  if (!lastWorkoutTrigger.test(text)) return undefined;
+  const remove = tools.find((tool) => tool.name === "delete_workout");
+  const list = tools.find((tool) => tool.name === "list_workouts");
+  if (!remove || !list || !/approve/i.test(remove.description ?? "")) return undefined;
+  return { type: "tool_call", name: list.name, arguments: build(list.parameters, { limit: 1 }) };
+}
+
+function deleteAfterListing(
+  text: string,
+  call: Turn & { kind: "tool_call" },
+  output: string,
+  tools: OfferedTool[],
+): Decision | undefined {
+  if (call.name !== "list_workouts" || !lastWorkoutTrigger.test(text)) return undefined;
+  const remove = tools.find((tool) => tool.name === "delete_workout");
+  const parsed = parseJson(output) as { result?: { workouts?: { id?: string }[] } };
+  const id = parsed?.result?.workouts?.[0]?.id;
+  if (!remove) return undefined;
+  if (!id)
+    return { type: "text", text: "You have no workouts logged, so there is nothing to delete." };
+  return { type: "tool_call", name: remove.name, arguments: { workoutId: id } };
+}
+
 function answerFromTool(call: Turn & { kind: "tool_call" }, output: string): string {
   const parsed = parseJson(output) as { result?: unknown; error?: unknown };
   if (parsed && typeof parsed === "object" && "error" in parsed) {
-    const error = parsed.error as { message?: string } | undefined;
+    const error = parsed.error as { code?: string; message?: string } | undefined;
+    if (error?.code === "approval_rejected" || error?.code === "approval_expired")
+      return `Okay, I did not do it: ${error.message ?? "it was not approved"}`;
     return `Sorry, I couldn't do that: ${error?.message ?? "the tool reported an error"}.`;
   }
   const result =
@@ -177,6 +211,10 @@ function answerFromTool(call: Turn & { kind: "tool_call" }, output: string): str
   const argsText = typeof args === "object" && args ? describeArgs(args as never) : "";
   if (call.name === "update_profile")
     return `Got it, I've updated your profile (${argsText}). What would you like to work on next?`;
+  if (call.name === "delete_workout") {
+    const deleted = record.deleted as Record<string, unknown> | undefined;
+    return `Done: I deleted your ${deleted ? describeRecord(deleted) : "workout"}.`;
+  }
   if (call.name === "log_workout") {
     const workout = record.workout as Record<string, unknown> | undefined;
     return `Logged your ${workout ? describeRecord(workout) : argsText}. Nice work, keep it up!`;
@@ -206,8 +244,12 @@ export function decide(conversation: Conversation): Decision {
       (turn): turn is Turn & { kind: "tool_call" } =>
         turn.kind === "tool_call" && turn.callId === result.callId,
     );
+    const next = call && deleteAfterListing(text, call, result.output, tools);
+    if (next) return next;
     if (call) return { type: "text", text: answerFromTool(call, result.output) };
   }
+  const deletion = lastWorkoutDeletion(text, tools);
+  if (deletion) return deletion;
   const repeated = text.match(repeatTrigger)?.[1];
   if (repeated) return { type: "text", text: repeated };
   if (longStoryTrigger.test(text)) return { type: "text", text: longStory() };

@@ -9,7 +9,13 @@ export type Turn =
   | { kind: "tool_call"; callId: string; name: string; arguments: string }
   | { kind: "tool_result"; callId: string; output: string };
 
-export type OfferedTool = { name: string; parameters: Record<string, unknown> };
+export type OfferedTool = {
+  name: string;
+  parameters: Record<string, unknown>;
+  description?: string;
+};
+
+const descriptionOf = (value: unknown) => (typeof value === "string" ? { description: value } : {});
 
 export type Conversation = {
   turns: Turn[];
@@ -74,6 +80,7 @@ export function fromChatCompletions(body: Json): Conversation {
       tools.push({
         name: String(entry.function.name),
         parameters: schemaOf(entry.function.parameters),
+        ...descriptionOf(entry.function.description),
       });
   }
   return { turns, tools, instructions: instructions.join("\n\n") };
@@ -116,7 +123,11 @@ export function fromResponses(body: Json): Conversation {
   const tools: OfferedTool[] = [];
   for (const entry of Array.isArray(body.tools) ? body.tools : []) {
     if (isRecord(entry) && entry.type === "function")
-      tools.push({ name: String(entry.name), parameters: schemaOf(entry.parameters) });
+      tools.push({
+        name: String(entry.name),
+        parameters: schemaOf(entry.parameters),
+        ...descriptionOf(entry.description),
+      });
   }
   const instructions = typeof body.instructions === "string" ? body.instructions : "";
   return { turns, tools, instructions };

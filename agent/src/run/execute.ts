@@ -8,7 +8,10 @@ import {
   Agent,
   type AgentInputItem,
   generateTraceId,
+  RunContext,
   type Runner,
+  RunState,
+  type RunToolApprovalItem,
   withTrace,
 } from "@openai/agents";
 import { idleTimer } from "@trainer2/shared/idle-timer";
@@ -129,6 +132,50 @@ function ioBreaks() {
   };
 }
 
+/** A call the run paused on, as the api stores and shows it. */
+function pendingCall(item: RunToolApprovalItem) {
+  let args: unknown;
+  try {
+    args = JSON.parse(item.arguments ?? "{}");
+  } catch {
+    args = {};
+  }
+  const raw = item.rawItem as { callId?: string; id?: string };
+  return {
+    callId: raw.callId ?? raw.id ?? "",
+    name: item.name ?? "",
+    arguments: typeof args === "object" && args !== null ? (args as Record<string, unknown>) : {},
+  };
+}
+
+/**
+ * A paused run again: its state with this run's context (never the stored one) and the
+ * person's decision on each pending call; a rejection's message is what the model reads.
+ */
+async function resumedState(
+  agent: Agent<RunToolScope>,
+  resume: NonNullable<RunRequest["resume"]>,
+  scope: RunToolScope,
+): Promise<RunState<RunToolScope, Agent<RunToolScope>>> {
+  const state = await RunState.fromStringWithContext<RunToolScope, Agent<RunToolScope>>(
+    agent,
+    resume.state,
+    new RunContext(scope),
+    { contextStrategy: "replace" },
+  );
+  for (const item of state.getInterruptions()) {
+    const callId = pendingCall(item).callId;
+    const decided = resume.decisions.find((decision) => decision.callId === callId);
+    if (decided?.decision === "approve") state.approve(item);
+    else state.reject(item, { message: decided?.message ?? rejectedWithoutDecision });
+  }
+  return state;
+}
+
+const rejectedWithoutDecision = JSON.stringify({
+  error: { code: "approval_rejected", message: "This call was not approved, so it was not made." },
+});
+
 /** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
 export async function executeRun(
   deps: RunDeps,
@@ -150,12 +197,15 @@ export async function executeRun(
   const idle = idleTimer(deps.modelTimeoutMs, () =>
     controller.abort(new ModelIdleTimeout(seconds)),
   );
-  const scope: RunToolScope = {
+  const scope: RunToolScope & { toJSON(): object } = {
     runToken: input.runToken,
     runId: request.runId,
     signal: controller.signal,
     emit,
     onBusy: idle.pause,
+    // The SDK serializes the run context into a paused RunState, which the api stores: the
+    // run token stays out of it (a resumed run gets a fresh one).
+    toJSON: () => ({}),
   };
   // Stored history is cleaned again on the way in: sessions stored by an older agent may
   // still carry items that no longer replay (see items.ts).
@@ -170,10 +220,11 @@ export async function executeRun(
   const sdkTrace = bindTrace(deps, request);
   try {
     idle.touch();
+    const start = request.resume ? await resumedState(agent, request.resume, scope) : items;
     const result = await withTrace(
       "trainer run",
       () =>
-        deps.runner.run(agent, items, {
+        deps.runner.run(agent, start as AgentInputItem[], {
           stream: true,
           context: scope,
           signal: controller.signal,
@@ -196,6 +247,16 @@ export async function executeRun(
     if (result.error) throw result.error;
     if (controller.signal.aborted) throw controller.signal.reason;
     const usage = meter.settle(result.state.usage);
+    if (result.interruptions.length > 0) {
+      deps.logger.info("run paused for approval", { runId: request.runId });
+      emit({
+        type: "approval.required",
+        state: result.state.toString(),
+        calls: result.interruptions.map(pendingCall),
+        usage,
+      });
+      return;
+    }
     deps.logger.info("run completed", {
       runId: request.runId,
       inputTokens: usage.inputTokens,

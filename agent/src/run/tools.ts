@@ -35,6 +35,7 @@ import {
   toolResponse,
 } from "@trainer2/shared/wire";
 import type { GenAiSpanBridge } from "../telemetry/genai-bridge.ts";
+import { askApproval } from "./approval-policy.ts";
 import { isStrictReady } from "./strict-schema.ts";
 
 /** What every run's tools share. */
@@ -202,6 +203,7 @@ function toSdkTool(spec: ToolSpec, deps: ToolDeps): FunctionTool {
     description: spec.description,
     parameters: spec.parameters as never,
     execute,
+    needsApproval: approvalOf(spec, deps),
     // Errors are already model-visible outcomes; anything else should end the run.
     errorFunction: null,
   };
@@ -214,6 +216,17 @@ function toSdkTool(spec: ToolSpec, deps: ToolDeps): FunctionTool {
     if (!(error instanceof UserError)) throw error;
     return tool({ ...base, strict: false }) as unknown as FunctionTool;
   }
+}
+
+/**
+ * The SDK's `needsApproval` from the published mode: `always` and `never` as they are; a
+ * `conditional` call is asked of the api (its rule reads the person's data), with the run's
+ * own token. Either way the api decides again when the call runs.
+ */
+function approvalOf(spec: ToolSpec, deps: ToolDeps) {
+  if (spec.approval !== "conditional") return spec.approval === "always";
+  return (runContext: unknown, input: unknown) =>
+    askApproval(spec.name, input, deps, scopeOf(runContext));
 }
 
 export function buildTools(specs: ToolSpec[], deps: ToolDeps): FunctionTool[] {

@@ -48,6 +48,7 @@ describe("GET /capabilities", () => {
     expect(response.headers.get("etag")).toBe(`"${document.version}"`);
     expect(document.version).toMatch(/^[0-9a-f]{64}$/);
     expect(document.tools.map((t) => t.name)).toEqual([
+      "delete_workout",
       "get_profile",
       "get_training_summary",
       "list_workouts",

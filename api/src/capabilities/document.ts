@@ -6,7 +6,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import type { Capabilities, ToolSpec } from "@trainer2/shared/wire";
-import type { Tool } from "../tools/define-tool.ts";
+import { approvalMode, type Tool } from "../tools/define-tool.ts";
 import { canonicalJson, sha256Hex } from "./canonical-json.ts";
 import { toStrictJsonSchema } from "./json-schema.ts";
 import { readTableCards } from "./table-cards.ts";
@@ -17,6 +17,7 @@ export function toolSpecs(tools: Tool[]): ToolSpec[] {
     description: tool.description,
     parameters: toStrictJsonSchema(tool.name, tool.input),
     activity: tool.activity,
+    approval: approvalMode(tool),
   }));
 }
 

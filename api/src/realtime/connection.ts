@@ -12,6 +12,7 @@ import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
 import type { z } from "zod";
 import { type Authenticated, toUserDto } from "../auth/authenticate.ts";
+import { decideFrame } from "./approvals.ts";
 import { cancelRun, startTurn } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
@@ -162,6 +163,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
         return resumeSession(ctx, current, frame);
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
+      case "approval":
+        return decideFrame(ctx, current, frame);
     }
   };
 

@@ -6,6 +6,7 @@ import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { Budgets } from "../budgets/budgets.ts";
+import type { Tool } from "../tools/define-tool.ts";
 import type { Hub } from "./hub.ts";
 
 export type RealtimeOptions = {
@@ -29,6 +30,10 @@ export type RealtimeOptions = {
   endWriteRetryMs: number;
   /** The capabilities version sent with each /run is rebuilt at most this often. */
   capabilitiesVersionTtlMs: number;
+  /** A tool call waiting for the person's approval is rejected by itself after this. */
+  approvalTimeoutMs: number;
+  /** How often each api process looks for approvals past their time (0: never). */
+  approvalSweepMs: number;
 };
 
 export const defaultRealtimeOptions: RealtimeOptions = {
@@ -43,6 +48,8 @@ export const defaultRealtimeOptions: RealtimeOptions = {
   checkpointIntervalMs: 250,
   endWriteRetryMs: 10 * 60_000,
   capabilitiesVersionTtlMs: 5000,
+  approvalTimeoutMs: 60 * 60_000,
+  approvalSweepMs: 5000,
 };
 
 export type RealtimeContext = {
@@ -59,6 +66,8 @@ export type RealtimeContext = {
   options: RealtimeOptions;
   /** Each turn's reservation and settlement (budgets/). */
   budgets: Budgets;
+  /** The api's tools: their approval sentences word the cards (approvals.ts). */
+  tools: () => Promise<Tool[]>;
   /** Milliseconds since the epoch. */
   now: () => number;
 };

@@ -15,8 +15,10 @@
  */
 import { messagesAfter } from "@trainer2/db/queries/messages";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { AppError } from "@trainer2/shared/errors";
 import type { ClientFrame, Message } from "@trainer2/shared/wire";
+import { approvalRequested } from "./approvals.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 
@@ -60,6 +62,11 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
         : message;
     client.send({ type: "message", sessionId: frame.sessionId, message: sent });
   }
+  // Calls waiting for the person: their cards again (a reload, another process, a restart).
+  const paused = messages.find((m) => m.status === "awaiting_approval");
+  if (paused)
+    for (const approval of await pendingApprovalsOfSession(sql, frame.sessionId))
+      client.send(approvalRequested(approval, frame.sessionId, paused.seq));
   if (elsewhere) return hub.cross.requestCatchUp(frame.sessionId);
   // Already finished (its run.completed is about to follow): nothing to catch up.
   const finished = messages.some((m) => m.seq === run?.seq && m.status !== "streaming");

@@ -10,13 +10,14 @@ import { isInfrastructureFailure } from "@trainer2/shared/errors";
 import { endedStatus, failures } from "@trainer2/shared/failures";
 import type { TurnOutcome } from "@trainer2/shared/metrics";
 import { recordError, runInSpan, SpanStatusCode } from "@trainer2/shared/telemetry";
+import { announcePause, pauseRun } from "./approvals.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Run, RunEnding } from "./run.ts";
 import { type AgentCall, streamRunToSockets } from "./run-stream.ts";
 
 /** The dashboard's three outcomes; the code itself stays on the span and in the log. */
 function turnOutcome(ending: RunEnding): TurnOutcome {
-  if (ending.kind === "completed") return "completed";
+  if (ending.kind !== "failed") return "completed";
   return ending.code === "cancelled" ? "cancelled" : "failed";
 }
 
@@ -59,6 +60,7 @@ async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promi
   const end = run.endEvent();
   ctx.hub.endRun(run);
   if (end) ctx.hub.toSession(run.userId, run.sessionId, end);
+  else if (run.ending?.kind === "paused") await announcePause(ctx, run);
 }
 
 const firstRetryMs = 100;
@@ -70,7 +72,11 @@ const maxRetryMs = 2000;
  * memory), for at most `endWriteRetryMs`. After that the row stays `streaming` with its last
  * checkpoint, and is interrupted like a crashed process's run. A refusal is thrown at once.
  */
-async function storeUntilStored(ctx: RealtimeContext, run: Run, ending: RunEnding) {
+async function storeUntilStored(
+  ctx: RealtimeContext,
+  run: Run,
+  ending: RunEnding,
+): Promise<unknown> {
   const giveUpAt = ctx.now() + ctx.options.endWriteRetryMs;
   for (let delay = firstRetryMs; ; delay = Math.min(delay * 2, maxRetryMs)) {
     try {
@@ -87,8 +93,9 @@ async function storeUntilStored(ctx: RealtimeContext, run: Run, ending: RunEndin
   }
 }
 
-function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding) {
+function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding): Promise<unknown> {
   const tools = run.endedTools();
+  if (ending.kind === "paused") return pauseRun(ctx, run, ending);
   if (ending.kind === "completed")
     return finishAssistantMessage(ctx.sql, run.messageId, {
       content: ending.output || run.text,
@@ -106,7 +113,12 @@ function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding) {
 
 /** The run's log line, metrics and span attributes. */
 function observe(ctx: RealtimeContext, run: Run, ending: RunEnding, durationMs: number) {
-  const code = ending.kind === "completed" ? "completed" : ending.code;
+  const code =
+    ending.kind === "failed"
+      ? ending.code
+      : ending.kind === "paused"
+        ? "awaiting_approval"
+        : "completed";
   ctx.logger.info("run ended", {
     runId: run.runId,
     userId: run.userId,

@@ -6,6 +6,7 @@
  */
 
 import { checkpointAssistantMessage } from "@trainer2/db/queries/messages";
+import { AppError } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
 import { idleTimer } from "@trainer2/shared/idle-timer";
 import {
@@ -27,6 +28,8 @@ const failedWith = (code: Extract<RunEnding, { kind: "failed" }>["code"], messag
 
 function endingOf(error: unknown, ctx: RealtimeContext, run: Run): RunEnding {
   if (error instanceof RunStop) return failedWith(error.code);
+  // A refusal raised before the agent was called (a resumed run's budget).
+  if (error instanceof AppError) return failedWith(error.code, error.message);
   if (error instanceof AgentFailure) {
     ctx.logger.warn("agent run failed", { runId: run.runId, code: error.code, error });
     return failedWith(error.code, error.message);
@@ -131,6 +134,8 @@ async function relay(
       on.saved.touch();
     } else if (event.type === "completed") {
       return { kind: "completed", output: event.output, items: event.items };
+    } else if (event.type === "approval.required") {
+      return { kind: "paused", state: event.state, calls: event.calls };
     } else {
       call.span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
       return failedWith(event.code, event.message);

@@ -24,9 +24,14 @@ export class RunDone extends Error {
   }
 }
 
+/** A tool call the run paused on, as the agent named it. */
+export type PausedCall = { callId: string; name: string; arguments: Record<string, unknown> };
+
 export type RunEnding =
   | { kind: "completed"; output: string; items: AgentItem[] }
-  | { kind: "failed"; code: FailureCode; message: string };
+  | { kind: "failed"; code: FailureCode; message: string }
+  /** Paused until the person decides on `calls` (approvals.ts); `state` resumes it. */
+  | { kind: "paused"; state: string; calls: PausedCall[] };
 
 export type ToolLine = MessageTool & {
   /** The model's call id when the agent sent one: pairs a call's end with its start. */
@@ -152,6 +157,8 @@ export class Run {
     const tools = this.endedTools();
     if (ending.kind === "completed")
       return { ...stored, status: "complete", content: ending.output || this.text, tools };
+    if (ending.kind === "paused")
+      return { ...stored, status: "awaiting_approval", content: this.text, tools };
     return {
       ...stored,
       status: endedStatus(ending.code, this.text),
@@ -169,7 +176,8 @@ export class Run {
   /** `run.completed` or `run.failed`, once the run has ended. */
   endEvent(): Extract<ServerEvent, { type: "run.completed" | "run.failed" }> | undefined {
     const ending = this.ending;
-    if (!ending) return undefined;
+    // A paused run has not ended: its approval.requested events say what it waits for.
+    if (!ending || ending.kind === "paused") return undefined;
     if (ending.kind === "completed")
       return { type: "run.completed", ...this.base, messageId: this.messageId };
     return { type: "run.failed", ...this.base, code: ending.code, message: ending.message };

@@ -97,9 +97,27 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
     return { run, token, call };
   }
 
+  /**
+   * The person's recorded approval of one call (what the api writes when they press Approve
+   * on its card): a tool that needs approval then runs for exactly that call.
+   */
+  async function approve(
+    run: RunClaims,
+    call: { callId: string; tool: string; args: Record<string, unknown> },
+  ) {
+    await db.sql.unsafe(
+      `insert into tool_approvals (run_id, call_id, user_id, session_id, tool, arguments, summary,
+         status, expires_at, decided_at, decided_by)
+       values ($1, $2, $3, $4, $5, $6::jsonb, 'approved in a test', 'approved',
+         now() + interval '1 hour', now(), $3)`,
+      [run.runId, call.callId, run.userId, run.sessionId, call.tool, JSON.stringify(call.args)],
+    );
+  }
+
   return {
     db,
     sql: db.sql,
+    approve,
     keys: { api, agent, stranger },
     app,
     makeApp,

@@ -7,6 +7,7 @@
  */
 import type { Sql, TransactionSql } from "@trainer2/db";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import { findApproval } from "@trainer2/db/queries/tool-approvals";
 import {
   claimToolCall,
   findToolCall,
@@ -19,7 +20,8 @@ import { type FailureCode, failures, isFailureCode } from "@trainer2/shared/fail
 import { nulPath, nulRefusal, withoutNul } from "@trainer2/shared/nul";
 import type { RunClaims } from "@trainer2/shared/tokens";
 import type { ToolResponse } from "@trainer2/shared/wire";
-import type { Tool } from "./define-tool.ts";
+import { canonicalJson } from "../capabilities/canonical-json.ts";
+import { needsApproval, type Tool } from "./define-tool.ts";
 
 export type ToolError = {
   code: FailureCode;
@@ -136,6 +138,8 @@ async function evaluate(
   const withNul = nulPath(parsed.data);
   if (withNul) return invalid([{ path: issuePath(withNul), message: nulRefusal }]);
   const { userId, sessionId, runId } = request.run;
+  const gate = await approvalGate(tx, tool, request, parsed.data);
+  if (gate) return gate;
   try {
     const result = await tx.savepoint((sp) =>
       tool.handler({ tx: sp, userId, sessionId, runId }, parsed.data),
@@ -155,6 +159,39 @@ async function evaluate(
       cause: error,
     };
   }
+}
+
+/**
+ * A tool that needs approval runs only with the person's recorded approval of exactly this
+ * call: its run (from the run token), call id, tool and arguments. Whatever the agent sends,
+ * it cannot skip the person: anything else is refused with `approval_required`.
+ */
+async function approvalGate(
+  tx: TransactionSql,
+  tool: Tool,
+  request: CallRequest,
+  args: unknown,
+): Promise<Outcome | undefined> {
+  const { userId, runId } = request.run;
+  if (!(await needsApproval(tool, { sql: tx, userId }, args))) return undefined;
+  const approval = await findApproval(tx, runId, request.toolCallId);
+  const matches =
+    approval !== null &&
+    approval.status === "approved" &&
+    approval.userId === userId &&
+    approval.tool === tool.name &&
+    canonicalJson(approval.arguments) === canonicalJson(request.args);
+  if (matches) return undefined;
+  return {
+    status: "refused",
+    error: {
+      code: "approval_required",
+      message: approval
+        ? `The person's decision does not allow this call (${approval.status}).`
+        : "This call needs the person's approval, and they have not approved it.",
+    },
+    changedData: false,
+  };
 }
 
 export async function callTool(sql: Sql, tools: Tool[], request: CallRequest): Promise<CallResult> {

@@ -1,6 +1,6 @@
 /**
  * Mount point for the tool implementations and the signed /capabilities surface
- * (GET /capabilities, POST /tools/:name). app.ts mounts it with `app.route("/", …)`.
+ * (GET /capabilities, POST /tools/:name, POST /tools/:name/approval). app.ts mounts it with `app.route("/", …)`.
  */
 import type { Sql } from "@trainer2/db";
 import { answerErrorsAsJson } from "@trainer2/shared/http";
@@ -15,6 +15,7 @@ import { loadTools } from "./registry.ts";
 export { defineTool, type Tool } from "./define-tool.ts";
 export { discoverTools, loadTools } from "./registry.ts";
 
+import { approvalNeededHandler } from "./approval-route.ts";
 import { type ToolLogger, toolCallHandler } from "./tool-route.ts";
 
 export type ToolsDeps = {
@@ -76,6 +77,15 @@ export function capabilitiesAndTools(deps: ToolsDeps): Hono {
       logger,
       telemetry: deps.telemetry ?? initTelemetry({ serviceName: "api", logLevel: "silent" }),
       metrics: deps.metrics ?? createMetrics("api", { defaultMetrics: false }),
+    }),
+  );
+  app.post(
+    "/tools/:name/approval",
+    approvalNeededHandler({
+      sql: deps.sql,
+      tools,
+      apiPublicKey: deps.keys.apiPublicKey,
+      agentPublicKey: deps.keys.agentPublicKey,
     }),
   );
   return app;

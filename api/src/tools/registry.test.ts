@@ -8,6 +8,7 @@ describe("tool discovery", () => {
   test("the api's tools are every *.tool.ts in this folder, sorted by name", async () => {
     const tools = await loadTools();
     expect(tools.map((t) => t.name)).toEqual([
+      "delete_workout",
       "get_profile",
       "get_training_summary",
       "list_workouts",

@@ -14,6 +14,12 @@ const toolShape = z.object({
   input: z.custom<z.ZodObject>((value) => value instanceof z.ZodObject, "must be a zod object"),
   mutates: z.boolean(),
   handler: z.custom<Tool["handler"]>((value) => typeof value === "function"),
+  approval: z
+    .object({
+      needed: z.union([z.literal("always"), z.custom((value) => typeof value === "function")]),
+      summary: z.custom((value) => typeof value === "function"),
+    })
+    .optional(),
 });
 
 /** Imports every `*.tool.ts` in `dir`; a malformed module or a duplicate name fails loudly. */

@@ -40,12 +40,15 @@ export type ToolRouteDeps = {
 const toolCallIdHeader = z.string().trim().min(1).max(200);
 const runClaims = z.object({ userId: z.uuid(), sessionId: z.uuid(), runId: z.uuid() });
 
-function failure(c: Context, error: unknown) {
+export function failure(c: Context, error: unknown) {
   const { body, status } = errorResponse(error);
   return c.json(body, status as 400);
 }
 
-async function requireRun(token: string | undefined, publicKey: KeyLike): Promise<RunClaims> {
+export async function requireRun(
+  token: string | undefined,
+  publicKey: KeyLike,
+): Promise<RunClaims> {
   if (!token) throw new AppError("unauthorized", `Missing run token (${headers.runToken}).`);
   try {
     return runClaims.parse(await verifyRunToken(token, publicKey));
@@ -55,7 +58,7 @@ async function requireRun(token: string | undefined, publicKey: KeyLike): Promis
   }
 }
 
-async function readArguments(c: Context): Promise<{ args: unknown; bodyError?: string }> {
+export async function readArguments(c: Context): Promise<{ args: unknown; bodyError?: string }> {
   const tooLarge = { args: undefined, bodyError: `Arguments exceed ${maxArgumentsBytes} bytes.` };
   // Refuse a declared oversize body before reading it; check the bytes read as well.
   if (Number(c.req.header("content-length") ?? 0) > maxArgumentsBytes) return tooLarge;

@@ -69,7 +69,7 @@ describe("get_profile", () => {
 
 describe("update_profile", () => {
   test("changes only the fields given non-null; empty text clears", async () => {
-    const { call } = await newRun();
+    const { run, call } = await newRun();
     const first = await okResult(
       await call("update_profile", {
         ...noProfileChange,
@@ -87,9 +87,10 @@ describe("update_profile", () => {
       "experienceLevel",
       "equipment",
     ]);
-    const second = await okResult(
-      await call("update_profile", { ...noProfileChange, limitations: "", units: "imperial" }),
-    );
+    // Clearing a stored limitation waits for the person: approved here, as the page would.
+    const clearing = { ...noProfileChange, limitations: "", units: "imperial" };
+    await h.approve(run, { callId: "clear", tool: "update_profile", args: clearing });
+    const second = await okResult(await call("update_profile", clearing, { callId: "clear" }));
     expect(profileDto.parse(second.profile)).toMatchObject({
       displayName: "Sam",
       goals: "first 10k",

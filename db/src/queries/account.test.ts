@@ -107,6 +107,28 @@ describe("a person's chats", () => {
     expect(await deleteSession(db.sql, owner, session.id)).toBe("not_found");
   });
 
+  test("deleting a chat that waits for a decision rejects the call it waited on", async () => {
+    const owner = await newUser("abandoner");
+    const { session, stored } = await chatWithCall(owner, "waiting", false);
+    await db.sql`update messages set status = 'awaiting_approval' where id = ${stored.assistant.id}`;
+    await db.sql.unsafe(
+      `insert into tool_approvals (run_id, call_id, user_id, session_id, message_id, tool,
+         arguments, summary, expires_at)
+       values ($1, 'call_w', $2, $3, $4, 'delete_workout', '{}', 'Delete your run.',
+         now() + interval '1 hour')`,
+      [stored.assistant.runId, owner, session.id, stored.assistant.id],
+    );
+    expect(await deleteSession(db.sql, owner, session.id)).toBe("deleted");
+    const [approval] = await db.sql`
+      select status, reason, decided_by, session_id from tool_approvals where call_id = 'call_w'`;
+    expect(approval).toEqual({
+      status: "rejected",
+      reason: "The chat was deleted.",
+      decided_by: owner,
+      session_id: null,
+    });
+  });
+
   test("delete is refused while an answer is being written in the session", async () => {
     const owner = await newUser("busy-deleter");
     const { session } = await chatWithCall(owner, "streaming", false);
@@ -141,7 +163,45 @@ describe("a person's account", () => {
       result: { workout: { kind: "run" } },
       status: "ok",
     });
+    expect(exported.approvals).toEqual([]);
     expect(await exportAccount(db.sql, crypto.randomUUID())).toBeNull();
+  });
+
+  test("the export holds the approvals the person was asked for and what was decided", async () => {
+    const owner = await newUser("approver-e");
+    const other = await newUser("other-a");
+    const { session, stored } = await chatWithCall(owner, "paused", false);
+    const asked = (userId: string, callId: string, sessionId: string | null = session.id) =>
+      db.sql.unsafe(
+        `insert into tool_approvals (run_id, call_id, user_id, session_id, message_id, tool,
+           arguments, summary, expires_at)
+         values ($1, $2, $3, $4, $5, 'delete_workout', $6::jsonb, 'Delete your run.',
+           now() + interval '1 hour')`,
+        [
+          stored.assistant.runId,
+          callId,
+          userId,
+          sessionId,
+          stored.assistant.id,
+          '{"workoutId":"w"}',
+        ],
+      );
+    await asked(owner, "call_a");
+    await asked(owner, "call_b");
+    await asked(other, "call_c", null);
+    await db.sql`update tool_approvals set status = 'rejected', reason = 'keep it',
+      decided_at = now(), decided_by = ${owner} where call_id = 'call_b'`;
+    const exported = accountExportDto.parse(await exportAccount(db.sql, owner));
+    expect(exported.approvals.map((a) => [a.callId, a.status, a.reason, a.decidedBy])).toEqual([
+      ["call_a", "pending", null, null],
+      ["call_b", "rejected", "keep it", owner],
+    ]);
+    expect(exported.approvals[0]).toMatchObject({
+      sessionId: session.id,
+      tool: "delete_workout",
+      arguments: { workoutId: "w" },
+      summary: "Delete your run.",
+    });
   });
 
   test("deleting the account leaves no row of the user in any table, and others' intact", async () => {

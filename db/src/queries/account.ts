@@ -5,11 +5,13 @@
 import {
   type AccountExport,
   accountExportFormat,
+  type ExportedApproval,
   type ExportedToolCall,
 } from "@trainer2/shared/account-data";
 import type { Sql } from "../client.ts";
 import { messagesOfUser } from "./messages.ts";
 import { getProfile } from "./profiles.ts";
+import { approvalsOfUser, type ToolApproval } from "./tool-approvals.ts";
 import { toolCallsOfUser, type UserToolCall } from "./tool-calls.ts";
 import { toIso, toUser, type UserRow } from "./users.ts";
 import { listWorkouts } from "./workouts.ts";
@@ -37,8 +39,25 @@ function exportedCall(call: UserToolCall): ExportedToolCall {
   };
 }
 
+function exportedApproval(approval: ToolApproval): ExportedApproval {
+  return {
+    runId: approval.runId,
+    callId: approval.callId,
+    sessionId: approval.sessionId,
+    tool: approval.tool,
+    arguments: approval.arguments,
+    summary: approval.summary,
+    status: approval.status,
+    reason: approval.reason,
+    requestedAt: approval.requestedAt,
+    expiresAt: approval.expiresAt,
+    decidedAt: approval.decidedAt,
+    decidedBy: approval.decidedBy,
+  };
+}
+
 /**
- * Everything stored about the user, in one read-only snapshot (a chat that changes meanwhile
+ * Everything stored about the user (approvals asked and decided included), in one read-only snapshot (a chat that changes meanwhile
  * is in the file as it was at one instant). Null when there is no such user.
  */
 export async function exportAccount(sql: Sql, userId: string): Promise<AccountExport | null> {
@@ -53,6 +72,7 @@ export async function exportAccount(sql: Sql, userId: string): Promise<AccountEx
       order by updated_at desc, created_at desc`;
     const messages = await messagesOfUser(tx, userId);
     const calls = await toolCallsOfUser(tx, userId);
+    const approvals = await approvalsOfUser(tx, userId);
     return {
       format: accountExportFormat,
       version: 1,
@@ -68,6 +88,7 @@ export async function exportAccount(sql: Sql, userId: string): Promise<AccountEx
         messages: messages.filter((m) => m.sessionId === session.id).map((m) => m.message),
       })),
       toolCalls: calls.map(exportedCall),
+      approvals: approvals.map(exportedApproval),
     };
   });
 }

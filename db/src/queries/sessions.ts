@@ -124,7 +124,8 @@ export type SessionDeletion = "deleted" | "not_found" | "busy";
  *
  * Its tool calls stay in the audit trail, detached (session_id null): what they changed
  * (workouts, the profile) outlives the chat, and the record of who changed it stays with
- * that data until the account itself is deleted.
+ * that data until the account itself is deleted. So do its approvals; a call still waiting
+ * for the person is recorded as rejected by them (an answer waiting is not being written).
  */
 export async function deleteSession(
   sql: Sql,
@@ -139,6 +140,13 @@ export async function deleteSession(
       select 1 from messages where session_id = ${sessionId} and status = 'streaming' limit 1`;
     if (streaming) return "busy";
     await tx`update tool_calls set session_id = null where session_id = ${sessionId}`;
+    // A call the chat was waiting on can no longer go on: the person's deleting it says no,
+    // and the audit says so (rather than a row left pending until it expires).
+    await tx`
+      update tool_approvals
+      set status = 'rejected', reason = 'The chat was deleted.', decided_at = now(),
+          decided_by = ${userId}
+      where session_id = ${sessionId} and status = 'pending'`;
     // Its messages go with it (on delete cascade).
     await tx`delete from chat_sessions where id = ${sessionId}`;
     return "deleted";

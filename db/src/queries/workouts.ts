@@ -77,6 +77,29 @@ export async function insertWorkout(
   return toWorkout(row!);
 }
 
+/** One of the user's workouts; null when it is not theirs or does not exist. */
+export async function getWorkout(
+  sql: Queryable,
+  userId: string,
+  workoutId: string,
+): Promise<Workout | null> {
+  const [row] = await sql<WorkoutRow[]>`
+    select ${columns(sql)} from workouts where id = ${workoutId} and user_id = ${userId}`;
+  return row ? toWorkout(row) : null;
+}
+
+/** Deletes one of the user's workouts; returns it as it was, or null when there was none. */
+export async function deleteWorkout(
+  sql: Queryable,
+  userId: string,
+  workoutId: string,
+): Promise<Workout | null> {
+  const [row] = await sql<WorkoutRow[]>`
+    delete from workouts where id = ${workoutId} and user_id = ${userId}
+    returning ${columns(sql)}`;
+  return row ? toWorkout(row) : null;
+}
+
 export type WorkoutFilter = {
   limit: number;
   /** Inclusive YYYY-MM-DD bounds; null leaves that side open. */

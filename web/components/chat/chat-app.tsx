@@ -3,7 +3,15 @@
 // First: before any schema of the wire contracts is made (see the module).
 import "@/lib/zod-without-eval";
 import { getSession, signOut, useSession } from "next-auth/react";
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import {
+  type ComponentProps,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
+import { waitingForDecision } from "@/lib/realtime/approval-state";
 import { ChatController } from "@/lib/realtime/chat-controller";
 import type { ChatItem } from "@/lib/realtime/chat-state";
 import { regenerable } from "@/lib/realtime/transcript-view";
@@ -88,11 +96,16 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
 
   const onRetry = useCallback((item: ChatItem) => controller.retry(item), [controller]);
   const onRegenerate = useCallback(() => controller.regenerate(), [controller]);
+  const onDecide = useCallback<ComponentProps<typeof Transcript>["onDecide"]>(
+    (card, decision, reason) => controller.decide(card, decision, reason),
+    [controller],
+  );
   const input = useRef<HTMLTextAreaElement>(null);
   // Phone widths show the profile on demand (the toggle is hidden on wide screens).
   const [panelOpen, setPanelOpen] = useState(false);
   const { view, state, status, retryInMs, loading, notice } = snapshot;
   const streaming = view.activeRun !== null;
+  const waiting = waitingForDecision(view);
   const signedOut = status === "signed-out";
 
   // Deleted from another tab or device: this page signs out too, rather than sign back in.
@@ -160,6 +173,8 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
             onRetry={onRetry}
             regenerable={regenerable(view)}
             onRegenerate={onRegenerate}
+            approvals={view.approvals}
+            onDecide={onDecide}
           />
           {signedOut ? (
             <div className="alert notice" role="alert" data-testid="signed-out">
@@ -183,6 +198,7 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
           ) : null}
           <Composer
             streaming={streaming}
+            waiting={waiting}
             connected={status === "connected"}
             // Signed out, a message could not be delivered: it stays in the box (kept as a draft).
             onSend={(text) => !signedOut && controller.send(text)}

@@ -12,6 +12,8 @@ import {
 
 type Props = {
   streaming: boolean;
+  /** The trainer waits for the person's decision on a card: nothing is sent until then. */
+  waiting?: boolean;
   connected: boolean;
   onSend: (text: string) => boolean;
   onStop: () => void;
@@ -31,6 +33,7 @@ const counterFrom = maxChatTextLength - 500;
 
 export function Composer({
   streaming,
+  waiting = false,
   connected,
   onSend,
   onStop,
@@ -64,7 +67,7 @@ export function Composer({
   };
 
   const submit = () => {
-    if (streaming || !text.trim()) return;
+    if (streaming || waiting || !text.trim()) return;
     if (onSend(text)) edit("");
   };
 
@@ -82,6 +85,7 @@ export function Composer({
   };
 
   const hints = [
+    waiting ? "composer-waiting" : null,
     connected || signedOut ? null : "composer-offline",
     signedOut ? "composer-signed-out" : null,
     text.length >= counterFrom ? "composer-count" : null,
@@ -98,10 +102,16 @@ export function Composer({
         value={text}
         onChange={(event) => edit(event.target.value)}
         onKeyDown={onKeyDown}
-        disabled={streaming}
+        disabled={streaming || waiting}
         maxLength={maxChatTextLength}
         rows={2}
-        placeholder={streaming ? "The trainer is answering…" : "Message your trainer"}
+        placeholder={
+          streaming
+            ? "The trainer is answering…"
+            : waiting
+              ? "The trainer is waiting for your decision…"
+              : "Message your trainer"
+        }
         title="Enter sends, Shift+Enter starts a new line"
         aria-describedby={hints.length ? hints.join(" ") : undefined}
       />
@@ -110,7 +120,7 @@ export function Composer({
           Stop
         </button>
       ) : (
-        <button type="submit" className="button primary" disabled={!text.trim()}>
+        <button type="submit" className="button primary" disabled={waiting || !text.trim()}>
           Send
         </button>
       )}
@@ -122,6 +132,15 @@ export function Composer({
         >
           {text.length.toLocaleString("en")} / {maxChatTextLength.toLocaleString("en")} characters
           {text.length >= maxChatTextLength ? " (the most one message can hold)" : ""}
+        </p>
+      ) : null}
+      {waiting ? (
+        <p
+          id="composer-waiting"
+          className="muted small composer-hint"
+          data-testid="composer-waiting"
+        >
+          The trainer is waiting for your decision on the card above. Your draft is kept.
         </p>
       ) : null}
       {connected || signedOut ? null : (

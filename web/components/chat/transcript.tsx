@@ -1,8 +1,10 @@
 "use client";
 
-import { memo, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, memo, useEffect, useLayoutEffect, useRef } from "react";
+import type { ApprovalCard as Card } from "@/lib/realtime/approval-state";
 import type { ChatItem } from "@/lib/realtime/chat-state";
 import { shownItems } from "@/lib/realtime/transcript-view";
+import { ApprovalCard } from "./approval-card";
 import { failureText } from "./failure-line";
 import { isAtEnd, shouldFollow, type TranscriptShape } from "./follow-scroll";
 import { Markdown } from "./markdown";
@@ -18,6 +20,9 @@ type Props = {
   /** The answer Regenerate applies to (see transcript-view.ts), if any. */
   regenerable: ChatItem | null;
   onRegenerate: () => void;
+  /** Tool calls waiting for the person: shown under the answer that paused on them. */
+  approvals: Card[];
+  onDecide: (card: Card, decision: "approve" | "reject", reason?: string) => void;
 };
 
 /** An answer is a model's Markdown (rendered safely); what the person wrote stays plain text. */
@@ -41,7 +46,8 @@ const Message = memo(function Message({
   onRegenerate: (() => void) | undefined;
 }) {
   const typing = item.status === "streaming" && item.content === "";
-  const ended = item.status !== "streaming" && item.status !== "sending";
+  const paused = item.status === "awaiting_approval";
+  const ended = item.status !== "streaming" && item.status !== "sending" && !paused;
   return (
     <article
       className={`message ${item.role}`}
@@ -72,6 +78,7 @@ const Message = memo(function Message({
         <Content item={item} />
       ) : null}
       {item.status === "sending" ? <p className="meta">Sending…</p> : null}
+      {paused ? <p className="meta">Waiting for your decision</p> : null}
       {item.status === "interrupted" && !item.error ? <p className="meta">Stopped</p> : null}
       {item.status === "failed" || item.error ? (
         <div className="failure" role="alert">
@@ -87,6 +94,13 @@ const Message = memo(function Message({
     </article>
   );
 });
+
+const cardsOf = (approvals: Card[], item: ChatItem) =>
+  item.role === "assistant" && item.runId ? approvals.filter((c) => c.runId === item.runId) : [];
+
+/** Cards whose answer is not (yet) in the transcript still show, at its end. */
+const orphans = (approvals: Card[], items: ChatItem[]) =>
+  approvals.filter((card) => !items.some((i) => i.role === "assistant" && i.runId === card.runId));
 
 const shapeOf = (sessionId: string | null, items: ChatItem[]): TranscriptShape => {
   const last = items.at(-1);
@@ -105,6 +119,8 @@ export function Transcript({
   onRetry,
   regenerable,
   onRegenerate,
+  approvals,
+  onDecide,
 }: Props) {
   const items = shownItems(all);
   const box = useRef<HTMLDivElement>(null);
@@ -125,7 +141,8 @@ export function Transcript({
     // scrollTop, not scrollIntoView: that would also scroll the page around the transcript.
     el.scrollTop = el.scrollHeight;
     pinned.current = true;
-  }, [sessionId, items.length, last?.key, last?.status, lastLength]);
+    // A card arriving after its paused answer is followed into view as a new message is.
+  }, [sessionId, items.length, last?.key, last?.status, lastLength, approvals.length]);
 
   // The box itself changes size too (the offline banner arriving, the phone's profile panel,
   // the composer growing): a reader at the end stays at the end.
@@ -164,12 +181,19 @@ export function Transcript({
         </div>
       ) : null}
       {items.map((item) => (
-        <Message
-          key={item.key}
-          item={item}
-          onRetry={onRetry}
-          onRegenerate={item === regenerable ? onRegenerate : undefined}
-        />
+        <Fragment key={item.key}>
+          <Message
+            item={item}
+            onRetry={onRetry}
+            onRegenerate={item === regenerable ? onRegenerate : undefined}
+          />
+          {cardsOf(approvals, item).map((card) => (
+            <ApprovalCard key={card.callId} card={card} onDecide={onDecide} />
+          ))}
+        </Fragment>
+      ))}
+      {orphans(approvals, items).map((card) => (
+        <ApprovalCard key={card.callId} card={card} onDecide={onDecide} />
       ))}
     </div>
   );

@@ -1,6 +1,7 @@
 /**
  * The chat page's logic without a browser, against the real api, agent, offline model and
- * database: a turn that changes the profile, and a socket dropped mid-answer.
+ * database: a turn that changes the profile, a socket dropped mid-answer, and a tool call
+ * waiting for the person's approval.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TestApi } from "@trainer2/api/testing";
@@ -91,6 +92,45 @@ describe("ChatController against the real api", () => {
       );
       expect(s.view.items.at(-1)?.content).toContain("Chapter 12.");
       expect(shownMessages(s)).toEqual(await storedMessages(sessionId));
+    } finally {
+      controller.stop();
+    }
+  });
+
+  test("a card for a call waiting for approval; a decision made as the socket drops is sent once back", async () => {
+    const email = "approver@example.com";
+    const { controller, until } = controllerFor(email);
+    controller.start();
+    try {
+      await until((s) => s.status === "connected" && !s.loading, "connected and loaded");
+      controller.send("log a 30 minute run");
+      const answered = (s: ChatSnapshot) =>
+        s.view.items.at(-1)?.role === "assistant" && s.view.items.at(-1)?.status === "complete";
+      await until(answered, "the workout logged");
+      controller.send("delete my last workout");
+      let s = await until((s) => s.view.approvals.length === 1, "the approval card");
+      const card = s.view.approvals[0]!;
+      expect(card.name).toBe("delete_workout");
+      expect(card.summary).toMatch(/^Delete your 30 min run of \d{4}-\d{2}-\d{2}\.$/);
+      expect(s.view.items.at(-1)?.status).toBe("awaiting_approval");
+      // The trainer waits for the person: nothing else is sent meanwhile.
+      expect(controller.send("hello?")).toBe(false);
+
+      // The socket drops; the decision, made at that moment, waits and goes once reconnected.
+      for (const socket of sockets) if (socket.readyState === WebSocket.OPEN) socket.close();
+      controller.decide(card, "approve");
+      expect(controller.getSnapshot().view.approvals[0]?.sent).toBe("approve");
+      s = await until(
+        (s) => s.status === "connected" && s.view.approvals.length === 0 && answered(s),
+        "the answer going on after the decision",
+      );
+      expect(s.view.items.at(-1)?.content).toContain("Done: I deleted your 30 min run");
+      expect(shownMessages(s)).toEqual(await storedMessages(s.view.sessionId!));
+      const left = await api.sql`
+        select 1 from workouts w join users u on u.id = w.user_id where u.email = ${email}`;
+      expect(left).toHaveLength(0);
+      const [audit] = await api.sql`select status from tool_approvals where run_id = ${card.runId}`;
+      expect(audit).toEqual({ status: "approved" });
     } finally {
       controller.stop();
     }

@@ -3,10 +3,11 @@
  * panel's data, and the user's actions. The page subscribes to snapshots.
  */
 import type { AccountExport } from "@trainer2/shared/account-data";
-import type { ServerEvent, State } from "@trainer2/shared/wire";
+import type { ApprovalDecision, ServerEvent, State } from "@trainer2/shared/wire";
 import * as account from "../api/account";
 import { ApiError } from "../api/request";
 import { fetchState, type GetToken, StateError } from "../api/state";
+import { type ApprovalCard, markSent, waitingForDecision } from "./approval-state";
 import {
   addOutgoing,
   applyEvent,
@@ -15,12 +16,12 @@ import {
   dropRefused,
   emptyChat,
   loadSession,
-  refuseOutgoing,
   resumeAfterSeq,
 } from "./chat-state";
 import { type ConnectionStatus, RealtimeClient, realtimeUrl } from "./client";
+import { applyRefusal, type Notice } from "./refusals";
 
-export type Notice = { code: string; message: string };
+export type { Notice } from "./refusals";
 
 export type ChatSnapshot = {
   view: ChatView;
@@ -89,7 +90,9 @@ export class ChatController {
 
   send(text: string) {
     const trimmed = text.trim();
-    if (!trimmed || this.snapshot.view.activeRun) return false;
+    const { view } = this.snapshot;
+    // While the trainer waits for a decision the api would refuse it (busy): decide first.
+    if (!trimmed || view.activeRun || waitingForDecision(view)) return false;
     const clientMsgId = this.options.newId?.() ?? crypto.randomUUID();
     const { sessionId } = this.snapshot.view;
     this.setView(addOutgoing(this.snapshot.view, clientMsgId, trimmed));
@@ -105,6 +108,19 @@ export class ChatController {
       this.set({
         notice: { code: "offline", message: "Not connected: the answer cannot be stopped yet." },
       });
+  }
+
+  /** The person's decision on a card; sent (or queued until connected) until the api answers. */
+  decide(card: ApprovalCard, decision: ApprovalDecision, reason?: string) {
+    const call = { runId: card.runId, callId: card.callId };
+    // Once per card, as it is now (a second click, or a card decided meanwhile, sends nothing).
+    const current = this.snapshot.view.approvals.find(
+      (shown) => shown.runId === call.runId && shown.callId === call.callId,
+    );
+    if (!current || current.sent) return;
+    this.setView(markSent(this.snapshot.view, call, decision));
+    const why = decision === "reject" ? reason?.trim() : undefined;
+    this.client.sendApproval({ ...call, decision, ...(why ? { reason: why } : {}) });
   }
 
   /** The last answer again (a new run for the last question); false when none can be. */
@@ -258,22 +274,13 @@ export class ChatController {
           },
         });
         return;
-      case "error":
-        if (event.code === "budget_exceeded" && event.clientMsgId) {
-          // Said under the message itself, in the person's time; the panel shows what is left.
-          const { code, message, limit, resetsAt } = event;
-          const error = {
-            code,
-            message,
-            ...(limit ? { limit } : {}),
-            ...(resetsAt ? { resetsAt } : {}),
-          };
-          this.setView(refuseOutgoing(this.snapshot.view, event.clientMsgId, error));
-          void this.refreshPanel();
-          return;
-        }
-        this.set({ notice: { code: event.code, message: event.message } });
+      case "error": {
+        const { view, notice, refreshPanel } = applyRefusal(this.snapshot.view, event);
+        this.setView(view);
+        if (notice) this.set({ notice });
+        if (refreshPanel) void this.refreshPanel();
         return;
+      }
       case "ready":
       case "pong":
         return;

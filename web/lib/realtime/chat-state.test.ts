@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { Message, ServerEvent } from "@trainer2/shared/wire";
+import { apply, id, message, other, run, sid } from "../testing/messages";
 import {
   addOutgoing,
   appendAt,
-  applyEvent,
-  type ChatView,
   dropRefused,
   emptyChat,
   fromMessage,
@@ -13,24 +12,6 @@ import {
   resumeAfterSeq,
 } from "./chat-state";
 
-const sid = "11111111-1111-4111-8111-111111111111";
-const other = "44444444-4444-4444-8444-444444444444";
-const run = "22222222-2222-4222-8222-222222222222";
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-
-const message = (seq: number, over: Partial<Message> = {}): Message => ({
-  id: id(seq),
-  seq,
-  role: seq % 2 ? "user" : "assistant",
-  content: `m${seq}`,
-  status: "complete",
-  runId: null,
-  clientMsgId: null,
-  createdAt: "2026-01-01T00:00:00Z",
-  ...over,
-});
-
-const apply = (view: ChatView, ...events: ServerEvent[]) => events.reduce(applyEvent, view);
 const delta = (seq: number, offset: number, text: string): ServerEvent => ({
   type: "delta",
   runId: run,

@@ -5,9 +5,26 @@
  */
 import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
 import type { BudgetLimit, Message, ServerEvent, Session } from "@trainer2/shared/wire";
+import {
+  type ApprovalCard,
+  applyApprovalEvent,
+  loadApprovals,
+  pruneApprovals,
+} from "./approval-state";
+
+import { appendAt, upsertTool } from "./stream-merge";
+
+export { addOutgoing, dropRefused, refuseOutgoing } from "./outgoing";
+export { appendAt } from "./stream-merge";
 
 export type ToolLine = { name: string; status: "started" | "ok" | "error"; summary?: string };
-export type ItemStatus = "sending" | "streaming" | "complete" | "interrupted" | "failed";
+export type ItemStatus =
+  | "sending"
+  | "streaming"
+  | "awaiting_approval"
+  | "complete"
+  | "interrupted"
+  | "failed";
 
 export type ChatItem = {
   /** Stable React key: the client id while sending, the seq once stored. */
@@ -32,6 +49,8 @@ export type ChatView = {
   sessionId: string | null;
   items: ChatItem[];
   activeRun: { runId: string; seq: number } | null;
+  /** Tool calls of this chat waiting for the person's decision (approval-state.ts). */
+  approvals: ApprovalCard[];
 };
 
 const finalStatuses: ReadonlySet<ItemStatus> = new Set(["complete", "interrupted", "failed"]);
@@ -41,6 +60,7 @@ export const emptyChat = (sessionId: string | null = null): ChatView => ({
   sessionId,
   items: [],
   activeRun: null,
+  approvals: [],
 });
 
 /** A Stop reads "Stopped", not as a failure. */
@@ -112,45 +132,9 @@ export function loadSession(view: ChatView, session: Session | null): ChatView {
       (i.status === "sending" && !storedIds.has(i.clientMsgId)),
   );
   const items = sorted([...merged, ...rest]);
-  return { sessionId: session.id, items, activeRun: activeRunOf(items) };
+  const next = { ...base, sessionId: session.id, items, activeRun: activeRunOf(items) };
+  return loadApprovals(next, session);
 }
-
-/** A message the api refused and never stored: it stays (with why) until the next one is sent. */
-const refused = (item: ChatItem) => item.role === "user" && item.status === "failed";
-
-export function addOutgoing(view: ChatView, clientMsgId: string, text: string): ChatView {
-  const item: ChatItem = {
-    key: `c:${clientMsgId}`,
-    seq: null,
-    role: "user",
-    content: text,
-    status: "sending",
-    clientMsgId,
-    runId: null,
-    tools: [],
-  };
-  return { ...view, items: [...view.items.filter((i) => !refused(i)), item] };
-}
-
-/** The api refused a message being sent (a budget): it reads as not sent, and why. */
-export function refuseOutgoing(
-  view: ChatView,
-  clientMsgId: string,
-  error: NonNullable<ChatItem["error"]>,
-): ChatView {
-  const items = view.items.map((item) =>
-    item.status === "sending" && item.clientMsgId === clientMsgId
-      ? { ...item, status: "failed" as const, error }
-      : item,
-  );
-  return { ...view, items };
-}
-
-/** Takes a refused message out (its Retry sends the text again as a new message). */
-export const dropRefused = (view: ChatView, key: string): ChatView => ({
-  ...view,
-  items: view.items.filter((item) => !(item.key === key && refused(item))),
-});
 
 /** The highest seq up to which this view holds every message in its final form. */
 export function resumeAfterSeq(view: ChatView): number {
@@ -188,18 +172,6 @@ const assistantSeed = (seq: number, runId: string) => (): ChatItem => ({
   tools: [],
 });
 
-/**
- * Append only the part of `text` (at `offset`) this item does not have yet. Text beyond a
- * gap is dropped: after a reconnect, live deltas can arrive before the resume's catch-up
- * delta (offset 0, everything so far), which then fills the gap in the right place.
- */
-export function appendAt(content: string, offset: number, text: string): string {
-  if (offset > content.length) return content;
-  const end = offset + text.length;
-  if (end <= content.length) return content;
-  return content + text.slice(content.length - offset);
-}
-
 function applyMessage(view: ChatView, message: Message): ChatView {
   const incoming = fromMessage(message);
   const items = view.items.filter(
@@ -219,8 +191,9 @@ function applyMessage(view: ChatView, message: Message): ChatView {
       // A replay's tool lines are as of the moment the socket started following (see the
       // api's resume), so they replace ours even while the answer is still being written.
       const tools = message.tools === undefined ? item.tools : incoming.tools;
-      // A stored final message is the truth; a stored streaming one may lag our deltas.
-      if (finalStatuses.has(message.status)) return { ...incoming, tools, key: item.key };
+      // A stored final (or paused) message is the truth; a stored streaming one may lag our deltas.
+      if (finalStatuses.has(message.status) || message.status === "awaiting_approval")
+        return { ...incoming, tools, key: item.key };
       return item.content.length >= incoming.content.length
         ? { ...item, tools }
         : { ...incoming, tools, key: item.key };
@@ -259,16 +232,15 @@ function settleSending(view: ChatView, clientMsgId: string, seq: number): ChatVi
   return { ...view, items: sorted(items) };
 }
 
-function upsertTool(tools: ToolLine[], line: ToolLine): ToolLine[] {
-  if (line.status !== "started") {
-    const index = tools.findLastIndex((t) => t.name === line.name && t.status === "started");
-    if (index !== -1) return tools.map((t, i) => (i === index ? line : t));
-  }
-  return [...tools, line];
-}
-
 /** Apply one server event. Events of other sessions leave the view unchanged. */
 export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
+  if (event.type === "approval.requested" || event.type === "approval.decided")
+    return applyApprovalEvent(view, event);
+  const next = applyChatEvent(view, event);
+  return next === view ? view : pruneApprovals(next);
+}
+
+function applyChatEvent(view: ChatView, event: ServerEvent): ChatView {
   let own = adoptSession(view, event);
   if (own === null) return view;
   switch (event.type) {
@@ -279,7 +251,11 @@ export function applyEvent(view: ChatView, event: ServerEvent): ChatView {
       const next = update(
         own,
         event.seq,
-        (item) => (isFinal(item) ? item : { ...item, runId: event.runId }),
+        (item) =>
+          isFinal(item)
+            ? item
+            : // A paused answer going on after the person's decision streams again.
+              { ...item, runId: event.runId, status: "streaming" },
         assistantSeed(event.seq, event.runId),
       );
       return { ...next, activeRun: activeRunOf(next.items) };

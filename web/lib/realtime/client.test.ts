@@ -245,6 +245,45 @@ describe("RealtimeClient", () => {
     ]);
   });
 
+  test("a decision on a tool call is re-sent after a drop until recorded; a final refusal is dropped", async () => {
+    const t = setup({ resumePoint: () => ({ sessionId, afterSeq: 1 }) });
+    t.client.start();
+    const first = await t.until(() => t.conns[0], "first connection");
+    ready(first);
+    await t.until(() => t.statuses.includes("connected"), "connected");
+    const decision = (callId: string) => ({ runId, callId, decision: "approve" as const });
+    t.client.sendApproval(decision("recorded"));
+    t.client.sendApproval({ runId, callId: "refused", decision: "reject", reason: "keep it" });
+    t.client.sendApproval(decision("lost"));
+    await t.until(() => first.frames.length === 5, "auth, resume and three decisions");
+    expect(first.frames.slice(2)).toEqual([
+      { type: "approval", ...decision("recorded") },
+      { type: "approval", runId, callId: "refused", decision: "reject", reason: "keep it" },
+      { type: "approval", ...decision("lost") },
+    ]);
+    // Recorded (the card's decision reached the session), and refused for good (decided elsewhere).
+    send(first, {
+      type: "approval.decided",
+      runId,
+      sessionId,
+      callId: "recorded",
+      decision: "approved",
+    });
+    send(first, { type: "error", code: "conflict", message: "decided", runId, callId: "refused" });
+    await t.until(() => t.events.length === 3, "the decision and the refusal");
+    // A refusal that says nothing of the call (the database was down) leaves it queued.
+    send(first, { type: "error", code: "unavailable", message: "down" });
+    await t.until(() => t.events.length === 4, "the outage");
+    first.ws.terminate();
+    const second = await t.until(() => t.conns[1], "reconnection");
+    ready(second);
+    await t.until(() => second.frames.length === 3, "auth, resume, ping");
+    send(second, { type: "pong" });
+    await t.until(() => second.frames.length === 4, "the re-sent decision");
+    await Bun.sleep(50);
+    expect(second.frames.slice(3)).toEqual([{ type: "approval", ...decision("lost") }]);
+  });
+
   test("close 4410 (the account was deleted) stops for good: no reconnect", async () => {
     const t = setup();
     t.client.start();

@@ -1,11 +1,12 @@
 /**
  * The browser's /realtime connection, free of React so its protocol is unit-tested against a
  * plain WebSocket server: auth as the first frame, resume after every reconnect, a fresh
- * token after close 4401, exponential backoff with jitter, and chat frames that are re-sent
- * until the server acknowledges them (the api de-duplicates by clientMsgId).
+ * token after close 4401, exponential backoff with jitter, and chat, regenerate and approval
+ * frames that are re-sent until the server acknowledges them (the api de-duplicates them).
  */
 import { closeCodes } from "@trainer2/shared/failures";
 import { type ClientFrame, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
+import { approvalKey, type Outbox, settledBy } from "./outbox";
 
 export type ConnectionStatus =
   | "connecting"
@@ -79,8 +80,8 @@ export class RealtimeClient {
   private token: string | null = null;
   private lastHeardAt = 0;
   private flushOnPong = false;
-  /** Chats not yet acknowledged by the server (echo or run.started), in send order. */
-  private readonly outbox = new Map<string, ClientFrame>();
+  /** Frames not yet acknowledged by the server (see outbox.ts), in send order. */
+  private readonly outbox: Outbox = new Map();
 
   constructor(private readonly options: RealtimeOptions) {}
 
@@ -126,6 +127,16 @@ export class RealtimeClient {
   sendRegenerate(request: { sessionId: string; clientMsgId: string }) {
     const frame: ClientFrame = { type: "regenerate", ...request };
     this.outbox.set(request.clientMsgId, frame);
+    this.sendNow(frame);
+  }
+
+  /**
+   * The person's decision on a tool call waiting for it; like a chat, re-sent after a drop
+   * until the api records it (`approval.decided`) or refuses it for good (already decided).
+   */
+  sendApproval(decision: Omit<Extract<ClientFrame, { type: "approval" }>, "type">) {
+    const frame: ClientFrame = { type: "approval", ...decision };
+    this.outbox.set(approvalKey(decision), frame);
     this.sendNow(frame);
   }
 
@@ -198,16 +209,7 @@ export class RealtimeClient {
     if (!parsed.success) return;
     const event = parsed.data;
     if (event.type === "ready") this.onReady();
-    if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
-      this.outbox.delete(event.message.clientMsgId);
-    if (event.type === "run.started") this.outbox.delete(event.clientMsgId);
-    // Refusals that are final must not run later by themselves: a regenerate refused (busy,
-    // nothing to answer), and a chat refused by a budget, which stays refused until it resets.
-    if (event.type === "error" && event.clientMsgId) {
-      const queued = this.outbox.get(event.clientMsgId);
-      if (queued?.type === "regenerate" || event.code === "budget_exceeded")
-        this.outbox.delete(event.clientMsgId);
-    }
+    for (const key of settledBy(event, this.outbox)) this.outbox.delete(key);
     if (event.type === "pong" && this.flushOnPong) {
       this.flushOnPong = false;
       this.flushOutbox();

@@ -47,6 +47,7 @@ describe("Regenerate is offered on the last answer once it ended", () => {
     sessionId,
     items,
     activeRun,
+    approvals: [],
   });
 
   test("the last ended answer, whether complete, stopped or failed", () => {
@@ -63,6 +64,12 @@ describe("Regenerate is offered on the last answer once it ended", () => {
     expect(
       regenerable(view([item(1, "user"), item(2, "assistant"), item(null, "user", "sending")])),
     ).toBeNull();
-    expect(regenerable({ sessionId: null, items: [], activeRun: null })).toBeNull();
+    expect(regenerable({ sessionId: null, items: [], activeRun: null, approvals: [] })).toBeNull();
+  });
+
+  test("not while the answer waits for the person's decision", () => {
+    // The api would refuse it (busy): the answer goes on once they decide.
+    const paused = view([item(1, "user"), item(2, "assistant", "awaiting_approval")]);
+    expect(regenerable(paused)).toBeNull();
   });
 });

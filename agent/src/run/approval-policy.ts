@@ -1,0 +1,46 @@
+/**
+ * Whether one call of a tool published as `conditional` must wait for the person: the api
+ * answers (POST /tools/:name/approval), since its rule reads the person's data (e.g.
+ * update_profile asks before it overwrites a stored goal). When the api cannot say, the
+ * person is asked: the api refuses a call without their approval anyway, so asking is the
+ * side that never loses a write the person wanted nor makes one they did not.
+ */
+import { injectTraceparent } from "@trainer2/shared/telemetry";
+import { approvalNeededResponse, headers } from "@trainer2/shared/wire";
+import type { RunToolScope, ToolDeps } from "./tools.ts";
+
+export async function askApproval(
+  name: string,
+  args: unknown,
+  deps: Pick<ToolDeps, "apiUrl" | "agentJwt" | "logger" | "timeoutMs">,
+  run: Pick<RunToolScope, "runToken" | "runId" | "signal">,
+): Promise<boolean> {
+  try {
+    const response = await fetch(new URL(`/tools/${name}/approval`, deps.apiUrl), {
+      method: "POST",
+      headers: injectTraceparent({
+        authorization: `Bearer ${await deps.agentJwt()}`,
+        "content-type": "application/json",
+        [headers.runToken]: run.runToken,
+      }),
+      body: JSON.stringify(args ?? {}),
+      signal: AbortSignal.any([run.signal, AbortSignal.timeout(deps.timeoutMs ?? 30_000)]),
+    });
+    const answer = approvalNeededResponse.safeParse(await response.json().catch(() => null));
+    if (answer.success) return answer.data.result.needed;
+    deps.logger.warn("the api did not say whether a call needs approval", {
+      tool: name,
+      runId: run.runId,
+      status: response.status,
+    });
+  } catch (error) {
+    // The run itself was aborted: let the SDK stop.
+    if (run.signal.aborted) throw error;
+    deps.logger.warn("could not ask whether a call needs approval", {
+      tool: name,
+      runId: run.runId,
+      cause: error,
+    });
+  }
+  return true;
+}
