@@ -1,7 +1,8 @@
 /**
  * Two api processes on one real Postgres behind nginx (the repo's proxy config), one user
  * with a socket on each: a turn on one streams to the other identically, a Stop pressed on
- * the other stops it, a tool line and the state its call wrote reach the other, one run per
+ * the other stops it, a tool line and the state its call wrote reach the other, a tool call
+ * paused on one is decided on the other, one run per
  * session holds across them (a regenerate and a chat deletion
  * too), an account deleted on one closes its sockets on the other, a process killed
  * mid-answer is noticed by its peer within 10 s, and a peer restarting mid-answer interrupts
@@ -170,6 +171,60 @@ describe("a tool's line and the data it changed, across processes", () => {
     expect(await onB.next("tool")).toMatchObject({ runId, status: "ok" });
     answer("Logged.")(run);
     await onB.next("run.completed");
+    onA.close();
+    onB.close();
+  });
+});
+
+describe("a tool call waiting for the person, across processes", () => {
+  test("paused on A, shown on B, decided on B: the answer goes on there, seen by both", async () => {
+    const { sessionId, onA, onB } = await userOnBoth();
+    r.agent.setScript(manual);
+    onA.send({ type: "chat", sessionId, text: "delete my last workout", clientMsgId: "del" });
+    const { runId, seq } = await onA.next("run.started");
+    const paused = await r.agent.nextRun();
+    const workoutId = crypto.randomUUID();
+    paused.send({
+      type: "approval.required",
+      state: "the-sdk-run-state",
+      calls: [{ callId: "call-del", name: "delete_workout", arguments: { workoutId } }],
+    });
+    paused.end();
+    const asked = await onB.next("approval.requested");
+    expect(asked).toMatchObject({
+      runId,
+      sessionId,
+      seq,
+      callId: "call-del",
+      name: "delete_workout",
+    });
+    expect(asked.summary).toContain("Delete");
+    expect((await onA.next("approval.requested")).callId).toBe("call-del");
+
+    // B did not start the run: it reads the paused run from the database and resumes it.
+    r.agent.setScript(manual);
+    onB.send({ type: "approval", runId, callId: "call-del", decision: "approve" });
+    const resumed = await r.agent.nextRun();
+    expect(resumed.request.resume).toEqual({
+      state: "the-sdk-run-state",
+      decisions: [{ callId: "call-del", decision: "approve" }],
+    });
+    answer("It is deleted.")(resumed);
+    for (const socket of [onA, onB])
+      expect(await socket.next("approval.decided")).toMatchObject({
+        runId,
+        callId: "call-del",
+        decision: "approved",
+      });
+    for (const socket of [onA, onB]) {
+      let done = await socket.next("run.completed");
+      while (done.seq !== seq) done = await socket.next("run.completed");
+    }
+    // One decision per call, whichever process hears the second.
+    onA.send({ type: "approval", runId, callId: "call-del", decision: "reject" });
+    let refused = await onA.next("error");
+    while (refused.callId !== "call-del") refused = await onA.next("error");
+    expect(refused.code).toBe("conflict");
     onA.close();
     onB.close();
   });
