@@ -4,14 +4,14 @@
  * request already), and the browser gets the same policy on the response.
  */
 import { type NextRequest, NextResponse } from "next/server";
-import { apiUrl } from "@/lib/env";
+import { apiUrl, isDevelopment } from "@/lib/env";
 import { contentSecurityPolicy, newNonce } from "@/lib/security-headers";
 
 export function proxy(request: NextRequest) {
   const policy = contentSecurityPolicy({
     nonce: newNonce(),
     apiUrl: apiUrl(),
-    development: process.env.NODE_ENV === "development",
+    development: isDevelopment(),
   });
   const headers = new Headers(request.headers);
   headers.set("content-security-policy", policy);

@@ -5,15 +5,14 @@
  * reads them; on bun dev's database, with the defaults bun dev gives the api.
  */
 import { withToolDatabase } from "@trainer2/db/local";
-import { EnvError, parseEnv } from "@trainer2/shared/config";
-import { z } from "zod";
+import { EnvError } from "@trainer2/shared/config";
 import {
   budgetCommand,
   budgetUsage,
   parseBudgetArgs,
   UsageError,
 } from "./budgets/admin-command.ts";
-import { budgetEnvFields, budgetSettingsOf, devBudgetDefaultsFor } from "./budgets/settings.ts";
+import { adminBudgetSettings } from "./env.ts";
 
 const usage = `usage: bun run admin <command>\n\n${budgetUsage}`;
 
@@ -32,8 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return withToolDatabase(async (sql, where, embedded) => {
-    const env = embedded ? { ...process.env, ...devBudgetDefaultsFor(process.env) } : process.env;
-    const settings = budgetSettingsOf(parseEnv(z.object(budgetEnvFields), env));
+    const settings = adminBudgetSettings(embedded);
     console.log(`database: ${where}`);
     return budgetCommand(sql, args, settings, (line) => console.log(line));
   });

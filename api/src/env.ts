@@ -9,6 +9,7 @@ import {
   optionalPem,
   optionalString,
   optionalUrl,
+  parseEnv,
   pem,
   port,
   postgresUrl,
@@ -16,7 +17,7 @@ import {
   wholeNumber,
 } from "@trainer2/shared/config";
 import { z } from "zod";
-import { budgetEnvFields } from "./budgets/settings.ts";
+import { budgetEnvFields, budgetSettingsOf, devBudgetDefaultsFor } from "./budgets/settings.ts";
 
 export const envSchema = z
   .object({
@@ -122,4 +123,18 @@ export function realtimeSettingsOf(env: ApiEnv) {
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
   return loadEnvOrExit("api", envSchema, source);
+}
+
+/** A worker's environment under API_WORKERS: this process's own, and which worker it is. */
+export function workerEnv(index: number): Record<string, string | undefined> {
+  return { ...process.env, API_WORKER_INDEX: String(index) };
+}
+
+/**
+ * The budget settings as the api reads them, for `bun run admin`; on `bun dev`'s embedded
+ * database, with the defaults `bun dev` gives the api where the environment sets none.
+ */
+export function adminBudgetSettings(embedded: boolean) {
+  const source = embedded ? { ...process.env, ...devBudgetDefaultsFor(process.env) } : process.env;
+  return budgetSettingsOf(parseEnv(z.object(budgetEnvFields), source));
 }

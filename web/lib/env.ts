@@ -92,12 +92,23 @@ export function webEnv(): WebEnv {
   return cached;
 }
 
-/**
- * The web's public URL (NEXTAUTH_URL, else WEB_ORIGIN). next-auth 4 reads it from
- * process.env.NEXTAUTH_URL only, so the auth options set it from here (see auth/options.ts).
- */
+/** The web's public URL (NEXTAUTH_URL, else WEB_ORIGIN). */
 export function publicUrl(env: WebEnv = webEnv()): string {
   return new URL(env.NEXTAUTH_URL ?? env.WEB_ORIGIN).origin;
+}
+
+/**
+ * next-auth 4 reads its public URL (redirect_uri, cookie names, redirects) from
+ * process.env.NEXTAUTH_URL only: derived here from WEB_ORIGIN, the one the api's CORS reads
+ * too, when it is not set (auth/options.ts calls this before building the options).
+ */
+export function exposePublicUrlToNextAuth(env: WebEnv = webEnv()): void {
+  if (!process.env.NEXTAUTH_URL) process.env.NEXTAUTH_URL = publicUrl(env);
+}
+
+/** `next dev`: the policy then lets in what Next's dev tools add (see security-headers.ts). */
+export function isDevelopment(env: WebEnv = webEnv()): boolean {
+  return env.NODE_ENV === "development";
 }
 
 /** The api's public base URL without a trailing slash. */

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { serverRuntimeFlags } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { type Keeper, keepRunning } from "@trainer2/shared/processes";
+import { workerEnv } from "../env.ts";
 
 export async function runWorkers(options: { count: number; port: number; logger: Logger }) {
   const { count, port, logger } = options;
@@ -21,7 +22,7 @@ export async function runWorkers(options: { count: number; port: number; logger:
           name: `api-${index}`,
           command: [process.execPath, ...serverRuntimeFlags, entry],
           cwd: process.cwd(),
-          env: { ...process.env, API_WORKER_INDEX: String(index) },
+          env: workerEnv(index),
           // Its lines are JSON logs already: passed on as they are.
           onLine: (line) => process.stdout.write(`${line}\n`),
           stopGraceMs: 10_000,

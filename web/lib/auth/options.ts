@@ -7,7 +7,7 @@ import { devSubject } from "@trainer2/shared/tokens";
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import type { Provider } from "next-auth/providers/index";
-import { publicUrl, type WebEnv, webEnv } from "../env";
+import { exposePublicUrlToNextAuth, publicUrl, type WebEnv, webEnv } from "../env";
 import { authLogger } from "./auth-log";
 import { devLoginInput, devLoginProviderId, devMinter } from "./dev-login";
 import { nextAuthProvider, oauthSettings, refresherFor } from "./oauth-providers";
@@ -94,9 +94,7 @@ let cached: NextAuthOptions | undefined;
 export function authOptions(): NextAuthOptions {
   if (cached) return cached;
   const env = webEnv();
-  // next-auth 4 reads its public URL (redirect_uri, cookie names, redirects) from this
-  // variable only: derive it from WEB_ORIGIN, the one the api's CORS reads too.
-  if (!process.env.NEXTAUTH_URL) process.env.NEXTAUTH_URL = publicUrl(env);
+  exposePublicUrlToNextAuth(env);
   cached = buildAuthOptions(env);
   return cached;
 }
