@@ -7,20 +7,12 @@
  * is deleted. No serious accessibility violation with a card shown, no CSP violation.
  * Screenshots of the card go to e2e/screenshots/ (approval-*.png).
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  setDefaultTimeout,
-  test,
-} from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type ChatStack, startStack } from "@trainer2/testkit";
+import type { ChatStack } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, seriousAxeViolations, signInWithDevLogin } from "./browser";
+import { browserStackForFile, seriousAxeViolations, signInWithDevLogin } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 setDefaultTimeout(60_000);
@@ -29,7 +21,6 @@ const email = "drew@example.com";
 const screenshots = join(import.meta.dir, "screenshots");
 
 let stack: ChatStack;
-let browser: Browser;
 let page: Page;
 
 const composer = () => page.getByRole("textbox", { name: "Message" });
@@ -65,26 +56,10 @@ async function reload() {
   await page.getByTestId("connection").getByText("Connected").waitFor();
 }
 
-beforeAll(async () => {
-  stack = await startStack({
-    api: { devLogin: true },
-    agent: { offlineDelayMs: 15 },
-    web: true,
-  });
+browserStackForFile({ api: { devLogin: true }, agent: { offlineDelayMs: 15 } }, async (started) => {
+  ({ stack, page } = started);
   await mkdir(screenshots, { recursive: true });
-  browser = await launchBrowser(stack.web!.port);
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await signInWithDevLogin(page, { name: "Drew Deleter", email });
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-// Whatever a test did, no page broke the Content Security Policy.
-afterEach(() => {
-  expect(browser.cspViolations).toEqual([]);
 });
 
 describe("approval cards in the browser", () => {

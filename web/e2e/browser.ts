@@ -1,11 +1,12 @@
 /** Debian's Chromium through playwright-core, headless, with a throwaway profile. */
 
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { webOrigin } from "@trainer2/testkit";
+import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
@@ -110,4 +111,36 @@ export async function signInWithDevLogin(page: Page, person: { name: string; ema
   await page.getByRole("button", { name: "Sign in (dev)" }).click();
   await page.waitForURL(`${webOrigin}/`);
   await page.getByTestId("connection").getByText("Connected").waitFor();
+}
+
+/** What a browser test file runs against: the real stack with the web, Chromium, one page. */
+export type BrowserStack = { stack: ChatStack; browser: Browser; page: Page };
+
+/**
+ * One stack and one browser for a test file: started before its tests (`ready` gets them
+ * once up: permissions, socket tracking, signing in), closed after them, and after every
+ * test the house rule of all browser tests: no page broke the Content Security Policy.
+ */
+export function browserStackForFile(
+  options: Omit<NonNullable<Parameters<typeof startStack>[0]>, "web">,
+  ready: (started: BrowserStack) => Promise<void> | void,
+): void {
+  // Filled as each part comes up, so a failed start still closes what did start.
+  const started: Partial<BrowserStack> = {};
+  beforeAll(async () => {
+    const stack = await startStack({ ...options, web: true });
+    started.stack = stack;
+    const browser = await launchBrowser(stack.web!.port);
+    started.browser = browser;
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    started.page = page;
+    await ready({ stack, browser, page });
+  }, 240_000);
+  afterAll(async () => {
+    await started.browser?.close();
+    await started.stack?.close();
+  });
+  afterEach(() => {
+    expect(started.browser?.cspViolations).toEqual([]);
+  });
 }

@@ -5,23 +5,15 @@
  * resets, is never sent again by itself (not even after the socket drops), and Retry sends
  * it once the limit allows.
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  setDefaultTimeout,
-  test,
-} from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { budgetToday, setBudgetOverrides } from "@trainer2/db/queries/budgets";
-import { type ChatStack, startStack } from "@trainer2/testkit";
+import type { ChatStack } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
 import {
   type Browser,
-  launchBrowser,
+  browserStackForFile,
   seriousAxeViolations,
   signInWithDevLogin,
   trackSockets,
@@ -67,27 +59,14 @@ async function userId(): Promise<string> {
 const usedToday = async () =>
   budgetToday(stack.api.sql, await userId(), { defaults: budgets.defaults, timeZone: "UTC" });
 
-beforeAll(async () => {
-  stack = await startStack({
-    api: { devLogin: true, budgets },
-    agent: { offlineDelayMs: 0 },
-    web: true,
-  });
-  browser = await launchBrowser(stack.web!.port);
-  await trackSockets(browser.context);
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  await mkdir(screenshots, { recursive: true });
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-// Whatever a test did, no page broke the Content Security Policy.
-afterEach(() => {
-  expect(browser.cspViolations).toEqual([]);
-});
+browserStackForFile(
+  { api: { devLogin: true, budgets }, agent: { offlineDelayMs: 0 } },
+  async (started) => {
+    ({ stack, browser, page } = started);
+    await trackSockets(browser.context);
+    await mkdir(screenshots, { recursive: true });
+  },
+);
 
 describe("budgets in the browser", () => {
   test("the state panel's bar shows what is left today, and moves with each answer", async () => {

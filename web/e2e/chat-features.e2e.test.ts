@@ -6,21 +6,13 @@
  * security headers with no Content Security Policy violation on any page visited.
  * README screenshots are saved in e2e/screenshots/ (readme-*.png).
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  setDefaultTimeout,
-  test,
-} from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { accountExportDto } from "@trainer2/shared/account-data";
-import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
+import { type ChatStack, webOrigin } from "@trainer2/testkit";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, seriousAxeViolations, signInWithDevLogin } from "./browser";
+import { browserStackForFile, seriousAxeViolations, signInWithDevLogin } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 setDefaultTimeout(60_000);
@@ -29,7 +21,6 @@ const screenshots = join(import.meta.dir, "screenshots");
 const email = "robin@example.com";
 
 let stack: ChatStack;
-let browser: Browser;
 let page: Page;
 
 const composer = () => page.getByRole("textbox", { name: "Message" });
@@ -60,8 +51,8 @@ async function userId(): Promise<string> {
   return row!.id;
 }
 
-beforeAll(async () => {
-  stack = await startStack({
+browserStackForFile(
+  {
     // Budgets on as `bun dev` has them (a generous day, nothing else limited): the page,
     // its axe scans and the README screenshots include the state panel's budget bar.
     api: {
@@ -74,24 +65,14 @@ beforeAll(async () => {
       },
     },
     agent: { offlineDelayMs: 15 },
-    web: true,
-  });
-  browser = await launchBrowser(stack.web!.port);
-  await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
-    origin: webOrigin,
-  });
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-// Whatever a test did, no page broke the Content Security Policy.
-afterEach(() => {
-  expect(browser.cspViolations).toEqual([]);
-});
+  },
+  async (started) => {
+    ({ stack, page } = started);
+    await started.browser.context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: webOrigin,
+    });
+  },
+);
 
 describe("defence in depth", () => {
   test("the web sends its security headers, with a nonce on every script", async () => {

@@ -3,22 +3,14 @@
  * and database: sign in, stream a reply that changes the profile, reload, Stop, survive a
  * dropped socket, sign out. Screenshots land in e2e/screenshots/ (git-ignored).
  */
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  setDefaultTimeout,
-  test,
-} from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { maxChatTextLength } from "@trainer2/shared/wire";
-import { type ChatStack, startStack, webOrigin } from "@trainer2/testkit";
+import { type ChatStack, webOrigin } from "@trainer2/testkit";
 import { decodeJwt } from "jose";
 import type { Page } from "playwright-core";
-import { type Browser, launchBrowser, signInWithDevLogin, trackSockets } from "./browser";
+import { type Browser, browserStackForFile, signInWithDevLogin, trackSockets } from "./browser";
 import { transcript as shownMessages, storedMessages } from "./transcript";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
@@ -56,23 +48,11 @@ async function send(text: string) {
   await composer().press("Enter");
 }
 
-beforeAll(async () => {
-  stack = await startStack({ api: { devLogin: true }, agent: { offlineDelayMs: 20 }, web: true });
-  browser = await launchBrowser(stack.web!.port);
+browserStackForFile({ api: { devLogin: true }, agent: { offlineDelayMs: 20 } }, async (started) => {
+  ({ stack, browser, page } = started);
   // Keeps a handle on every socket the page opens, so a test can drop one like a network would.
   await trackSockets(browser.context);
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
   await mkdir(screenshots, { recursive: true });
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-// No page of the app broke its Content Security Policy.
-afterEach(() => {
-  expect(browser.cspViolations).toEqual([]);
 });
 
 describe("chat in the browser", () => {
