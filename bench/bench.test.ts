@@ -39,6 +39,10 @@ test("bench --quick runs the whole stack and writes valid results and a chart", 
     for (const level of chatLatency.levels) {
       expect(level.turns).toBeGreaterThan(0);
       expect(level.failedTurns).toBeGreaterThanOrEqual(0);
+      // Both references answered every level: the floor, and the floor through the SDK.
+      expect(level.floor.firstDeltaMs.n).toBeGreaterThan(0);
+      expect(level.sdkFloor?.firstDeltaMs.n).toBeGreaterThan(0);
+      expect(level.cpuPerTurnMs?.sdkFloor).toBeGreaterThanOrEqual(0);
     }
     expect(streaming.tokensPerTurn).toBeGreaterThan(1);
     expect(http.stateMessages).toBe(50);

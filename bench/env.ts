@@ -33,6 +33,10 @@ const floorSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   DATABASE_URL: postgresUrl,
   MODEL_BASE_URL: z.url({ message: "expected the model's base URL" }),
+  /** How the relay calls the model: `fetch` (the floor) or `agents-sdk` (the SDK's floor). */
+  FLOOR_MODEL_CLIENT: z
+    .enum(["fetch", "agents-sdk"], { message: "expected fetch or agents-sdk" })
+    .default("fetch"),
 });
 
 /** The floor relay's environment (bench/floor/relay.ts), given by the bench. */

@@ -6,9 +6,15 @@
  * left is one database write, one model call and the socket, on the same database and the
  * same stand-in model as the stack.
  *
- * `bun bench/floor/relay.ts` with PORT, DATABASE_URL and MODEL_BASE_URL.
+ * With FLOOR_MODEL_CLIENT=agents-sdk the same relay calls the model through the Agents SDK
+ * (a Runner, one Agent without tools, tracing off) instead of a bare fetch: the SDK's floor,
+ * what any relay built on the SDK the product must use costs at least, in time and CPU.
+ *
+ * `bun bench/floor/relay.ts` with PORT, DATABASE_URL, MODEL_BASE_URL [, FLOOR_MODEL_CLIENT].
  */
+import { Agent, OpenAIProvider, Runner } from "@openai/agents";
 import { createSql } from "@trainer2/db";
+import OpenAI from "openai";
 import { readFloorEnv } from "../env.ts";
 
 const env = readFloorEnv();
@@ -47,12 +53,31 @@ async function* deltas(text: string): AsyncGenerator<string> {
   }
 }
 
+/** The same deltas through the Agents SDK: its Runner streaming the Chat Completion. */
+function sdkDeltas(): (text: string) => AsyncGenerator<string> {
+  const openAIClient = new OpenAI({ apiKey: "floor", baseURL: modelBaseUrl, maxRetries: 0 });
+  const runner = new Runner({
+    modelProvider: new OpenAIProvider({ openAIClient, useResponses: false }),
+    tracingDisabled: true,
+  });
+  const agent = new Agent({ name: "floor", instructions: "Answer.", model: "trainer2-offline" });
+  return async function* (text) {
+    const result = await runner.run(agent, text, { stream: true });
+    for await (const event of result)
+      if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta")
+        yield event.data.delta;
+    await result.completed;
+  };
+}
+
+const modelDeltas = env.FLOOR_MODEL_CLIENT === "agents-sdk" ? sdkDeltas() : deltas;
+
 async function turn(ws: { send(data: string): void }, frame: Frame) {
   const sessionId = frame.sessionId ?? crypto.randomUUID();
   const runId = crypto.randomUUID();
   const stored = sql`insert into floor_messages (session_id, role, content)
     values (${sessionId}, 'user', ${frame.text ?? ""})`;
-  const model = deltas(frame.text ?? "");
+  const model = modelDeltas(frame.text ?? "");
   const first = model.next(); // the model call starts now, alongside the write
   await stored; // nothing is shown before the user's message is durable
   ws.send(

@@ -21,6 +21,19 @@ export function markdownTable(results: PartialResults): string {
       "the floor's added (p50 / p95 / p99); ours as a multiple (p50)",
       `${trio(level.floor.addedMs)}; ${f(level.timesFloor)}x`,
     ]);
+    if (level.sdkFloor && level.cpuPerTurnMs)
+      rows.push(
+        [
+          "",
+          "the SDK's floor (the floor through the Agents SDK): added (p50); as a multiple",
+          `${ms(level.sdkFloor.addedMs.p50)}; ${f(level.sdkFloor.timesFloor)}x`,
+        ],
+        [
+          "",
+          "CPU per turn: ours (api + agent) / the floor / the SDK's floor",
+          `${ms(level.cpuPerTurnMs.ours)} / ${ms(level.cpuPerTurnMs.floor)} / ${ms(level.cpuPerTurnMs.sdkFloor)}`,
+        ],
+      );
     rows.push([
       "",
       "chat → first delta; model's own TTFT alone / at this concurrency (p50)",

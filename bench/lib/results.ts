@@ -33,6 +33,9 @@ const chatLevel = z.object({
   turnMs: summarySchema,
   floor: z.object({ firstDeltaMs: summarySchema, addedMs: trio }),
   timesFloor: num,
+  // Results written before the SDK's floor was measured have neither.
+  sdkFloor: z.object({ firstDeltaMs: summarySchema, addedMs: trio, timesFloor: num }).optional(),
+  cpuPerTurnMs: z.object({ ours: num, floor: num, sdkFloor: num }).optional(),
 });
 
 const httpEndpoint = z.object({

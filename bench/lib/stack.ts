@@ -30,11 +30,16 @@ export type Stack = {
   mint: Minter;
   coldStart: { apiMs: number[]; agentMs: number[] };
   /** The floor relay (bench/floor/relay.ts) on the same database and model. */
-  floorWsUrl: string;
+  floor: Relay;
+  /** The same relay calling the model through the Agents SDK: the SDK's own floor. */
+  sdkFloor: Relay;
   /** Another api and agent on the same database and model, the api with `apiEnv` set. */
   startVariant: (apiEnv: Record<string, string>) => Promise<Pair>;
   stop: () => Promise<void>;
 };
+
+/** A relay the stack is measured against: where its socket is, and its process (for CPU). */
+export type Relay = { wsUrl: string; service: Service };
 
 export type Pair = { api: Service; agent: Service; stop: () => Promise<void> };
 
@@ -88,7 +93,11 @@ export async function startStack(options: {
     const kind = stack.database.embedded ? "embedded" : "postgres";
     log(`database: ${kind}`);
     const model = await stack.startModelProcess({ delayMs: 0 });
-    const floor = await startFloor(stack, model.baseUrl, options.env);
+    const floor = await startFloor(stack, model.baseUrl, { ...options.env });
+    const sdkFloor = await startFloor(stack, model.baseUrl, {
+      ...options.env,
+      FLOOR_MODEL_CLIENT: "agents-sdk",
+    });
     const coldStart = { apiMs: [] as number[], agentMs: [] as number[] };
     const samples = Math.max(1, options.coldStartSamples);
     for (let index = 0; ; index++) {
@@ -108,7 +117,8 @@ export async function startStack(options: {
           agent,
           mint: await createMinter(stack.keys.devLoginPrivateKey),
           coldStart,
-          floorWsUrl: `${floor.url.replace(/^http/, "ws")}/realtime`,
+          floor,
+          sdkFloor,
           startVariant: async (apiEnv) => {
             const pair = await startPair(stack, model, apiEnv);
             return {
@@ -130,11 +140,15 @@ export async function startStack(options: {
   }
 }
 
-/** The floor relay on the stack's database and model, stopped with the stack's children. */
-async function startFloor(stack: Launched, modelBaseUrl: string, env: Record<string, string>) {
+/** A floor relay on the stack's database and model, stopped with the stack's children. */
+async function startFloor(
+  stack: Launched,
+  modelBaseUrl: string,
+  env: Record<string, string>,
+): Promise<Relay> {
   const port = await freePort();
   const floor = await Service.start({
-    name: "floor",
+    name: env.FLOOR_MODEL_CLIENT === "agents-sdk" ? "sdk-floor" : "floor",
     command: [process.execPath, "bench/floor/relay.ts"],
     cwd: repoRoot,
     env: {
@@ -147,5 +161,5 @@ async function startFloor(stack: Launched, modelBaseUrl: string, env: Record<str
     stopGraceMs: 2000,
   });
   stack.own(() => floor.stop());
-  return floor;
+  return { wsUrl: `${floor.url.replace(/^http/, "ws")}/realtime`, service: floor };
 }

@@ -2,9 +2,12 @@
  * Scenario 1: what a chat turn costs on top of the model. At 1, 10 and 100 concurrent
  * sessions: chat → first `delta` over the WebSocket less the model's own time to first token
  * (measured directly, one caller), and last `delta` → `run.completed`. The same turns against
- * the floor (bench/floor/relay.ts: one write, one model call, the socket), in alternating
- * rounds, give what the stack adds as a multiple of the least any such relay adds.
+ * two references, in alternating rounds, give what the stack adds as multiples of the least
+ * such relays add: the floor (bench/floor/relay.ts: one write, one model call, the socket)
+ * and the same relay calling the model through the Agents SDK (the SDK's floor). Each
+ * relay's CPU per turn is read from its processes around its own rounds.
  */
+import { cpuSeconds } from "@trainer2/shared/processes";
 import type { BenchSocket } from "../lib/bench-socket.ts";
 import { probeModel } from "../lib/model-probe.ts";
 import { added, type Summary, summarize } from "../lib/stats.ts";
@@ -25,23 +28,41 @@ export type ChatLevel = {
   floor: { firstDeltaMs: Summary; addedMs: { p50: number; p95: number; p99: number } };
   /** added p50 / the floor's added p50. */
   timesFloor: number;
+  /** The floor through the Agents SDK; its added p50 / the floor's. */
+  sdkFloor: {
+    firstDeltaMs: Summary;
+    addedMs: { p50: number; p95: number; p99: number };
+    timesFloor: number;
+  };
+  /** CPU time per measured turn: api + agent for ours, the relay's process for each floor. */
+  cpuPerTurnMs: { ours: number; floor: number; sdkFloor: number };
 };
 
-type Samples = { firstDelta: number[]; tail: number[]; turnMs: number[]; failures: string[] };
-const noSamples = (): Samples => ({ firstDelta: [], tail: [], turnMs: [], failures: [] });
+type Samples = {
+  firstDelta: number[];
+  tail: number[];
+  turnMs: number[];
+  failures: string[];
+  cpuSeconds: number;
+};
+const noSamples = (): Samples => ({
+  firstDelta: [],
+  tail: [],
+  turnMs: [],
+  failures: [],
+  cpuSeconds: 0,
+});
 
-/** Each socket sends `turns` turns, one after another, all sockets at once. */
-async function turnsOn(
-  ctx: ScenarioContext,
-  sockets: BenchSocket[],
-  turns: number,
-  inTime: () => boolean,
-  into: Samples,
-) {
+/** One of the relays measured side by side: where its sockets go, what its CPU is. */
+type Target = { ctx: ScenarioContext; cpu: () => number; sockets: BenchSocket[] };
+
+/** Each socket of `target` sends `turns` turns, one after another, all sockets at once. */
+async function turnsOn(target: Target, turns: number, inTime: () => boolean, into: Samples) {
+  const cpuBefore = target.cpu();
   await Promise.all(
-    sockets.map(async (socket) => {
+    target.sockets.map(async (socket) => {
       for (let index = 0; index < turns && inTime(); index++) {
-        const result = await socket.turn(chatText, ctx.profile.turnTimeoutMs);
+        const result = await socket.turn(chatText, target.ctx.profile.turnTimeoutMs);
         if (!result.ok || result.deltas === 0) {
           into.failures.push(result.ok ? "no delta" : result.reason);
           continue;
@@ -52,42 +73,59 @@ async function turnsOn(
       }
     }),
   );
+  into.cpuSeconds += target.cpu() - cpuBefore;
 }
 
-/** Rounds of turns alternate between the stack and the floor, so drift in a noisy machine's
- * load falls on both alike rather than on whichever ran second. */
+/** Rounds of turns alternate between the stack and the floors, so drift in a noisy machine's
+ * load falls on all alike rather than on whichever ran last. */
 const rounds = 5;
 
 /**
- * `concurrency` sessions on the stack and as many on the floor, each sending `turnsPerSession`
- * turns after a warm-up turn (which also creates the session: not what a steady chat feels).
+ * `concurrency` sessions on the stack and as many on each floor, each sending
+ * `turnsPerSession` turns after a warm-up turn (which also creates the session: not what a
+ * steady chat feels).
  */
 async function measuredTurns(ctx: ScenarioContext, concurrency: number, turnsPerSession: number) {
   const deadline = performance.now() + ctx.profile.chatLatency.levelTimeMs;
   const inTime = () => ctx.alive() && performance.now() < deadline;
-  const ours = await openSockets(ctx, `latency${concurrency}`, concurrency);
-  const floorCtx = { ...ctx, wsUrl: ctx.stack.floorWsUrl };
-  const floor = await openSockets(floorCtx, `latency${concurrency}`, concurrency).catch((error) => {
-    closeAll(ours);
-    throw error;
-  });
-  const samples = { ours: noSamples(), floor: noSamples() };
+  const { stack } = ctx;
+  const relays = {
+    ours: { ctx, cpu: () => cpuSeconds(stack.api.pid) + cpuSeconds(stack.agent.pid) },
+    floor: {
+      ctx: { ...ctx, wsUrl: stack.floor.wsUrl },
+      cpu: () => cpuSeconds(stack.floor.service.pid),
+    },
+    sdkFloor: {
+      ctx: { ...ctx, wsUrl: stack.sdkFloor.wsUrl },
+      cpu: () => cpuSeconds(stack.sdkFloor.service.pid),
+    },
+  };
+  const targets: Record<keyof typeof relays, Target> = {
+    ours: { ...relays.ours, sockets: [] },
+    floor: { ...relays.floor, sockets: [] },
+    sdkFloor: { ...relays.sdkFloor, sockets: [] },
+  };
+  const samples = { ours: noSamples(), floor: noSamples(), sdkFloor: noSamples() };
+  const all = Object.values(targets);
   try {
-    const warm = noSamples();
-    await turnsOn(ctx, ours, 1, () => true, warm);
-    await turnsOn(floorCtx, floor, 1, () => true, warm);
+    for (const target of all)
+      target.sockets = await openSockets(target.ctx, `latency${concurrency}`, concurrency);
+    for (const target of all) await turnsOn(target, 1, () => true, noSamples());
     const perRound = Math.max(1, Math.ceil(turnsPerSession / rounds));
     for (let sent = 0; sent < turnsPerSession && inTime(); sent += perRound) {
       const turns = Math.min(perRound, turnsPerSession - sent);
-      await turnsOn(ctx, ours, turns, inTime, samples.ours);
-      await turnsOn(floorCtx, floor, turns, inTime, samples.floor);
+      for (const [name, target] of Object.entries(targets))
+        await turnsOn(target, turns, inTime, samples[name as keyof typeof samples]);
     }
   } finally {
-    closeAll(ours);
-    closeAll(floor);
+    for (const target of all) closeAll(target.sockets);
   }
   return samples;
 }
+
+/** CPU milliseconds per measured turn (CPU time is read in 10 ms ticks: few turns, rough). */
+const cpuPerTurnMs = (samples: Samples) =>
+  Math.round((samples.cpuSeconds * 1000 * 100) / Math.max(1, samples.firstDelta.length)) / 100;
 
 /** The model's own time to first token at `concurrency` callers, measured directly. */
 async function modelTtft(ctx: ScenarioContext, concurrency: number, perCaller: number) {
@@ -115,13 +153,16 @@ async function level(
   turnsPerSession: number,
   modelAlone: Summary,
 ) {
-  const { ours, floor } = await measuredTurns(ctx, concurrency, turnsPerSession);
+  const { ours, floor, sdkFloor } = await measuredTurns(ctx, concurrency, turnsPerSession);
   const firstDeltaMs = summarize(ours.firstDelta);
   const floorFirstDelta = summarize(floor.firstDelta);
+  const sdkFirstDelta = summarize(sdkFloor.firstDelta);
   // Both relays stand in front of the same model: what each adds is its first delta less the
   // model's own TTFT with one caller (with many callers the probe's own client dominates it).
   const floorAdded = added(floorFirstDelta, modelAlone);
   const addedMs = added(firstDeltaMs, modelAlone);
+  const sdkAdded = added(sdkFirstDelta, modelAlone);
+  const timesFloor = (p50: number) => Math.round((p50 / Math.max(floorAdded.p50, 0.01)) * 10) / 10;
   const turns = ours.firstDelta.length + ours.failures.length;
   const result: ChatLevel = {
     concurrency,
@@ -134,12 +175,25 @@ async function level(
     lastTokenToCompletedMs: summarize(ours.tail),
     turnMs: summarize(ours.turnMs),
     floor: { firstDeltaMs: floorFirstDelta, addedMs: floorAdded },
-    timesFloor: Math.round((addedMs.p50 / Math.max(floorAdded.p50, 0.01)) * 10) / 10,
+    timesFloor: timesFloor(addedMs.p50),
+    sdkFloor: {
+      firstDeltaMs: sdkFirstDelta,
+      addedMs: sdkAdded,
+      timesFloor: timesFloor(sdkAdded.p50),
+    },
+    cpuPerTurnMs: {
+      ours: cpuPerTurnMs(ours),
+      floor: cpuPerTurnMs(floor),
+      sdkFloor: cpuPerTurnMs(sdkFloor),
+    },
   };
   ctx.log(
     `chat latency c=${concurrency}: ${turns} turns, first delta p50 ${firstDeltaMs.p50.toFixed(1)} ms, ` +
       `added ${addedMs.p50.toFixed(1)} ms = ${result.timesFloor}x the floor's ` +
-      `${floorAdded.p50.toFixed(2)} ms, ${ours.failures.length} failed`,
+      `${floorAdded.p50.toFixed(2)} ms (the SDK's floor ${sdkAdded.p50.toFixed(2)} ms = ` +
+      `${result.sdkFloor.timesFloor}x), CPU/turn ${result.cpuPerTurnMs.ours} / ` +
+      `${result.cpuPerTurnMs.floor} / ${result.cpuPerTurnMs.sdkFloor} ms, ` +
+      `${ours.failures.length} failed`,
   );
   return result;
 }
