@@ -4,7 +4,6 @@
  */
 import type { Sql } from "@trainer2/db";
 import { messagesChangedSince } from "@trainer2/db/queries/messages";
-import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { failures } from "@trainer2/shared/failures";
 import { answerErrorsAsJson, limitRequestHead } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
@@ -31,7 +30,7 @@ import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { databaseStatus, healthRoutes } from "./health/routes.ts";
-import { expireApprovals, toApprovalDto } from "./realtime/approvals.ts";
+import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
   type RealtimeContext,
@@ -40,8 +39,10 @@ import {
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
-import { loadState } from "./state/load-state.ts";
+import { stateAssembler } from "./state/assemble.ts";
+import { loadStampedState } from "./state/load-state.ts";
 import { stateRoutes } from "./state/routes.ts";
+import { createStateCache, registerStateCacheMetrics } from "./state/state-cache.ts";
 import type { Tool } from "./tools/define-tool.ts";
 import { capabilitiesAndTools } from "./tools/index.ts";
 import { loadTools } from "./tools/registry.ts";
@@ -121,30 +122,21 @@ export function createApp(deps: ApiDeps): ApiApp {
     { now },
   );
   const tools = deps.tools ? () => Promise.resolve(deps.tools!) : loadTools;
-  const stateOf = async (userId: string, sessionId: string | undefined) => {
-    const [agent, state, budget] = await Promise.all([
-      agentStatus(),
-      loadState(deps.sql, userId, sessionId),
-      budgets.today(userId),
-    ]);
-    if (agent.mode) state.offlineModel = agent.mode === "offline";
-    if (budget) state.budget = budget;
-    // Tool calls of the chat waiting for the person (only when an answer waits: no extra read).
-    if (state.session?.messages.some((message) => message.status === "awaiting_approval"))
-      state.session.approvals = (await pendingApprovalsOfSession(deps.sql, state.session.id)).map(
-        toApprovalDto,
-      );
-    // A run of this process shows as it is now, never as `streaming` once it has ended.
-    const run = state.session ? hub.runOf(state.session.id) : undefined;
-    if (state.session && run)
-      state.session.messages = state.session.messages.map((message) =>
-        message.seq === run.seq && message.status === "streaming" ? run.current(message) : message,
-      );
-    return state;
-  };
+  const snapshots = createStateCache({
+    sql: deps.sql,
+    read: (userId, sessionId) => loadStampedState(deps.sql, userId, sessionId),
+  });
+  const states = stateAssembler({
+    sql: deps.sql,
+    snapshots,
+    agentStatus,
+    budgetToday: (userId) => budgets.today(userId),
+    runOf: (sessionId) => hub.runOf(sessionId),
+  });
   registerBusMetrics(metrics.registry, bus);
+  registerStateCacheMetrics(metrics.registry, snapshots);
   const hub: Hub = new Hub({
-    loadState: stateOf,
+    loadState: states.state,
     logger,
     bus,
     changedSince: (sessionIds, since) => messagesChangedSince(deps.sql, sessionIds, since),
@@ -178,7 +170,7 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
-  app.route("/", stateRoutes({ authenticate, loadState: stateOf }));
+  app.route("/", stateRoutes({ authenticate, stateJson: states.json }));
   app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState }));
   app.route(
     "/",

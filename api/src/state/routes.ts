@@ -11,13 +11,18 @@ const query = z.object({
 
 export type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
 
-export function stateRoutes(deps: { authenticate: Authenticate; loadState: StateLoader }) {
+export function stateRoutes(deps: {
+  authenticate: Authenticate;
+  /** The state as JSON text (assemble.ts keeps the text of a kept snapshot). */
+  stateJson: (userId: string, sessionId: string | undefined) => Promise<string>;
+}) {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.get("/state", requireUser(deps.authenticate), async (c) => {
     const parsed = query.safeParse({ sessionId: c.req.query("sessionId") });
     if (!parsed.success)
       throw new AppError("bad_request", parsed.error.issues[0]?.message ?? "Invalid query.");
-    return c.json(await deps.loadState(c.var.auth.user.id, parsed.data.sessionId));
+    const json = await deps.stateJson(c.var.auth.user.id, parsed.data.sessionId);
+    return c.body(json, 200, { "content-type": "application/json" });
   });
   return app;
 }

@@ -7,10 +7,17 @@ import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import { finishAssistantMessage, insertTurn, latestMessages } from "./messages.ts";
 import { updateProfile } from "./profile-updates.ts";
 import { getProfile } from "./profiles.ts";
-import { createSession, getOwnedSession, listSessions, mostRecentSession } from "./sessions.ts";
-import { readState, trainingWeeksInState } from "./state.ts";
+import {
+  createSession,
+  deleteSession,
+  getOwnedSession,
+  listSessions,
+  mostRecentSession,
+  renameSession,
+} from "./sessions.ts";
+import { readState, stateStamps, trainingWeeksInState } from "./state.ts";
 import { upsertUserFromIdentity } from "./users.ts";
-import { insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
+import { deleteWorkout, insertWorkout, listWorkouts, weeklySummary } from "./workouts.ts";
 
 setDefaultTimeout(60_000);
 
@@ -94,6 +101,7 @@ describe("readState", () => {
       // The chart's weeks: get_training_summary's own query, run alone.
       trainingWeeks: await weeklySummary(db.sql, user.id, trainingWeeksInState),
       messages: await latestMessages(db.sql, newer.id),
+      at: (await stateStamps(db.sql, [user.id])).get(user.id)!,
     });
     expect(latest.trainingWeeks).toHaveLength(trainingWeeksInState);
     expect(latest.trainingWeeks.at(-1)).toMatchObject({ workouts: 1, minutes: 0 });
@@ -130,5 +138,66 @@ describe("readState", () => {
 
   test("an unknown user reads as no user", async () => {
     expect((await readState(db.sql, crypto.randomUUID(), undefined)).user).toBeNull();
+  });
+});
+
+describe("state stamps", () => {
+  const stampOf = async (userId: string) => (await stateStamps(db.sql, [userId])).get(userId);
+
+  test("every write to what the snapshot shows moves the user's version, and only theirs", async () => {
+    const user = await newUser(`stamp-${crypto.randomUUID()}`);
+    const other = await newUser(`stamp-other-${crypto.randomUUID()}`);
+    const otherBefore = await stampOf(other.id);
+    const versions = [(await stampOf(user.id))!.version];
+    const moved = async (what: string, write: () => Promise<unknown>) => {
+      await write();
+      const now = (await stampOf(user.id))!.version;
+      expect({ what, moved: now !== versions.at(-1) }).toEqual({ what, moved: true });
+      versions.push(now);
+    };
+    const session = await createSession(db.sql, user.id, "first");
+    await moved("a session renamed", () => renameSession(db.sql, user.id, session.id, "renamed"));
+    let stored: Awaited<ReturnType<typeof turn>> | undefined;
+    await moved("a turn stored", async () => {
+      stored = await turn(session.id, "hello");
+    });
+    await moved("an answer finished", () =>
+      finishAssistantMessage(db.sql, stored!.assistant.id, { content: "hi", status: "complete" }),
+    );
+    await moved("the profile changed", () => updateProfile(db.sql, user.id, { goals: "Swim" }));
+    let workoutId = "";
+    await moved("a workout logged", async () => {
+      workoutId = (
+        await insertWorkout(db.sql, user.id, {
+          performedOn: "2026-11-02",
+          kind: "run",
+          durationMin: 30,
+          exercises: [],
+          notes: null,
+        })
+      ).id;
+    });
+    await moved("a workout deleted", () => deleteWorkout(db.sql, user.id, workoutId));
+    await moved(
+      "the user's own row changed",
+      () => db.sql`update users set name = 'Renamed' where id = ${user.id}`,
+    );
+    await moved("a session deleted with its messages", () =>
+      deleteSession(db.sql, user.id, session.id),
+    );
+    expect(await stampOf(other.id)).toEqual(otherBefore);
+    // A snapshot's own stamp is the stamp read right after it, while nothing is written.
+    expect((await readState(db.sql, user.id, undefined)).at).toEqual((await stampOf(user.id))!);
+  });
+
+  test("several users in one statement; one that does not exist has none", async () => {
+    const [a, b] = [
+      await newUser(`s-${crypto.randomUUID()}`),
+      await newUser(`s-${crypto.randomUUID()}`),
+    ];
+    const missing = crypto.randomUUID();
+    const stamps = await stateStamps(db.sql, [a.id, b.id, missing]);
+    expect([...stamps.keys()].sort()).toEqual([a.id, b.id].sort());
+    expect(stamps.get(a.id)?.day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

@@ -43,7 +43,16 @@ export type StateRows = {
   trainingWeeks: WeekSummary[];
   /** The chosen session's latest messages, oldest first. */
   messages: Message[];
+  /** What the snapshot was read at: the user's state_version and the database's date. */
+  at: StateStamp;
 };
+
+/**
+ * users.state_version (migration 0007: moved by every write to what the snapshot shows) and
+ * the database's current date (the training chart's weeks end today): a snapshot read with
+ * one stamp is the snapshot of any later read with the same stamp.
+ */
+export type StateStamp = { version: string; day: string };
 
 type Json<T> = T | string | null;
 /** json columns arrive parsed from Postgres, as text from some drivers (PGlite's socket). */
@@ -64,6 +73,8 @@ export async function readState(
       workouts: Json<WorkoutRow[]>;
       training_weeks: WeeklyTotals | string;
       messages: Json<MessageRow[]>;
+      version: string | null;
+      day: string;
     }[]
   >(
     `with chosen as (
@@ -86,7 +97,9 @@ export async function readState(
        (${weeklyTotalsSql("$1", "$6")}) as training_weeks,
        (select coalesce(json_agg(m order by m.seq), '[]') from (
           select ${messageColumns} from messages where session_id = (select id from chosen)
-          order by seq desc limit $5) m) as messages`,
+          order by seq desc limit $5) m) as messages,
+       (select state_version::text from users where id = $1) as version,
+       current_date::text as day`,
     [
       userId,
       sessionId ?? null,
@@ -107,5 +120,20 @@ export async function readState(
     workouts: (parsed(row!.workouts) ?? []).map(toWorkout),
     trainingWeeks: fillWeeks(weeklyTotalsOf(row!.training_weeks), trainingWeeksInState),
     messages: (parsed(row!.messages) ?? []).map(toMessage),
+    at: { version: row!.version ?? "", day: row!.day },
   };
+}
+
+/**
+ * The stamps of several users' snapshots as they are now, in one statement (the api checks
+ * many requests' cached snapshots at once); a user who does not exist has none.
+ */
+export async function stateStamps(
+  sql: Queryable,
+  userIds: readonly string[],
+): Promise<Map<string, StateStamp>> {
+  const rows = await sql<{ id: string; version: string; day: string }[]>`
+    select id, state_version::text as version, current_date::text as day
+    from users where id = any(${sql.array(userIds as string[])}::uuid[])`;
+  return new Map(rows.map((row) => [row.id, { version: row.version, day: row.day }]));
 }
