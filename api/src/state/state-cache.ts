@@ -9,9 +9,10 @@
  * Why a check per request and not invalidation by NOTIFY: a notification reaches another
  * process some time after the commit, so a person's next read there could still see the
  * old snapshot; the check reads after the request arrived, so a write that finished before
- * it is always seen. Measured (`.data`-style probe, wrk -t2 -c50, a 50-message session):
- * a perfect cache with one such read per request serves ~2.6k req/s where the statement
- * serves ~0.8k; batching the reads is what takes it past that.
+ * it is always seen. Measured with wrk -t2 -c50 on a 50-message session, one api process:
+ * the statement per request ~0.8k req/s (Postgres busy 7.4 s of 8); a kept snapshot behind
+ * one check per request ~2.6k; checks batched ~3.1k (Postgres 0.3 s of 8, the api's one
+ * thread the limit); with the JSON kept too (assemble.ts) ~4.3k.
  */
 import type { Sql } from "@trainer2/db";
 import { type StateStamp, stateStamps } from "@trainer2/db/queries/state";
