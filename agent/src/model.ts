@@ -11,6 +11,7 @@ import {
   offlineModelName,
   startOfflineModel,
 } from "./offline-model/server.ts";
+import { storedHistoryModels } from "./run/history.ts";
 import { type ModelFactsSink, observeModels } from "./telemetry/model-observer.ts";
 
 export type ModelRuntime = {
@@ -61,7 +62,8 @@ export function createRunner(options: RunnerOptions): Runner {
   // Tracing stays on: the SDK's spans become OpenTelemetry spans (telemetry/install.ts decides
   // whether anything goes to OpenAI, which it does not unless asked).
   return new Runner({
-    modelProvider: observeModels(provider, options.onModelFacts),
+    // The run's stored history goes in at the model (run/history.ts), under the observer.
+    modelProvider: observeModels(storedHistoryModels(provider), options.onModelFacts),
     tracingDisabled: false,
     traceIncludeSensitiveData: options.captureContent,
     workflowName: "trainer run",

@@ -7,7 +7,6 @@
 import {
   Agent,
   type AgentInputItem,
-  type CallModelInputFilter,
   generateTraceId,
   RunContext,
   type Runner,
@@ -22,6 +21,7 @@ import type { AgentItem, RunRequest, RunStreamEvent, ToolSpec, Usage } from "@tr
 import type { Surface } from "../capabilities/surface.ts";
 import type { GenAiSpanBridge, RunScope } from "../telemetry/genai-bridge.ts";
 import { classify, ModelIdleTimeout } from "./failures.ts";
+import { withStoredHistory } from "./history.ts";
 import { stripProviderIds } from "./items.ts";
 import { buildTools, type RunToolScope, type ToolDeps } from "./tools.ts";
 import { usageMeter } from "./usage.ts";
@@ -177,23 +177,6 @@ const rejectedWithoutDecision = JSON.stringify({
   error: { code: "approval_rejected", message: "This call was not approved, so it was not made." },
 });
 
-/**
- * The stored history reaches the model through the SDK's input filter, in front of each
- * model call's input, instead of being part of the run's input. The model sees the same
- * items; the run (its items, a paused RunState) holds only this turn's. Why: the SDK 0.20
- * clones, keys and maps every input item per model call for its session bookkeeping, even
- * with no session, and the history made that about a fifth of the agent's CPU per turn
- * (`--cpu-prof-md`, 50 sessions with 20 stored turns each: 3.7 → 2.9 ms of agent CPU per
- * turn). The items are never changed, so the SDK may pass them without copying.
- */
-function historyBefore(history: AgentInputItem[]): CallModelInputFilter {
-  const filter: CallModelInputFilter = ({ modelData }) => ({
-    ...modelData,
-    input: [...history, ...modelData.input],
-  });
-  return Object.assign(filter, { preserveInputIdentity: true });
-}
-
 /** Runs the agent, calling `emit` for each event; always ends with completed or failed. */
 export async function executeRun(
   deps: RunDeps,
@@ -229,7 +212,6 @@ export async function executeRun(
   // still carry items that no longer replay (see items.ts).
   const history = stripProviderIds(request.history) as unknown as AgentInputItem[];
   const items: AgentInputItem[] = [{ role: "user", content: request.input }];
-  const withHistory = historyBefore(history);
   let output = "";
   const flushes = ioBreaks();
   // The run's usage so far, sent after each model call: the api counts a run stopped early too.
@@ -240,17 +222,19 @@ export async function executeRun(
   try {
     idle.touch();
     const start = request.resume ? await resumedState(agent, request.resume, scope) : items;
-    const result = await withTrace(
-      "trainer run",
-      () =>
-        deps.runner.run(agent, start as AgentInputItem[], {
-          stream: true,
-          context: scope,
-          signal: controller.signal,
-          maxTurns: deps.maxTurns ?? 8,
-          callModelInputFilter: withHistory,
-        }),
-      { traceId: sdkTrace.traceId, groupId: request.sessionId },
+    // The stored history goes in front of each model call's input (history.ts), not in the run.
+    const result = await withStoredHistory(history, () =>
+      withTrace(
+        "trainer run",
+        () =>
+          deps.runner.run(agent, start as AgentInputItem[], {
+            stream: true,
+            context: scope,
+            signal: controller.signal,
+            maxTurns: deps.maxTurns ?? 8,
+          }),
+        { traceId: sdkTrace.traceId, groupId: request.sessionId },
+      ),
     );
     sdkUsage = () => result.state.usage;
     for await (const event of result) {

@@ -241,6 +241,43 @@ test.each(["chat_completions", "responses"] as const)(
   },
 );
 
+test("the stored history is in front of every model call of a run, the one after a tool call too", async () => {
+  upstream.state.behaviour = "bad_arguments";
+  const history = [
+    { type: "message", role: "user", content: "my name is Ada" },
+    {
+      type: "message",
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text: "Nice to meet you, Ada." }],
+    },
+  ];
+  const requestsBefore = upstream.state.requests;
+  const { body, token } = await runBody(
+    api.sql,
+    api.keys.apiPrivateKey,
+    "log a 30 minute run",
+    history,
+  );
+  const events = await readEvents(await postRun(agents.chat_completions!.url, body, token));
+  expect(events.at(-1)).toMatchObject({ type: "completed", output: "Sorry, that did not work." });
+  // Two model calls: the tool call, then the answer after the tool's error; the last one was
+  // sent the history, then this turn's question, call and result, in that order.
+  expect(upstream.state.requests - requestsBefore).toBe(2);
+  const sent = upstream.state.lastBody;
+  const [said, question, result] = [
+    sent.indexOf("Nice to meet you, Ada."),
+    sent.indexOf("log a 30 minute run"),
+    sent.indexOf('"role":"tool"'),
+  ];
+  expect({ said, question, result }).toEqual({
+    said: expect.any(Number),
+    question: expect.any(Number),
+    result: expect.any(Number),
+  });
+  expect(said >= 0 && said < question && question < result).toBe(true);
+});
+
 describe("a model that misuses the tools (chat_completions)", () => {
   test("a call to a tool the agent does not have ends the run in one failed, nothing written", async () => {
     upstream.state.behaviour = "unknown_tool";
