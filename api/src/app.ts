@@ -140,7 +140,10 @@ export function createApp(deps: ApiDeps): ApiApp {
     logger,
     bus,
     changedSince: (sessionIds, since) => messagesChangedSince(deps.sql, sessionIds, since),
-    forgetUser: (userId) => authenticate.forget?.(userId),
+    forgetUser: (userId) => {
+      authenticate.forget?.(userId);
+      snapshots.forget(userId);
+    },
   });
   const publishState = (userId: string, sessionId?: string) => hub.publishState(userId, sessionId);
   const self = apiProcess({

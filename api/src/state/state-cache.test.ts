@@ -170,6 +170,16 @@ describe("the cache itself", () => {
     await expect(cache.load(userId, undefined)).rejects.toMatchObject({ code: "not_found" });
   });
 
+  test("forgetting a user drops their snapshots only", async () => {
+    const [gone, stays] = [await signedIn(), await signedIn()];
+    const cache = createStateCache({ sql: api.sql, read: readFor(api.sql) });
+    for (const { userId } of [gone, stays]) await cache.load(userId, undefined);
+    cache.forget(gone.userId);
+    await cache.load(gone.userId, undefined);
+    await cache.load(stays.userId, undefined);
+    expect(cache.stats).toEqual({ hits: 1, misses: 3 });
+  });
+
   test("at most maxSnapshots are kept, the least recently served go first", async () => {
     const users = [await signedIn(), await signedIn(), await signedIn()];
     const cache = createStateCache({ sql: api.sql, read: readFor(api.sql), maxSnapshots: 2 });

@@ -33,6 +33,8 @@ export const defaultMaxSnapshots = 500;
 export type StateCache = {
   /** The snapshot as it is now: the kept one if still current, else read (and kept). */
   load(userId: string, sessionId: string | undefined): Promise<State>;
+  /** Drops every snapshot of the user (their account is gone: none is served, none is held). */
+  forget(userId: string): void;
   readonly stats: { hits: number; misses: number };
 };
 
@@ -55,6 +57,9 @@ export function createStateCache(deps: {
 
   return {
     stats,
+    forget(userId) {
+      for (const key of [...kept.keys()]) if (key.startsWith(`${userId}/`)) kept.delete(key);
+    },
     async load(userId, sessionId) {
       const key = `${userId}/${sessionId ?? ""}`;
       const entry = kept.get(key);
