@@ -98,12 +98,18 @@ test("after the listening connection is lost, onReconnect runs and messages flow
   b.onReconnect(() => {
     reconnected += 1;
   });
+  // The first of two parts of a split message, the second never sent (as if the link broke
+  // between them): held until the reconnect, then dropped (the reconnect re-reads instead).
+  const part = { p: "another-process", n: 1, c: "another-process:1", i: 0, k: 2, d: '{"t":' };
+  await sqlA`select pg_notify(${busChannel}, ${JSON.stringify(part)})`;
+  await until(() => b.partialMessages() === 1, "the first part held");
   // Ends B's listening connection: postgres.js reconnects it and listens again.
   const ended = await sqlA<{ pid: number }[]>`
     select pid from pg_stat_activity
     where application_name = 'bus-b' and query ilike 'listen%' and pg_terminate_backend(pid)`;
   expect(ended.length).toBe(1);
   await until(() => reconnected > 0, "onReconnect");
+  expect(b.partialMessages()).toBe(0);
   const count = received.length;
   a.send({ t: "state", u: "user", s: sessionId });
   await until(() => received.length > count, "a message after the reconnect");

@@ -47,8 +47,12 @@ export class PostgresBus implements Bus {
       busChannel,
       (payload) => this.#receive(payload),
       () => {
-        // Called on the first LISTEN and again after every reconnect.
-        if (this.#listening) for (const handler of this.#reconnectHandlers) handler();
+        // Called on the first LISTEN and again after every reconnect. Parts of a message
+        // cut by the lost link will never be completed: the handlers re-read instead.
+        if (this.#listening) {
+          this.#parts.clear();
+          for (const handler of this.#reconnectHandlers) handler();
+        }
         this.#listening = true;
       },
     );
@@ -84,6 +88,11 @@ export class PostgresBus implements Bus {
 
   onReconnect(handler: () => void): void {
     this.#reconnectHandlers.push(handler);
+  }
+
+  /** Split messages of which some parts arrived and the rest have not (yet). */
+  partialMessages(): number {
+    return this.#parts.size;
   }
 
   stats(): BusStats {
