@@ -53,8 +53,13 @@ const noSamples = (): Samples => ({
   cpuSeconds: 0,
 });
 
-/** One of the relays measured side by side: where its sockets go, what its CPU is. */
-type Target = { ctx: ScenarioContext; cpu: () => number; sockets: BenchSocket[] };
+/** One of the relays measured side by side: where its sockets go, its CPU, what it measured. */
+type Target = {
+  ctx: ScenarioContext;
+  cpu: () => number;
+  sockets: BenchSocket[];
+  samples: Samples;
+};
 
 /** Each socket of `target` sends `turns` turns, one after another, all sockets at once. */
 async function turnsOn(target: Target, turns: number, inTime: () => boolean, into: Samples) {
@@ -89,23 +94,18 @@ async function measuredTurns(ctx: ScenarioContext, concurrency: number, turnsPer
   const deadline = performance.now() + ctx.profile.chatLatency.levelTimeMs;
   const inTime = () => ctx.alive() && performance.now() < deadline;
   const { stack } = ctx;
-  const relays = {
-    ours: { ctx, cpu: () => cpuSeconds(stack.api.pid) + cpuSeconds(stack.agent.pid) },
-    floor: {
-      ctx: { ...ctx, wsUrl: stack.floor.wsUrl },
-      cpu: () => cpuSeconds(stack.floor.service.pid),
-    },
-    sdkFloor: {
-      ctx: { ...ctx, wsUrl: stack.sdkFloor.wsUrl },
-      cpu: () => cpuSeconds(stack.sdkFloor.service.pid),
-    },
+  /** A relay's sockets go to `wsUrl`; its CPU is that of `pids`' processes. */
+  const relay = (wsUrl: string, pids: number[]): Target => ({
+    ctx: { ...ctx, wsUrl },
+    cpu: () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    sockets: [],
+    samples: noSamples(),
+  });
+  const targets = {
+    ours: relay(ctx.wsUrl, [stack.api.pid, stack.agent.pid]),
+    floor: relay(stack.floor.wsUrl, [stack.floor.service.pid]),
+    sdkFloor: relay(stack.sdkFloor.wsUrl, [stack.sdkFloor.service.pid]),
   };
-  const targets: Record<keyof typeof relays, Target> = {
-    ours: { ...relays.ours, sockets: [] },
-    floor: { ...relays.floor, sockets: [] },
-    sdkFloor: { ...relays.sdkFloor, sockets: [] },
-  };
-  const samples = { ours: noSamples(), floor: noSamples(), sdkFloor: noSamples() };
   const all = Object.values(targets);
   try {
     for (const target of all)
@@ -114,13 +114,16 @@ async function measuredTurns(ctx: ScenarioContext, concurrency: number, turnsPer
     const perRound = Math.max(1, Math.ceil(turnsPerSession / rounds));
     for (let sent = 0; sent < turnsPerSession && inTime(); sent += perRound) {
       const turns = Math.min(perRound, turnsPerSession - sent);
-      for (const [name, target] of Object.entries(targets))
-        await turnsOn(target, turns, inTime, samples[name as keyof typeof samples]);
+      for (const target of all) await turnsOn(target, turns, inTime, target.samples);
     }
   } finally {
     for (const target of all) closeAll(target.sockets);
   }
-  return samples;
+  return {
+    ours: targets.ours.samples,
+    floor: targets.floor.samples,
+    sdkFloor: targets.sdkFloor.samples,
+  };
 }
 
 /** CPU milliseconds per measured turn (CPU time is read in 10 ms ticks: few turns, rough). */

@@ -16,7 +16,8 @@
  * turn, old and new alternated). The items are never changed here, so they pass by reference.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { AgentInputItem, Model, ModelProvider, ModelRequest } from "@openai/agents";
+import type { AgentInputItem, ModelProvider, ModelRequest } from "@openai/agents";
+import { withCalls, wrapModels } from "../model-wrap.ts";
 
 const storedHistory = new AsyncLocalStorage<readonly AgentInputItem[]>();
 
@@ -33,23 +34,12 @@ function withHistory(request: ModelRequest): ModelRequest {
   return { ...request, input: [...history, ...input] };
 }
 
-function withHistoryModel(model: Model): Model {
-  return new Proxy(model, {
-    get(target, property, receiver) {
-      if (property === "getResponse")
-        return (request: ModelRequest) => target.getResponse(withHistory(request));
-      if (property === "getStreamedResponse")
-        return (request: ModelRequest) => target.getStreamedResponse(withHistory(request));
-      return Reflect.get(target, property, receiver);
-    },
-  });
-}
-
 /** `provider` with every model it hands out given the run's stored history. */
 export function storedHistoryModels(provider: ModelProvider): ModelProvider {
-  const getModel = async (name?: string) => withHistoryModel(await provider.getModel(name));
-  return new Proxy(provider, {
-    get: (target, property, receiver) =>
-      property === "getModel" ? getModel : Reflect.get(target, property, receiver),
-  });
+  return wrapModels(provider, (model) =>
+    withCalls(model, {
+      getResponse: (request) => model.getResponse(withHistory(request)),
+      getStreamedResponse: (request) => model.getStreamedResponse(withHistory(request)),
+    }),
+  );
 }

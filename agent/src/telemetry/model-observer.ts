@@ -13,6 +13,7 @@ import {
   type ModelRequest,
   type ResponseStreamEvent,
 } from "@openai/agents";
+import { withCalls, wrapModels } from "../model-wrap.ts";
 
 /** Facts about one model call; each arrives as soon as the stream shows it. */
 export type ModelFacts = {
@@ -95,19 +96,10 @@ function observed(model: Model, sink: ModelFactsSink): Model {
     }
   }
   // Everything else (getResponse, retry advice, …) is the model's own.
-  return new Proxy(model, {
-    get: (target, property, receiver) =>
-      property === "getStreamedResponse"
-        ? getStreamedResponse
-        : Reflect.get(target, property, receiver),
-  });
+  return withCalls(model, { getStreamedResponse });
 }
 
 /** `provider` with every model it hands out observed. */
 export function observeModels(provider: ModelProvider, sink: ModelFactsSink): ModelProvider {
-  const getModel = async (name?: string) => observed(await provider.getModel(name), sink);
-  return new Proxy(provider, {
-    get: (target, property, receiver) =>
-      property === "getModel" ? getModel : Reflect.get(target, property, receiver),
-  });
+  return wrapModels(provider, (model) => observed(model, sink));
 }
