@@ -8,8 +8,7 @@ import { freePort } from "@trainer2/shared/processes";
 import {
   createStack,
   type ModelService,
-  repoRoot,
-  Service,
+  type Service,
   type StackDatabase,
 } from "@trainer2/testkit";
 import { createMinter, type Minter } from "./tokens.ts";
@@ -29,10 +28,12 @@ export type Stack = {
   agent: Service;
   mint: Minter;
   coldStart: { apiMs: number[]; agentMs: number[] };
-  /** The floor relay (bench/floor/relay.ts) on the same database and model. */
-  floor: Relay;
-  /** The same relay calling the model through the Agents SDK: the SDK's own floor. */
-  sdkFloor: Relay;
+  /**
+   * The floor relay (bench/floor/relay.ts) on the same database and model, and the same relay
+   * calling the model through the Agents SDK (the SDK's own floor): started on first use, as
+   * only the chat-latency scenario needs them.
+   */
+  floors: () => Promise<{ floor: Relay; sdkFloor: Relay }>;
   /** Another api and agent on the same database and model, the api with `apiEnv` set. */
   startVariant: (apiEnv: Record<string, string>) => Promise<Pair>;
   stop: () => Promise<void>;
@@ -93,11 +94,7 @@ export async function startStack(options: {
     const kind = stack.database.embedded ? "embedded" : "postgres";
     log(`database: ${kind}`);
     const model = await stack.startModelProcess({ delayMs: 0 });
-    const floor = await startFloor(stack, model.baseUrl, { ...options.env });
-    const sdkFloor = await startFloor(stack, model.baseUrl, {
-      ...options.env,
-      FLOOR_MODEL_CLIENT: "agents-sdk",
-    });
+    let floors: ReturnType<Stack["floors"]> | undefined;
     const coldStart = { apiMs: [] as number[], agentMs: [] as number[] };
     const samples = Math.max(1, options.coldStartSamples);
     for (let index = 0; ; index++) {
@@ -117,8 +114,13 @@ export async function startStack(options: {
           agent,
           mint: await createMinter(stack.keys.devLoginPrivateKey),
           coldStart,
-          floor,
-          sdkFloor,
+          floors: () => {
+            floors ??= (async () => ({
+              floor: await startFloor(stack, model.baseUrl, "fetch"),
+              sdkFloor: await startFloor(stack, model.baseUrl, "agents-sdk"),
+            }))();
+            return floors;
+          },
           startVariant: async (apiEnv) => {
             const pair = await startPair(stack, model, apiEnv);
             return {
@@ -144,22 +146,12 @@ export async function startStack(options: {
 async function startFloor(
   stack: Launched,
   modelBaseUrl: string,
-  env: Record<string, string>,
+  client: "fetch" | "agents-sdk",
 ): Promise<Relay> {
-  const port = await freePort();
-  const floor = await Service.start({
-    name: env.FLOOR_MODEL_CLIENT === "agents-sdk" ? "sdk-floor" : "floor",
-    command: [process.execPath, "bench/floor/relay.ts"],
-    cwd: repoRoot,
-    env: {
-      ...env,
-      PORT: String(port),
-      DATABASE_URL: stack.database.url,
-      MODEL_BASE_URL: modelBaseUrl,
-    },
-    port,
-    stopGraceMs: 2000,
-  });
-  stack.own(() => floor.stop());
-  return { wsUrl: `${floor.url.replace(/^http/, "ws")}/realtime`, service: floor };
+  const service = await stack.startScriptProcess(
+    client === "agents-sdk" ? "sdk-floor" : "floor",
+    "bench/floor/relay.ts",
+    { DATABASE_URL: stack.database.url, MODEL_BASE_URL: modelBaseUrl, FLOOR_MODEL_CLIENT: client },
+  );
+  return { wsUrl: `${service.url.replace(/^http/, "ws")}/realtime`, service };
 }

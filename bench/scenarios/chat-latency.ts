@@ -94,6 +94,7 @@ async function measuredTurns(ctx: ScenarioContext, concurrency: number, turnsPer
   const deadline = performance.now() + ctx.profile.chatLatency.levelTimeMs;
   const inTime = () => ctx.alive() && performance.now() < deadline;
   const { stack } = ctx;
+  const { floor, sdkFloor } = await stack.floors();
   /** A relay's sockets go to `wsUrl`; its CPU is that of `pids`' processes. */
   const relay = (wsUrl: string, pids: number[]): Target => ({
     ctx: { ...ctx, wsUrl },
@@ -103,8 +104,8 @@ async function measuredTurns(ctx: ScenarioContext, concurrency: number, turnsPer
   });
   const targets = {
     ours: relay(ctx.wsUrl, [stack.api.pid, stack.agent.pid]),
-    floor: relay(stack.floor.wsUrl, [stack.floor.service.pid]),
-    sdkFloor: relay(stack.sdkFloor.wsUrl, [stack.sdkFloor.service.pid]),
+    floor: relay(floor.wsUrl, [floor.service.pid]),
+    sdkFloor: relay(sdkFloor.wsUrl, [sdkFloor.service.pid]),
   };
   const all = Object.values(targets);
   try {

@@ -178,9 +178,14 @@ export class Stack {
     return web;
   }
 
-  /** Stops `close` with the stack (something a caller started on the stack's behalf). */
-  own(close: () => Promise<unknown>): void {
-    this.#closers.push(close);
+  /**
+   * `bun <script>` on a free port (its PORT) with the stack's environment and `env`, once its
+   * /health answers 200; stopped with the stack. For helpers beside the stack: the bench's
+   * floor relays.
+   */
+  async startScriptProcess(name: string, script: string, env: Env = {}): Promise<Service> {
+    const port = await freePort();
+    return this.#startService(name, [script], port, { ...env, PORT: String(port) });
   }
 
   /** Everything it started, newest first, then the database; once, whoever calls first. */
