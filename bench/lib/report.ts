@@ -102,7 +102,7 @@ export function markdownTable(results: PartialResults): string {
       `api ${f(cpu.api)}, agent ${f(cpu.agent)}, model ${f(cpu.model)}, ` +
         `${cpu.db >= 0 ? `embedded db ${f(cpu.db)}, ` : ""}bench client ${f(cpu.bench)}`,
     ]);
-    const perTurn = (seconds: number) => (seconds * 1000) / Math.max(1, chat.turnsCompleted);
+    const perTurn = (seconds: number) => cpuPerTurnMs(chat, seconds);
     rows.push([
       "",
       "CPU per completed turn: api + agent",
@@ -172,9 +172,10 @@ function workerRows(s: PartialResults["scenarios"]): [string, string, string][] 
 
 type ChatLoad = NonNullable<PartialResults["scenarios"]["capacity"]>["chat"];
 
-/** Api CPU milliseconds per completed turn. */
-const apiCpuPerTurn = (load: ChatLoad) =>
-  (load.cpuSeconds.api * 1000) / Math.max(1, load.turnsCompleted);
+/** CPU milliseconds per completed turn of `load`, from `seconds` of CPU time. */
+const cpuPerTurnMs = (load: ChatLoad, seconds: number) =>
+  (seconds * 1000) / Math.max(1, load.turnsCompleted);
+const apiCpuPerTurn = (load: ChatLoad) => cpuPerTurnMs(load, load.cpuSeconds.api);
 
 /** Budgets on against the same load with them off (the capacity run): what enforcement costs. */
 function budgetRows(off: ChatLoad, on: ChatLoad): [string, string, string][] {

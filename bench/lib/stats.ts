@@ -68,3 +68,7 @@ export async function pool<T>(
 }
 
 export const ms = (start: number) => performance.now() - start;
+
+/** `value` as a multiple of `base`, to one decimal (a base near zero counts as 0.01). */
+export const times = (value: number, base: number) =>
+  Math.round((value / Math.max(base, 0.01)) * 10) / 10;

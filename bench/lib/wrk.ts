@@ -5,6 +5,7 @@
  * back to its fetch loop and says so).
  */
 import { join } from "node:path";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { z } from "zod";
 import type { Summary } from "./stats.ts";
 
@@ -43,23 +44,19 @@ export async function wrk(options: {
     "-H",
     `${name}: ${value}`,
   ]);
-  const child = Bun.spawn(
-    [
-      binary,
-      `-t${options.threads}`,
-      `-c${options.connections}`,
-      `-d${Math.max(1, Math.round(options.seconds))}s`,
-      "-s",
-      join(import.meta.dir, "wrk-report.lua"),
-      ...headerArgs,
-      options.url,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
+  const {
+    stdout: out,
+    stderr: err,
+    code,
+  } = await runCommand([
+    binary,
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${Math.max(1, Math.round(options.seconds))}s`,
+    "-s",
+    join(import.meta.dir, "wrk-report.lua"),
+    ...headerArgs,
+    options.url,
   ]);
   const line = out.split("\n").find((text) => text.startsWith("WRK_JSON "));
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${err.trim() || out.trim()}`);

@@ -10,7 +10,7 @@
 import { cpuSeconds } from "@trainer2/shared/processes";
 import type { BenchSocket } from "../lib/bench-socket.ts";
 import { probeModel } from "../lib/model-probe.ts";
-import { added, type Summary, summarize } from "../lib/stats.ts";
+import { added, type Summary, summarize, times } from "../lib/stats.ts";
 import { closeAll, openSockets, type ScenarioContext, tally } from "./context.ts";
 
 export const chatText = "hello coach";
@@ -132,7 +132,7 @@ const cpuPerTurnMs = (samples: Samples) =>
   Math.round((samples.cpuSeconds * 1000 * 100) / Math.max(1, samples.firstDelta.length)) / 100;
 
 /** The model's own time to first token at `concurrency` callers, measured directly. */
-async function modelTtft(ctx: ScenarioContext, concurrency: number, perCaller: number) {
+export async function modelTtft(ctx: ScenarioContext, concurrency: number, perCaller: number) {
   const { profile } = ctx;
   const deadline = performance.now() + profile.chatLatency.levelTimeMs;
   const ttft: number[] = [];
@@ -166,7 +166,7 @@ async function level(
   const floorAdded = added(floorFirstDelta, modelAlone);
   const addedMs = added(firstDeltaMs, modelAlone);
   const sdkAdded = added(sdkFirstDelta, modelAlone);
-  const timesFloor = (p50: number) => Math.round((p50 / Math.max(floorAdded.p50, 0.01)) * 10) / 10;
+  const timesFloor = (p50: number) => times(p50, floorAdded.p50);
   const turns = ours.firstDelta.length + ours.failures.length;
   const result: ChatLevel = {
     concurrency,

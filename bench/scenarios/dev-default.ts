@@ -6,20 +6,10 @@
  * stack on Postgres); without it there is nothing to compare and the scenario is skipped.
  */
 
-import { probeModel } from "../lib/model-probe.ts";
 import { startStack } from "../lib/stack.ts";
-import { added, summarize } from "../lib/stats.ts";
-import { chatText } from "./chat-latency.ts";
+import { added, summarize, times } from "../lib/stats.ts";
+import { chatText, modelTtft } from "./chat-latency.ts";
 import { closeAll, openSockets, type ScenarioContext } from "./context.ts";
-
-async function modelAlone(ctx: ScenarioContext, baseUrl: string, probes: number) {
-  const ttft: number[] = [];
-  for (let index = 0; index < probes && ctx.alive(); index++) {
-    const timing = await probeModel(baseUrl, chatText, ctx.profile.turnTimeoutMs);
-    if (timing.ok) ttft.push(timing.ttftMs);
-  }
-  return summarize(ttft);
-}
 
 export async function devDefault(ctx: ScenarioContext, childEnv: Record<string, string>) {
   if (ctx.stack.db.kind !== "postgres") {
@@ -58,15 +48,9 @@ export async function devDefault(ctx: ScenarioContext, childEnv: Record<string, 
       closeAll([onPostgres!, onEmbedded!]);
     }
     const probes = ctx.profile.chatLatency.modelProbes;
-    const postgres = added(
-      summarize(firstDelta.postgres),
-      await modelAlone(ctx, ctx.stack.modelBaseUrl, probes),
-    );
-    const onPglite = added(
-      summarize(firstDelta.embedded),
-      await modelAlone(ctx, embedded.modelBaseUrl, probes),
-    );
-    const ratio = Math.round((onPglite.p50 / Math.max(postgres.p50, 0.01)) * 10) / 10;
+    const postgres = added(summarize(firstDelta.postgres), await modelTtft(ctx, 1, probes));
+    const onPglite = added(summarize(firstDelta.embedded), await modelTtft(embeddedCtx, 1, probes));
+    const ratio = times(onPglite.p50, postgres.p50);
     ctx.log(
       `dev default: added p50 ${onPglite.p50.toFixed(1)} ms on PGlite vs ${postgres.p50.toFixed(1)} ms on Postgres (${ratio}x)`,
     );
