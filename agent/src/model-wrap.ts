@@ -17,9 +17,20 @@ export function withCalls(model: Model, calls: ModelCalls): Model {
   });
 }
 
-/** `provider` with every model it hands out passed through `wrap`. */
+/**
+ * `provider` with every model it hands out passed through `wrap`, once per model: the SDK asks
+ * for the model on every model call, and the provider hands out the same one.
+ */
 export function wrapModels(provider: ModelProvider, wrap: (model: Model) => Model): ModelProvider {
-  const getModel = async (name?: string) => wrap(await provider.getModel(name));
+  const wrapped = new WeakMap<Model, Model>();
+  const getModel = async (name?: string) => {
+    const model = await provider.getModel(name);
+    const known = wrapped.get(model);
+    if (known) return known;
+    const fresh = wrap(model);
+    wrapped.set(model, fresh);
+    return fresh;
+  };
   return new Proxy(provider, {
     get: (target, property, receiver) =>
       property === "getModel" ? getModel : Reflect.get(target, property, receiver),

@@ -5,9 +5,8 @@
  * person is asked: the api refuses a call without their approval anyway, so asking is the
  * side that never loses a write the person wanted nor makes one they did not.
  */
-import { injectTraceparent } from "@trainer2/shared/telemetry";
-import { approvalNeededResponse, headers } from "@trainer2/shared/wire";
-import type { RunToolScope, ToolDeps } from "./tools.ts";
+import { approvalNeededResponse } from "@trainer2/shared/wire";
+import { postToApi, type RunToolScope, type ToolDeps } from "./tools.ts";
 
 export async function askApproval(
   name: string,
@@ -16,16 +15,7 @@ export async function askApproval(
   run: Pick<RunToolScope, "runToken" | "runId" | "signal">,
 ): Promise<boolean> {
   try {
-    const response = await fetch(new URL(`/tools/${name}/approval`, deps.apiUrl), {
-      method: "POST",
-      headers: injectTraceparent({
-        authorization: `Bearer ${await deps.agentJwt()}`,
-        "content-type": "application/json",
-        [headers.runToken]: run.runToken,
-      }),
-      body: JSON.stringify(args ?? {}),
-      signal: AbortSignal.any([run.signal, AbortSignal.timeout(deps.timeoutMs ?? 30_000)]),
-    });
+    const response = await postToApi(`/tools/${name}/approval`, args, deps, run);
     const answer = approvalNeededResponse.safeParse(await response.json().catch(() => null));
     if (answer.success) return answer.data.result.needed;
     deps.logger.warn("the api did not say whether a call needs approval", {

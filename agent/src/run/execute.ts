@@ -242,7 +242,8 @@ export async function executeRun(
       if (event.type === "raw_model_stream_event" && event.data.type === "output_text_delta") {
         output += event.data.delta;
         emit({ type: "delta", text: event.data.delta });
-        await flushes.after();
+        const pause = flushes.after();
+        if (pause) await pause;
       } else if (event.type === "raw_model_stream_event" && event.data.type === "response_done") {
         emit({ type: "usage", usage: meter.add(event.data.response.usage) });
       }

@@ -97,6 +97,31 @@ const unreachable = (message: string): ToolResponse => ({
   error: { code: "tool_unavailable", message },
 });
 
+/**
+ * POST `path` on the api as the agent, for the run: its JWT, the run token, the arguments as
+ * the body, stopped with the run or after the timeout. Bun's fetch is not instrumented: the
+ * api continues the current span from traceparent.
+ */
+export async function postToApi(
+  path: string,
+  args: unknown,
+  deps: Pick<ToolDeps, "apiUrl" | "agentJwt" | "timeoutMs">,
+  run: Pick<RunToolScope, "runToken" | "signal">,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(new URL(path, deps.apiUrl), {
+    method: "POST",
+    headers: injectTraceparent({
+      authorization: `Bearer ${await deps.agentJwt()}`,
+      "content-type": "application/json",
+      [headers.runToken]: run.runToken,
+      ...extraHeaders,
+    }),
+    body: JSON.stringify(args ?? {}),
+    signal: AbortSignal.any([run.signal, AbortSignal.timeout(deps.timeoutMs ?? 30_000)]),
+  });
+}
+
 async function callApi(
   spec: ToolSpec,
   args: unknown,
@@ -104,18 +129,8 @@ async function callApi(
   deps: ToolDeps,
   run: RunToolScope,
 ) {
-  const token = await deps.agentJwt();
-  const response = await fetch(new URL(`/tools/${spec.name}`, deps.apiUrl), {
-    method: "POST",
-    // Bun's fetch is not instrumented: the api continues this tool span from traceparent.
-    headers: injectTraceparent({
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      [headers.runToken]: run.runToken,
-      [headers.toolCallId]: callId,
-    }),
-    body: JSON.stringify(args ?? {}),
-    signal: AbortSignal.any([run.signal, AbortSignal.timeout(deps.timeoutMs ?? 30_000)]),
+  const response = await postToApi(`/tools/${spec.name}`, args, deps, run, {
+    [headers.toolCallId]: callId,
   });
   const text = await response.text();
   let json: unknown;
