@@ -8,7 +8,7 @@
  * `streaming` and resumes the run through the agent's `/run`, streaming into the same answer.
  * Everything lives in Postgres, so any api process, after any restart, can take it on.
  */
-import { historyItems } from "@trainer2/db/queries/messages";
+import { historyItems, questionBefore } from "@trainer2/db/queries/messages";
 import {
   type ApprovalDecision,
   claimResume,
@@ -16,7 +16,6 @@ import {
   expireOverdue,
   overdueRuns,
   pauseForApproval,
-  questionBefore,
   type Resumable,
   type ToolApproval,
 } from "@trainer2/db/queries/tool-approvals";

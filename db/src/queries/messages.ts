@@ -121,11 +121,7 @@ export async function insertRegeneration(
   const [last] = await tx<{ seq: number; role: Message["role"] }[]>`
     select seq, role from messages where session_id = ${again.sessionId} order by seq desc limit 1`;
   if (last?.role !== "assistant") return { nothing: true };
-  const [question] = await tx.unsafe<MessageRow[]>(
-    `select ${messageColumns} from messages
-     where session_id = $1 and role = 'user' and seq < $2 order by seq desc limit 1`,
-    [again.sessionId, last.seq],
-  );
+  const question = await questionBefore(tx, again.sessionId, last.seq);
   if (!question) return { nothing: true };
   // The session's next seq and the row, in one statement (as insertTurn does).
   const [assistant] = await tx.unsafe<MessageRow[]>(
@@ -140,7 +136,7 @@ export async function insertRegeneration(
     [again.sessionId, again.runId, again.clientMsgId, again.ownerId ?? null],
   );
   if (!assistant) throw new Error("insert returned no row");
-  return { user: toMessage(question), assistant: toMessage(assistant) };
+  return { user: question, assistant: toMessage(assistant) };
 }
 
 /** True when `error` says the session already has an answer being written (one run each). */
@@ -324,4 +320,18 @@ export async function messagesOfUser(
     [userId],
   );
   return rows.map((row) => ({ sessionId: row.session_id, message: toMessage(row) }));
+}
+
+/** The person's message an answer (at `seq`) answers: the last one before it. */
+export async function questionBefore(
+  sql: Queryable,
+  sessionId: string,
+  seq: number,
+): Promise<Message | null> {
+  const [row] = await sql.unsafe<MessageRow[]>(
+    `select ${messageColumns} from messages
+     where session_id = $1 and role = 'user' and seq < $2 order by seq desc limit 1`,
+    [sessionId, seq],
+  );
+  return row ? toMessage(row) : null;
 }

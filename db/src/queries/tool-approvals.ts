@@ -264,20 +264,6 @@ export async function expireOverdue(
   return rows.map(toApproval);
 }
 
-/** The person's message a paused answer (at `seq`) answers: the last one before it. */
-export async function questionBefore(
-  sql: Queryable,
-  sessionId: string,
-  seq: number,
-): Promise<Message | null> {
-  const [row] = await sql.unsafe<MessageRow[]>(
-    `select ${messageColumns} from messages
-     where session_id = $1 and role = 'user' and seq < $2 order by seq desc limit 1`,
-    [sessionId, seq],
-  );
-  return row ? toMessage(row) : null;
-}
-
 export type Resumable = {
   message: Message;
   sessionId: string;
