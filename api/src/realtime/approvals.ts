@@ -10,7 +10,6 @@
  */
 import { historyItems, questionBefore } from "@trainer2/db/queries/messages";
 import {
-  type ApprovalDecision,
   claimResume,
   decideApproval,
   expireOverdue,
@@ -23,7 +22,13 @@ import { AppError } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
 import { ROOT_CONTEXT, spanNames } from "@trainer2/shared/telemetry";
 import { signRunToken } from "@trainer2/shared/tokens";
-import type { Approval, ClientFrame, RunRequest, ServerEvent } from "@trainer2/shared/wire";
+import type {
+  Approval,
+  ApprovalDecision,
+  ClientFrame,
+  RunRequest,
+  ServerEvent,
+} from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { type PausedCall, Run, type RunEnding } from "./run.ts";

@@ -22,11 +22,16 @@ export const toProfile = (row: ProfileRow): Profile => ({
   updatedAt: toIso(row.updated_at),
 });
 
+/** What a profile read selects (the state snapshot reads the same columns). */
+export const profileColumns =
+  "display_name, goals, experience_level, equipment, limitations, units, updated_at";
+
 /** The user's profile; an empty one (not stored) if the row is somehow missing. */
 export async function getProfile(sql: Queryable, userId: string): Promise<Profile> {
-  const [row] = await sql<ProfileRow[]>`
-    select display_name, goals, experience_level, equipment, limitations, units, updated_at
-    from profiles where user_id = ${userId}`;
+  const [row] = await sql.unsafe<ProfileRow[]>(
+    `select ${profileColumns} from profiles where user_id = $1`,
+    [userId],
+  );
   return row ? toProfile(row) : emptyProfile();
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Message, Profile, SessionSummary, WeekSummary, Workout } from "@trainer2/shared/wire";
 import { type MessageRow, maxMessagesInState, messageColumns, toMessage } from "./messages.ts";
-import { emptyProfile, type ProfileRow, toProfile } from "./profiles.ts";
+import { emptyProfile, type ProfileRow, profileColumns, toProfile } from "./profiles.ts";
 import {
   maxSessionsListed,
   type SessionRecord,
@@ -85,8 +85,7 @@ export async function readState(
      select
        (select row_to_json(u) from users u where u.id = $1) as "user",
        (select row_to_json(p) from (
-          select display_name, goals, experience_level, equipment, limitations, units, updated_at
-          from profiles where user_id = $1) p) as profile,
+          select ${profileColumns} from profiles where user_id = $1) p) as profile,
        (select row_to_json(c) from chosen c) as session,
        (select coalesce(json_agg(s), '[]') from (
           select * from chat_sessions where user_id = $1

@@ -8,12 +8,11 @@
  */
 
 import { withoutNul } from "@trainer2/shared/nul";
-import type { Message, MessageTool } from "@trainer2/shared/wire";
+import type { ApprovalDecision, Message, MessageTool } from "@trainer2/shared/wire";
 import { type MessageRow, messageColumns, toMessage } from "./messages.ts";
 import { type Queryable, toIso } from "./users.ts";
 
 export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
-export type ApprovalDecision = "approve" | "reject";
 
 export type ToolApproval = {
   runId: string;

@@ -2,7 +2,7 @@
  * Workouts: what a user did on a day. Written and read by the api's tools
  * (log_workout, list_workouts, get_training_summary); every query is scoped to one user.
  */
-import type { Exercise, Workout } from "@trainer2/shared/wire";
+import type { Exercise, WeekSummary, Workout } from "@trainer2/shared/wire";
 import { type Queryable, toIso } from "./users.ts";
 
 export type WorkoutRow = {
@@ -122,16 +122,6 @@ export async function listWorkouts(
     limit ${filter.limit}`;
   return rows.map(toWorkout);
 }
-
-export type WeekSummary = {
-  /** Monday of the ISO week, YYYY-MM-DD. */
-  weekStart: string;
-  /** ISO week label, e.g. 2026-W48. */
-  isoWeek: string;
-  workouts: number;
-  /** Sum of the workouts' durations; workouts without a duration count as 0. */
-  minutes: number;
-};
 
 /**
  * Training per ISO week over the last weeks (get_training_summary; the state panel's chart).
