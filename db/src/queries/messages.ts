@@ -5,7 +5,7 @@
 import { type FailureCode, isFailureCode } from "@trainer2/shared/failures";
 import { withoutNul } from "@trainer2/shared/nul";
 import type { AgentItem, Message, MessageTool } from "@trainer2/shared/wire";
-import { type Queryable, toIso } from "./users.ts";
+import { fromJson, type Queryable, toIso } from "./users.ts";
 
 export type MessageRow = {
   id: string;
@@ -26,8 +26,7 @@ export type MessageRow = {
 export const messageColumns =
   "id, session_id, seq, role, content, status, run_id, client_msg_id, created_at, error_code, tools";
 
-const toolsOf = (value: MessageRow["tools"]): MessageTool[] =>
-  (typeof value === "string" ? JSON.parse(value) : value) ?? [];
+const toolsOf = (value: MessageRow["tools"]): MessageTool[] => fromJson(value) ?? [];
 
 export const toMessage = (row: MessageRow): Message => ({
   id: row.id,
@@ -272,9 +271,7 @@ export async function historyItems(
         where n.session_id = m.session_id and n.seq = m.seq + 1 and n.role = 'assistant'
       )
     order by m.seq desc limit ${caps.turns}`;
-  const turns = rows
-    .map((row) => (typeof row.items === "string" ? JSON.parse(row.items) : row.items) ?? [])
-    .reverse() as AgentItem[][];
+  const turns = rows.map((row) => fromJson(row.items) ?? []).reverse() as AgentItem[][];
   return turns.flat().slice(-caps.items);
 }
 

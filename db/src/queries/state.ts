@@ -17,7 +17,7 @@ import {
   toSession,
   toSessionSummary,
 } from "./sessions.ts";
-import { type Queryable, toUser, type UserRecord, type UserRow } from "./users.ts";
+import { fromJson, type Queryable, toUser, type UserRecord, type UserRow } from "./users.ts";
 import {
   fillWeeks,
   toWorkout,
@@ -55,9 +55,7 @@ export type StateRows = {
 export type StateStamp = { version: string; day: string };
 
 type Json<T> = T | string | null;
-/** json columns arrive parsed from Postgres, as text from some drivers (PGlite's socket). */
-const parsed = <T>(value: Json<T>): T | null =>
-  typeof value === "string" ? (JSON.parse(value) as T) : value;
+const parsed = <T>(value: Json<T>): T | null => fromJson(value);
 
 export async function readState(
   sql: Queryable,

@@ -10,7 +10,7 @@
 import { withoutNul } from "@trainer2/shared/nul";
 import type { ApprovalDecision, Message, MessageTool } from "@trainer2/shared/wire";
 import { type MessageRow, messageColumns, toMessage } from "./messages.ts";
-import { type Queryable, toIso } from "./users.ts";
+import { fromJson, type Queryable, toIso } from "./users.ts";
 
 export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired";
 
@@ -51,7 +51,7 @@ type ApprovalRow = {
 const approvalColumns =
   "run_id, call_id, user_id, session_id, message_id, tool, arguments, summary, status, reason, requested_at, expires_at, decided_at, decided_by";
 
-const parsed = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : value);
+const parsed = (value: unknown) => fromJson(value);
 
 const toApproval = (row: ApprovalRow): ToolApproval => ({
   runId: row.run_id,

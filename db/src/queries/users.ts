@@ -11,6 +11,11 @@ export function toIso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 }
 
+/** A json(b) column: parsed by Postgres' driver, or text from some (PGlite's socket). */
+export function fromJson<T>(value: T | string): T {
+  return typeof value === "string" ? (JSON.parse(value) as T) : value;
+}
+
 export type IdentityClaims = {
   issuer: string;
   subject: string;

@@ -3,7 +3,7 @@
  * (log_workout, list_workouts, get_training_summary); every query is scoped to one user.
  */
 import type { Exercise, WeekSummary, Workout } from "@trainer2/shared/wire";
-import { type Queryable, toIso } from "./users.ts";
+import { fromJson, type Queryable, toIso } from "./users.ts";
 
 export type WorkoutRow = {
   id: string;
@@ -25,7 +25,7 @@ const int = (value: unknown) => (typeof value === "number" ? Math.trunc(value) :
 
 /** jsonb may hold rows written by older code: read it defensively so one odd row cannot fail a read. */
 function toExercises(value: unknown): Exercise[] {
-  const list = typeof value === "string" ? JSON.parse(value) : value;
+  const list = fromJson(value);
   if (!Array.isArray(list)) return [];
   return list
     .filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null)
@@ -177,9 +177,7 @@ export function fillWeeks(totals: WeeklyTotals, weeks: number): WeekSummary[] {
   });
 }
 
-/** json arrives parsed from Postgres, as text from some drivers (PGlite's socket). */
-export const weeklyTotalsOf = (value: WeeklyTotals | string): WeeklyTotals =>
-  typeof value === "string" ? (JSON.parse(value) as WeeklyTotals) : value;
+export const weeklyTotalsOf = (value: WeeklyTotals | string): WeeklyTotals => fromJson(value);
 
 export async function weeklySummary(
   sql: Queryable,
