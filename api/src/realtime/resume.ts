@@ -31,6 +31,7 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
   if (!owned) throw new AppError("not_found", "Session not found.");
   let messages: Message[] = [];
+  let waiting: Awaited<ReturnType<typeof pendingApprovalsOfSession>> = [];
   hub.cross.hold(frame.sessionId);
   try {
     for (let attempt = 1; ; attempt++) {
@@ -38,6 +39,11 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
       let changed: boolean;
       try {
         messages = await messagesAfter(sql, frame.sessionId, frame.afterSeq);
+        // Calls waiting for the person (their cards, below), read in the same watched window:
+        // a decision meanwhile makes the read start again, as any change of the session does.
+        waiting = messages.some((m) => m.status === "awaiting_approval")
+          ? await pendingApprovalsOfSession(sql, frame.sessionId)
+          : [];
       } finally {
         changed = stop();
       }
@@ -65,7 +71,7 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   // Calls waiting for the person: their cards again (a reload, another process, a restart).
   const paused = messages.find((m) => m.status === "awaiting_approval");
   if (paused)
-    for (const approval of await pendingApprovalsOfSession(sql, frame.sessionId))
+    for (const approval of waiting)
       client.send(approvalRequested(approval, frame.sessionId, paused.seq));
   if (elsewhere) return hub.cross.requestCatchUp(frame.sessionId);
   // Already finished (its run.completed is about to follow): nothing to catch up.
