@@ -149,17 +149,26 @@ async function prepareTurn(
 ) {
   const { sql } = ctx;
   const sessionId = frame.sessionId ?? crypto.randomUUID();
+  const session = frame.sessionId
+    ? getOwnedSession(sql, client.userId, frame.sessionId)
+    : createSession(sql, client.userId, titleFrom(frame.text), sessionId);
+  const reserved = ctx.budgets.reserve({ ...frame, userId: client.userId, runId, span });
   const [owned, history, capabilitiesVersion, runToken, budget] = await Promise.all([
-    frame.sessionId
-      ? getOwnedSession(sql, client.userId, frame.sessionId)
-      : createSession(sql, client.userId, titleFrom(frame.text), sessionId),
+    session,
     // Every completed turn stored so far (seq is a 4-byte integer).
     frame.sessionId ? historyItems(sql, frame.sessionId, 2 ** 31 - 1) : [],
     // Without it the agent runs with what it has: never a reason to fail the turn.
     ctx.capabilitiesVersion().catch(() => undefined),
     signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
-    ctx.budgets.reserve({ ...frame, userId: client.userId, runId, span }),
-  ]);
+    reserved,
+  ]).catch(async (error) => {
+    // One part failed (the database, mid-round): what the others did is undone first.
+    await Promise.allSettled([
+      reserved.then((hold) => hold.release()),
+      frame.sessionId ? undefined : session.then(() => deleteEmptySession(sql, sessionId)),
+    ]);
+    throw error;
+  });
   if (!owned) {
     void budget.release();
     throw new AppError("not_found", "Session not found.");
