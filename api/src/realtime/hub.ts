@@ -136,7 +136,11 @@ export class Hub {
   }
 
   toUser(userId: string, event: ServerEvent): void {
-    for (const client of this.clients.get(userId) ?? []) client.send(event);
+    const clients = this.clients.get(userId);
+    if (!clients) return;
+    // Serialized once for all of the user's sockets (a state event is the largest there is).
+    const json = JSON.stringify(event);
+    for (const client of clients) client.send(event, json);
   }
 
   /**

@@ -58,7 +58,8 @@ export class Run {
   readonly clientMsgId: string;
   readonly userMessage: Message;
   readonly placeholder: Message;
-  readonly controller: AbortController;
+  /** Aborts the agent's call. */
+  readonly controller = new AbortController();
   /** The answer so far (what a resuming socket gets as one delta at offset 0). */
   text = "";
   /** Its tool lines so far, as the live events left them. */
@@ -75,10 +76,7 @@ export class Run {
     readonly span: Span,
     /** performance.now() when the chat frame arrived. */
     readonly startedAt: number,
-    /** Aborts the agent's call: made before the Run, with the call that started early. */
-    controller: AbortController = new AbortController(),
   ) {
-    this.controller = controller;
     this.runId = ids.runId;
     this.userId = ids.userId;
     this.sessionId = ids.sessionId;

@@ -1,6 +1,5 @@
 /** GET /state?sessionId=: the signed-in user's snapshot. */
 import { AppError } from "@trainer2/shared/errors";
-import type { State } from "@trainer2/shared/wire";
 import { Hono } from "hono";
 import { z } from "zod";
 import { type Authenticate, type AuthVariables, requireUser } from "../auth/authenticate.ts";
@@ -8,8 +7,6 @@ import { type Authenticate, type AuthVariables, requireUser } from "../auth/auth
 const query = z.object({
   sessionId: z.uuid({ message: "sessionId: expected a UUID" }).optional(),
 });
-
-export type StateLoader = (userId: string, sessionId: string | undefined) => Promise<State>;
 
 export function stateRoutes(deps: {
   authenticate: Authenticate;
