@@ -21,19 +21,13 @@ import {
 import { AppError } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
 import { ROOT_CONTEXT, spanNames } from "@trainer2/shared/telemetry";
-import { signRunToken } from "@trainer2/shared/tokens";
-import type {
-  Approval,
-  ApprovalDecision,
-  ClientFrame,
-  RunRequest,
-  ServerEvent,
-} from "@trainer2/shared/wire";
+import type { Approval, ApprovalDecision, ClientFrame, ServerEvent } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { type PausedCall, Run, type RunEnding } from "./run.ts";
 import { driveRun } from "./run-end.ts";
 import { callAgent } from "./run-stream.ts";
+import { agentCallParts, runRequest } from "./turn-setup.ts";
 
 type ApprovalFrame = Extract<ClientFrame, { type: "approval" }>;
 type Paused = Extract<RunEnding, { kind: "paused" }>;
@@ -230,22 +224,16 @@ async function resumeRun(ctx: RealtimeContext, resumable: Resumable, userId: str
   );
   run.text = message.content;
   run.tools.push(...(message.tools ?? []));
-  const [history, capabilitiesVersion, runToken, budget] = await Promise.all([
+  const ids = { runId, userId, sessionId };
+  const [history, { capabilitiesVersion, runToken }, budget] = await Promise.all([
     historyItems(ctx.sql, sessionId, question?.seq ?? message.seq),
-    ctx.capabilitiesVersion().catch(() => undefined),
-    signRunToken({ userId, sessionId, runId }, ctx.apiPrivateKey),
+    agentCallParts(ctx, ids),
     ctx.budgets.reserve({ userId, runId, sessionId, text: "", clientMsgId, span }),
   ]);
-  const request: RunRequest = {
-    runId,
-    userId,
-    sessionId,
-    input: question?.content ?? "",
-    history,
-    ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
-    maxOutputTokens: ctx.budgets.maxOutputTokens,
-    resume: { state: resumable.runState, decisions: decisionsOf(resumable.approvals) },
-  };
+  const request = runRequest(ctx, ids, question?.content ?? "", history, capabilitiesVersion, {
+    state: resumable.runState,
+    decisions: decisionsOf(resumable.approvals),
+  });
   try {
     budget.allow();
   } catch (error) {

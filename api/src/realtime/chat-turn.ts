@@ -1,6 +1,6 @@
 /**
  * One chat turn: store the user's message and the assistant's placeholder in one
- * transaction while the agent is already called, announce the run, and hand it to
+ * statement, then call the agent, announce the run, and hand it to
  * run-end.ts, which relays the agent's answer to every socket following the session and
  * stores how it ended. Nothing the user wrote is lost, whatever the agent does.
  */
@@ -9,9 +9,7 @@ import {
   findByClientMsgId,
   historyItems,
   insertTurn,
-  isDuplicateClientMsg,
   isRunStreaming,
-  isSessionBusy,
 } from "@trainer2/db/queries/messages";
 import {
   createSession,
@@ -21,14 +19,14 @@ import {
 } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
 import { ROOT_CONTEXT, recordError, runInSpan, spanNames } from "@trainer2/shared/telemetry";
-import { signRunToken } from "@trainer2/shared/tokens";
-import type { ClientFrame, RunRequest } from "@trainer2/shared/wire";
+import type { ClientFrame } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { resumeSession } from "./resume.ts";
-import { Run } from "./run.ts";
+import type { Run } from "./run.ts";
 import { driveRun } from "./run-end.ts";
-import { type AgentCall, callAgent } from "./run-stream.ts";
+import type { AgentCall } from "./run-stream.ts";
+import { agentCallParts, launchRun, runRequest, SentBefore, turnNotStored } from "./turn-setup.ts";
 
 type ChatFrame = Extract<ClientFrame, { type: "chat" }>;
 
@@ -108,31 +106,23 @@ async function setUpTurn(
     unclaim();
     void prepared?.budget.release();
     if (prepared?.created) await deleteEmptySession(sql, prepared.sessionId).catch(() => {});
-    // The database allows one answer being written per session, whichever process writes it.
-    if (isSessionBusy(error))
-      throw new AppError("busy", undefined, { details: { clientMsgId: frame.clientMsgId } });
-    // A twin of this frame (a retry, or the same frame from another socket) got there first.
-    const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
-    if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
-    throw error;
+    return turnNotStored(error, { clientMsgId: frame.clientMsgId }, () =>
+      replayedIfSent(ctx, client, frame, span),
+    );
   }
-  const { sessionId } = prepared;
   const ids = {
     runId,
     userId: client.userId,
-    sessionId,
+    sessionId: prepared.sessionId,
     clientMsgId: frame.clientMsgId,
     userMessage: turn.user,
     placeholder: turn.assistant,
   };
-  const run = new Run(ids, span, startedAt);
-  const call = callAgent(ctx, prepared.request, prepared.runToken, run.controller.signal);
-  hub.startRun(run);
-  hub.follow(client, sessionId);
-  hub.toSession(client.userId, sessionId, { type: "message", sessionId, message: turn.user });
-  hub.toSession(client.userId, sessionId, run.startedEvent());
-  span.setAttributes({ "session.id": sessionId, "chat.run_id": runId });
-  return { run, call };
+  return launchRun(ctx, client, ids, span, startedAt, {
+    request: prepared.request,
+    runToken: prepared.runToken,
+    announceQuestion: true,
+  });
 }
 
 /**
@@ -153,13 +143,12 @@ async function prepareTurn(
     ? getOwnedSession(sql, client.userId, frame.sessionId)
     : createSession(sql, client.userId, titleFrom(frame.text), sessionId);
   const reserved = ctx.budgets.reserve({ ...frame, userId: client.userId, runId, span });
-  const [owned, history, capabilitiesVersion, runToken, budget] = await Promise.all([
+  const ids = { runId, userId: client.userId, sessionId };
+  const [owned, history, { capabilitiesVersion, runToken }, budget] = await Promise.all([
     session,
     // Every completed turn stored so far (seq is a 4-byte integer).
     frame.sessionId ? historyItems(sql, frame.sessionId, 2 ** 31 - 1) : [],
-    // Without it the agent runs with what it has: never a reason to fail the turn.
-    ctx.capabilitiesVersion().catch(() => undefined),
-    signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
+    agentCallParts(ctx, ids),
     reserved,
   ]).catch(async (error) => {
     // One part failed (the database, mid-round): what the others did is undone first.
@@ -173,20 +162,9 @@ async function prepareTurn(
     void budget.release();
     throw new AppError("not_found", "Session not found.");
   }
-  const request: RunRequest = {
-    runId,
-    userId: client.userId,
-    sessionId,
-    input: frame.text,
-    history,
-    ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
-    maxOutputTokens: ctx.budgets.maxOutputTokens,
-  };
+  const request = runRequest(ctx, ids, frame.text, history, capabilitiesVersion);
   return { created: !frame.sessionId, sessionId, request, runToken, budget };
 }
-
-/** Thrown inside the turn's transaction to roll it back: the clientMsgId was sent before. */
-class SentBefore extends Error {}
 
 /**
  * A frame whose clientMsgId the user already sent (a retry, or a twin from another socket)

@@ -8,22 +8,15 @@
  * turn like any other for the person's budgets: reserved before anything is stored (refused
  * with budget_exceeded, no model call, when a limit is used up), capped, settled at its end.
  */
-import {
-  historyItems,
-  insertRegeneration,
-  isDuplicateClientMsg,
-  isSessionBusy,
-  type StoredTurn,
-} from "@trainer2/db/queries/messages";
+import { historyItems, insertRegeneration, type StoredTurn } from "@trainer2/db/queries/messages";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import { AppError } from "@trainer2/shared/errors";
-import { signRunToken } from "@trainer2/shared/tokens";
 import type { ClientFrame, RunRequest } from "@trainer2/shared/wire";
 import { replayedIfSent, type Started, turnInSpan } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
-import { Run } from "./run.ts";
-import { callAgent } from "./run-stream.ts";
+import type { Run } from "./run.ts";
+import { agentCallParts, launchRun, runRequest, SentBefore, turnNotStored } from "./turn-setup.ts";
 
 type RegenerateFrame = Extract<ClientFrame, { type: "regenerate" }>;
 
@@ -85,33 +78,22 @@ async function setUpRegeneration(
   } catch (error) {
     unclaim();
     void budget.release();
-    if (isSessionBusy(error)) throw new AppError("busy", undefined, { details });
-    const twin = error instanceof SentBefore || isDuplicateClientMsg(error);
-    if (twin && (await replayedIfSent(ctx, client, frame, span))) return undefined;
-    throw error;
+    return turnNotStored(error, details, () => replayedIfSent(ctx, client, frame, span));
   }
-  const run = new Run(
-    {
-      runId,
-      userId: client.userId,
-      sessionId: frame.sessionId,
-      clientMsgId: frame.clientMsgId,
-      userMessage: stored.user,
-      placeholder: stored.assistant,
-    },
-    span,
-    startedAt,
-  );
-  const call = callAgent(ctx, request, runToken, run.controller.signal);
-  hub.startRun(run);
-  hub.follow(client, frame.sessionId);
-  hub.toSession(client.userId, frame.sessionId, run.startedEvent());
-  span.setAttribute("chat.run_id", runId);
-  return { run, call };
+  const ids = {
+    runId,
+    userId: client.userId,
+    sessionId: frame.sessionId,
+    clientMsgId: frame.clientMsgId,
+    userMessage: stored.user,
+    placeholder: stored.assistant,
+  };
+  return launchRun(ctx, client, ids, span, startedAt, {
+    request,
+    runToken,
+    announceQuestion: false,
+  });
 }
-
-/** The clientMsgId was sent before (a twin got there first): answered with its replay. */
-class SentBefore extends Error {}
 
 /** The question again, with the context before it (the old answer is not part of it). */
 async function agentRequest(
@@ -121,20 +103,11 @@ async function agentRequest(
   stored: StoredTurn,
   runId: string,
 ) {
-  const [history, capabilitiesVersion, runToken] = await Promise.all([
+  const ids = { runId, userId: client.userId, sessionId };
+  const [history, { capabilitiesVersion, runToken }] = await Promise.all([
     historyItems(ctx.sql, sessionId, stored.user.seq),
-    // Without it the agent runs with what it has: never a reason to fail the turn.
-    ctx.capabilitiesVersion().catch(() => undefined),
-    signRunToken({ userId: client.userId, sessionId, runId }, ctx.apiPrivateKey),
+    agentCallParts(ctx, ids),
   ]);
-  const request: RunRequest = {
-    runId,
-    userId: client.userId,
-    sessionId,
-    input: stored.user.content,
-    history,
-    ...(capabilitiesVersion ? { capabilitiesVersion } : {}),
-    maxOutputTokens: ctx.budgets.maxOutputTokens,
-  };
+  const request = runRequest(ctx, ids, stored.user.content, history, capabilitiesVersion);
   return { request, runToken };
 }
