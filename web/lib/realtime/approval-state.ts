@@ -43,6 +43,8 @@ function pauseItem(items: ChatItem[], runId: string, seq: number): ChatItem[] {
 
 /** Cards whose answer is seen streaming again or ended were decided (maybe while offline). */
 export function pruneApprovals(view: ChatView): ChatView {
+  // Run on every event of the chat, deltas included: nothing to do without a card.
+  if (view.approvals.length === 0) return view;
   const moved = new Set(
     view.items
       .filter((item) => item.runId && item.status !== "awaiting_approval")

@@ -13,6 +13,18 @@ export const approvalKey = (call: { runId: string; callId: string }) =>
 /** Refusals of a decision that sending it again cannot change. */
 const finalApprovalRefusals = new Set(["conflict", "not_found", "approval_expired"]);
 
+/**
+ * The tool call an `error` refuses a decision on for good, if it does: its frame is not sent
+ * again (below) and its card goes (refusals.ts), by the same rule.
+ */
+export function refusedCall(
+  event: Extract<ServerEvent, { type: "error" }>,
+): { runId: string; callId: string } | null {
+  return event.runId && event.callId && finalApprovalRefusals.has(event.code)
+    ? { runId: event.runId, callId: event.callId }
+    : null;
+}
+
 /** The queued frames `event` acknowledges, or refuses for good: they are not sent again. */
 export function settledBy(event: ServerEvent, outbox: Outbox): string[] {
   switch (event.type) {
@@ -25,8 +37,8 @@ export function settledBy(event: ServerEvent, outbox: Outbox): string[] {
     case "approval.decided":
       return [approvalKey(event)];
     case "error": {
-      if (event.runId && event.callId && finalApprovalRefusals.has(event.code))
-        return [approvalKey({ runId: event.runId, callId: event.callId })];
+      const call = refusedCall(event);
+      if (call) return [approvalKey(call)];
       if (!event.clientMsgId) return [];
       // Refusals that are final must not run later by themselves: a regenerate refused (busy,
       // nothing to answer), and a chat refused by a budget, which stays refused until it resets.

@@ -6,6 +6,7 @@
 import type { ServerEvent } from "@trainer2/shared/wire";
 import { dropApproval, hasApproval } from "./approval-state";
 import type { ChatView } from "./chat-state";
+import { refusedCall } from "./outbox";
 import { refuseOutgoing } from "./outgoing";
 
 export type Notice = { code: string; message: string };
@@ -27,8 +28,8 @@ export function applyRefusal(
       refreshPanel: true,
     };
   }
-  if (event.runId && event.callId) {
-    const call = { runId: event.runId, callId: event.callId };
+  const call = refusedCall(event);
+  if (call) {
     // A decision re-sent after a drop that the api had recorded (its card already gone):
     // nothing to say. One that came too late is always said (the answer goes on without it).
     const said = hasApproval(view, call) || event.code === "approval_expired";
