@@ -10,7 +10,6 @@ type Props = {
   download: () => Promise<AccountExport>;
   /** Resolves once deleted; rejects with the reason to show. */
   deleteAccount: (email: string) => Promise<void>;
-  onDeleted: () => void;
 };
 
 /** The api's own words for "type this to confirm" when the sign-in gave no email. */
@@ -30,7 +29,7 @@ function saveAsFile(data: AccountExport) {
 }
 
 /** "Your data": download all of it, or delete the account with all of it. */
-export function AccountSection({ email, download, deleteAccount, onDeleted }: Props) {
+export function AccountSection({ email, download, deleteAccount }: Props) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -84,7 +83,6 @@ export function AccountSection({ email, download, deleteAccount, onDeleted }: Pr
           } catch (error) {
             return error instanceof Error ? error.message : "Could not delete the account.";
           }
-          onDeleted();
           return null;
         }}
       >

@@ -33,17 +33,6 @@ type Props = {
   theme: Theme | null;
 };
 
-/**
- * After the account is deleted: signed out, on the sign-in page, which says so. Once: the
- * tab that deleted it hears of it twice (its own request, and its socket closed with 4410).
- */
-let signingOutDeleted = false;
-const signOutDeleted = () => {
-  if (signingOutDeleted) return;
-  signingOutDeleted = true;
-  void signOut({ callbackUrl: "/signin?deleted=1" });
-};
-
 /** Keeps ?session= in the address bar so a reload reopens the same chat. */
 function rememberSession(sessionId: string | null) {
   const url = new URL(window.location.href);
@@ -108,9 +97,13 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
   const waiting = waitingForDecision(view);
   const signedOut = status === "signed-out";
 
-  // Deleted from another tab or device: this page signs out too, rather than sign back in.
+  // The account deleted (here, or from another tab or device): signed out, on the sign-in
+  // page, which says so, rather than signed back in. The status changes once.
+  const signingOut = useRef(false);
   useEffect(() => {
-    if (status === "account-deleted") signOutDeleted();
+    if (status !== "account-deleted" || signingOut.current) return;
+    signingOut.current = true;
+    void signOut({ callbackUrl: "/signin?deleted=1" });
   }, [status]);
 
   return (
@@ -219,7 +212,6 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
           account={{
             download: () => controller.downloadData(),
             deleteAccount: (email) => controller.deleteAccount(email),
-            onDeleted: signOutDeleted,
           }}
         />
       </div>

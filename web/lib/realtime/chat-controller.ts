@@ -154,10 +154,15 @@ export class ChatController {
     return account.exportAccount(this.api);
   }
 
-  /** Deletes the account; the socket closes for good (the api closes it, 4410, everywhere). */
+  /**
+   * Deletes the account; the socket closes for good (the api closes it, 4410, everywhere).
+   * This tab says so itself, as every other tab hears it from its socket: the page signs out
+   * on that status, once, whichever came first.
+   */
   async deleteAccount(email: string): Promise<void> {
     await account.deleteAccount(this.api, email);
     this.client.stop();
+    this.set({ status: "account-deleted", retryInMs: null });
   }
 
   /** Ask again after a failed answer: re-sends the user's message that led to it. */
