@@ -6,7 +6,7 @@
  * that is not up yet; an oversized request gets the one error shape.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { TestApi } from "@trainer2/api/testing";
+import { noAgent, type TestApi } from "@trainer2/api/testing";
 import {
   type AgentDouble,
   answer,
@@ -16,7 +16,6 @@ import {
 import { openSocket } from "@trainer2/api/testing/test-socket";
 import { errorBody } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
-import { createLogger } from "@trainer2/shared/logger";
 import { importPrivateKey, signDevIdToken } from "@trainer2/shared/tokens";
 import { stateDto } from "@trainer2/shared/wire";
 import { createStack, type Stack } from "@trainer2/testkit";
@@ -36,7 +35,6 @@ beforeAll(async () => {
   });
   agent = await startAgentDouble({ apiPublicKey: stack.keys.apiPublicKey });
   api = await stack.startApi({
-    logger: createLogger({ service: "api", level: process.env.FAULTS_DEBUG ? "debug" : "silent" }),
     agentUrl: () => agent.url,
     realtime: { checkpointIntervalMs: 20, endWriteRetryMs: 60_000 },
   });
@@ -196,12 +194,11 @@ describe("an api process that crashes or starts early", () => {
 });
 
 describe("an agent process", () => {
-  let agentUrl = "http://127.0.0.1:9";
+  let agentUrl = noAgent;
   let viaAgent: TestApi;
   let child: Awaited<ReturnType<Stack["startAgentProcess"]>>;
   beforeAll(async () => {
     viaAgent = await stack.startApi({
-      logger: createLogger({ service: "api", level: "silent" }),
       agentUrl: () => agentUrl,
       realtime: { checkpointIntervalMs: 20 },
     });
