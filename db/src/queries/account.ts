@@ -8,20 +8,15 @@ import {
   type ExportedApproval,
   type ExportedToolCall,
 } from "@trainer2/shared/account-data";
+import type { Message } from "@trainer2/shared/wire";
 import type { Sql } from "../client.ts";
 import { messagesOfUser } from "./messages.ts";
 import { getProfile } from "./profiles.ts";
+import { type SessionRow, toSession } from "./sessions.ts";
 import { approvalsOfUser, type ToolApproval } from "./tool-approvals.ts";
 import { toolCallsOfUser, type UserToolCall } from "./tool-calls.ts";
-import { toIso, toUser, type UserRow } from "./users.ts";
+import { toUser, type UserRow } from "./users.ts";
 import { listWorkouts } from "./workouts.ts";
-
-type SessionRow = {
-  id: string;
-  title: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
-};
 
 function exportedCall(call: UserToolCall): ExportedToolCall {
   return {
@@ -68,9 +63,15 @@ export async function exportAccount(sql: Sql, userId: string): Promise<AccountEx
     const profile = await getProfile(tx, userId);
     const workouts = await listWorkouts(tx, userId, { limit: everything, from: null, to: null });
     const sessions = await tx<SessionRow[]>`
-      select id, title, created_at, updated_at from chat_sessions where user_id = ${userId}
+      select * from chat_sessions where user_id = ${userId}
       order by updated_at desc, created_at desc`;
-    const messages = await messagesOfUser(tx, userId);
+    // Each session's messages, in their order (messagesOfUser orders by session and seq).
+    const messagesOf = new Map<string, Message[]>();
+    for (const { sessionId, message } of await messagesOfUser(tx, userId)) {
+      const list = messagesOf.get(sessionId);
+      if (list) list.push(message);
+      else messagesOf.set(sessionId, [message]);
+    }
     const calls = await toolCallsOfUser(tx, userId);
     const approvals = await approvalsOfUser(tx, userId);
     return {
@@ -80,12 +81,12 @@ export async function exportAccount(sql: Sql, userId: string): Promise<AccountEx
       user,
       profile,
       workouts,
-      sessions: sessions.map((session) => ({
-        id: session.id,
-        title: session.title,
-        createdAt: toIso(session.created_at),
-        updatedAt: toIso(session.updated_at),
-        messages: messages.filter((m) => m.sessionId === session.id).map((m) => m.message),
+      sessions: sessions.map(toSession).map(({ id, title, createdAt, updatedAt }) => ({
+        id,
+        title,
+        createdAt,
+        updatedAt,
+        messages: messagesOf.get(id) ?? [],
       })),
       toolCalls: calls.map(exportedCall),
       approvals: approvals.map(exportedApproval),
