@@ -13,9 +13,11 @@
  * `bun bench/floor/relay.ts` with PORT, DATABASE_URL, MODEL_BASE_URL [, FLOOR_MODEL_CLIENT].
  */
 import { Agent, OpenAIProvider, Runner } from "@openai/agents";
+import { offlineModelName } from "@trainer2/agent/offline-model";
 import { createSql } from "@trainer2/db";
 import OpenAI from "openai";
 import { readFloorEnv } from "../env.ts";
+import { streamedContent } from "../lib/model-probe.ts";
 
 const env = readFloorEnv();
 const modelBaseUrl = env.MODEL_BASE_URL;
@@ -31,26 +33,12 @@ async function* deltas(text: string): AsyncGenerator<string> {
     method: "POST",
     headers: { "content-type": "application/json", authorization: "Bearer floor" },
     body: JSON.stringify({
-      model: "trainer2-offline",
+      model: offlineModelName,
       stream: true,
       messages: [{ role: "user", content: text }],
     }),
   });
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const reader = response.body!.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    buffer += decoder.decode(read.value, { stream: true });
-    let newline = buffer.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf("\n");
-      if (!line.startsWith("data:") || line.includes("[DONE]")) continue;
-      const content = JSON.parse(line.slice(5)).choices?.[0]?.delta?.content;
-      if (typeof content === "string" && content) yield content;
-    }
-  }
+  for await (const { content } of streamedContent(response.body!)) yield content;
 }
 
 /** The same deltas through the Agents SDK: its Runner streaming the Chat Completion. */
@@ -60,7 +48,7 @@ function sdkDeltas(): (text: string) => AsyncGenerator<string> {
     modelProvider: new OpenAIProvider({ openAIClient, useResponses: false }),
     tracingDisabled: true,
   });
-  const agent = new Agent({ name: "floor", instructions: "Answer.", model: "trainer2-offline" });
+  const agent = new Agent({ name: "floor", instructions: "Answer.", model: offlineModelName });
   return async function* (text) {
     const result = await runner.run(agent, text, { stream: true });
     for await (const event of result)

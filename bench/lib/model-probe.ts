@@ -40,6 +40,32 @@ function contentOf(data: string): string | undefined {
   }
 }
 
+/**
+ * The text of each token of a streamed Chat Completion (its SSE body), with when the bytes
+ * that carried it were read (performance.now(), before any parsing).
+ */
+export async function* streamedContent(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ content: string; readAt: number }> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) return;
+    const readAt = performance.now();
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      const content = line.startsWith("data:") ? contentOf(line.slice(5).trim()) : undefined;
+      if (content !== undefined) yield { content, readAt };
+      newline = buffer.indexOf("\n");
+    }
+  }
+}
+
 export async function probeModel(
   baseUrl: string,
   text: string,
@@ -57,23 +83,8 @@ export async function probeModel(
     if (response.status !== 200 || !response.body)
       return { ok: false, reason: `model answered ${response.status}` };
     const tokenTimes: number[] = [];
-    const decoder = new TextDecoder();
-    let buffer = "";
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value: chunk } = await reader.read();
-      if (done) break;
-      const at = performance.now() - started;
-      buffer += decoder.decode(chunk, { stream: true });
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line.startsWith("data:") && contentOf(line.slice(5).trim()) !== undefined)
-          tokenTimes.push(at);
-        newline = buffer.indexOf("\n");
-      }
-    }
+    for await (const { readAt } of streamedContent(response.body))
+      tokenTimes.push(readAt - started);
     if (tokenTimes.length === 0) return { ok: false, reason: "model sent no tokens" };
     return { ok: true, ttftMs: tokenTimes[0]!, tokenTimes, doneMs: performance.now() - started };
   } catch (error) {
