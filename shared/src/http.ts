@@ -3,6 +3,7 @@
  * thrown errors, unknown routes and wrong methods all answer `{error: {code, message}}`.
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { z } from "zod";
 import { AppError, errorResponse, toAppError } from "./errors.ts";
 
 /** Called for every error answered with a 5xx, with its cause, for the service's log. */
@@ -51,4 +52,32 @@ export function limitRequestHead(maxBytes = requestHeadLimit): MiddlewareHandler
       );
     await next();
   };
+}
+
+/**
+ * A request's JSON body as `schema` says, or a `bad_request` naming the first field that is
+ * wrong (`payload_too_large` past `maxBytes`, when given: declared or read).
+ */
+export async function parseJsonBody<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  options: { maxBytes?: number } = {},
+): Promise<z.infer<T>> {
+  const { maxBytes } = options;
+  const tooLarge = () =>
+    new AppError("payload_too_large", `The body may be ${maxBytes} bytes at most.`);
+  if (maxBytes !== undefined && Number(c.req.header("content-length") ?? 0) > maxBytes)
+    throw tooLarge();
+  const text = await c.req.text();
+  if (maxBytes !== undefined && Buffer.byteLength(text, "utf8") > maxBytes) throw tooLarge();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError("bad_request", "The body must be JSON.");
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AppError("bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
 }

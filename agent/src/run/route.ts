@@ -6,6 +6,7 @@
 
 import { AppError } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
+import { parseJsonBody } from "@trainer2/shared/http";
 import { activeContext, SpanStatusCode, spanNames } from "@trainer2/shared/telemetry";
 import { bearerToken, type KeyLike, verifyRunToken } from "@trainer2/shared/tokens";
 import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
@@ -46,19 +47,6 @@ function authorize(claims: RunClaims, body: RunRequest): void {
     throw new AppError("forbidden", "the run token was issued for another run");
 }
 
-async function parseBody(c: Context): Promise<RunRequest> {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new AppError("bad_request", "the body must be JSON");
-  }
-  const parsed = runRequest.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new AppError("bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
-}
-
 /**
  * An agent behind the api's version (one of several behind one URL, which another's
  * /update did not reach) syncs before it runs, so it calls the tools the api has now. If the
@@ -76,7 +64,8 @@ async function catchUpWithApi(deps: RunRouteDeps, wanted: string | undefined): P
 
 export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Response> {
   const { token: runToken, claims } = await authenticate(c, deps.apiPublicKey);
-  const body = await parseBody(c);
+  // The body's size is bounded by the app's bodyLimit, in front of this route.
+  const body = await parseJsonBody(c, runRequest);
   authorize(claims, body);
   await catchUpWithApi(deps, body.capabilitiesVersion);
   if (!deps.ready() && !deps.current().surface)
