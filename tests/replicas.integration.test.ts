@@ -11,9 +11,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { answer, manual } from "@trainer2/api/testing/agent-double";
 import type { TestSocket } from "@trainer2/api/testing/test-socket";
+import { callToolAsAgent } from "@trainer2/api/testing/tool-call";
 import { closeCodes } from "@trainer2/shared/failures";
-import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
-import { headers, type ServerEvent, stateDto } from "@trainer2/shared/wire";
+import { type ServerEvent, stateDto } from "@trainer2/shared/wire";
 import type { Service } from "@trainer2/testkit";
 import { type Replicas, startReplicas } from "@trainer2/testkit/replicas";
 
@@ -140,27 +140,13 @@ describe("a tool's line and the data it changed, across processes", () => {
     expect(await onB.next("tool")).toMatchObject({ runId, name: "log_workout", status: "started" });
 
     // The agent's call lands on A (the run's process); B's socket gets the fresh state.
-    const userId = run.request.userId;
-    const keys = r.stack.keys;
-    const runToken = await signRunToken(
-      { userId, sessionId, runId },
-      await importPrivateKey(keys.apiPrivateKey),
-    );
-    const response = await fetch(`${a.url}/tools/log_workout`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${await signAgentJwt(await importPrivateKey(keys.agentPrivateKey))}`,
-        [headers.runToken]: runToken,
-        [headers.toolCallId]: "call-log",
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({
-        performedOn: "2026-11-30",
-        kind: "run",
-        durationMin: 30,
-        exercises: [],
-        notes: null,
-      }),
+    const response = await callToolAsAgent({
+      apiUrl: a.url,
+      keys: r.stack.keys,
+      run: { userId: run.request.userId, sessionId, runId },
+      tool: "log_workout",
+      callId: "call-log",
+      args: { performedOn: "2026-11-30", kind: "run", durationMin: 30, exercises: [], notes: null },
     });
     expect(response.status).toBe(200);
     let state = await onB.next("state");

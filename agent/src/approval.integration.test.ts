@@ -9,12 +9,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { openSocket, type TestSocket } from "@trainer2/api/testing/test-socket";
-import {
-  importPrivateKey,
-  signAgentJwt,
-  signDevIdToken,
-  signRunToken,
-} from "@trainer2/shared/tokens";
+import { callToolAsAgent } from "@trainer2/api/testing/tool-call";
+import { importPrivateKey, signDevIdToken } from "@trainer2/shared/tokens";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { TestAgent } from "./testing/index.ts";
 import { type OpenAiApi, startAgentPerApi } from "./testing/run-helpers.ts";
@@ -282,20 +278,13 @@ describe("approval across processes, restarts and time", () => {
       const sessionId = await logRun(socket);
       const [workout] = await api.sql<{ id: string }[]>`
         select id from workouts where user_id = ${userId}`;
-      const runId = crypto.randomUUID();
-      const runToken = await signRunToken(
-        { userId, sessionId, runId },
-        await importPrivateKey(api.keys.apiPrivateKey),
-      );
-      const response = await fetch(`${api.url}/tools/delete_workout`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey))}`,
-          "content-type": "application/json",
-          "x-run-token": runToken,
-          "x-tool-call-id": "forged-call",
-        },
-        body: JSON.stringify({ workoutId: workout!.id }),
+      const response = await callToolAsAgent({
+        apiUrl: api.url,
+        keys: api.keys,
+        run: { userId, sessionId, runId: crypto.randomUUID() },
+        tool: "delete_workout",
+        callId: "forged-call",
+        args: { workoutId: workout!.id },
       });
       expect(response.status).toBe(403);
       expect((await response.json()).error.code).toBe("approval_required");

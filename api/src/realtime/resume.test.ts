@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
-import { headers, type RunRequest, toolResponse } from "@trainer2/shared/wire";
+import { type RunRequest, toolResponse } from "@trainer2/shared/wire";
 import { type AgentDouble, answer, manual } from "../testing/agent-double.ts";
 import type { TestApi } from "../testing/index.ts";
 import { type RealtimeStage, startRealtimeStage } from "../testing/realtime.ts";
+import { callToolAsAgent } from "../testing/tool-call.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -32,20 +32,14 @@ async function firstTurn(sub: string) {
 
 /** What the agent does for a tool: the real `POST /tools/:name` with the run's own token. */
 async function callTool(request: RunRequest, name: string, callId: string, body: unknown) {
-  const { userId, sessionId, runId } = request;
-  const runToken = await signRunToken(
-    { userId, sessionId, runId },
-    await importPrivateKey(api.keys.apiPrivateKey),
-  );
-  const response = await fetch(`${api.url}/tools/${name}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey))}`,
-      [headers.runToken]: runToken,
-      [headers.toolCallId]: callId,
-      "content-type": "application/json",
-    },
-    body: JSON.stringify(body),
+  const run = { userId: request.userId, sessionId: request.sessionId, runId: request.runId };
+  const response = await callToolAsAgent({
+    apiUrl: api.url,
+    keys: api.keys,
+    run,
+    tool: name,
+    callId,
+    args: body,
   });
   return toolResponse.parse(await response.json());
 }

@@ -4,9 +4,9 @@
  * already carries the new profile. Another user's socket gets nothing.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
-import { headers, type ServerEvent, serverEvent } from "@trainer2/shared/wire";
+import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 import { startTestApi, type TestApi } from "../testing/index.ts";
+import { callToolAsAgent } from "../testing/tool-call.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -51,28 +51,24 @@ describe("state event after a tool changes data", () => {
       const [session] = await api.sql<{ id: string }[]>`
         insert into chat_sessions (user_id, title) values (${alice.userId}, 'plan') returning id`;
       const run = { userId: alice.userId, sessionId: session!.id, runId: crypto.randomUUID() };
-      const runToken = await signRunToken(run, await importPrivateKey(api.keys.apiPrivateKey));
-      const agentJwt = await signAgentJwt(await importPrivateKey(api.keys.agentPrivateKey));
 
       const stateEvent = alice.next(
         (e) => e.type === "state" && e.state.profile.goals === "swim a mile",
       );
-      const response = await fetch(`${api.url}/tools/update_profile`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${agentJwt}`,
-          [headers.runToken]: runToken,
-          [headers.toolCallId]: "call_1",
-          "content-type": "application/json",
-        },
-        body: JSON.stringify({
+      const response = await callToolAsAgent({
+        apiUrl: api.url,
+        keys: api.keys,
+        run,
+        tool: "update_profile",
+        callId: "call_1",
+        args: {
           displayName: null,
           goals: "swim a mile",
           experienceLevel: "intermediate",
           equipment: null,
           limitations: null,
           units: null,
-        }),
+        },
       });
       expect(response.status).toBe(200);
       const event = await stateEvent;

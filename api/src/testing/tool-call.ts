@@ -1,0 +1,33 @@
+/**
+ * What the agent does for a tool, for tests that play the agent: `POST /tools/:name` with the
+ * agent's JWT and the run's own token, both signed with the test's keys (PEM).
+ */
+import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
+import { headers } from "@trainer2/shared/wire";
+
+export async function callToolAsAgent(options: {
+  apiUrl: string;
+  keys: { apiPrivateKey: string; agentPrivateKey: string };
+  run: { userId: string; sessionId: string; runId: string };
+  tool: string;
+  callId: string;
+  args: unknown;
+}): Promise<Response> {
+  const { userId, sessionId, runId } = options.run;
+  const [runToken, agentJwt] = await Promise.all([
+    importPrivateKey(options.keys.apiPrivateKey).then((key) =>
+      signRunToken({ userId, sessionId, runId }, key),
+    ),
+    importPrivateKey(options.keys.agentPrivateKey).then((key) => signAgentJwt(key)),
+  ]);
+  return fetch(`${options.apiUrl}/tools/${options.tool}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${agentJwt}`,
+      [headers.runToken]: runToken,
+      [headers.toolCallId]: options.callId,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(options.args),
+  });
+}
