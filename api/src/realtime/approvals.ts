@@ -32,9 +32,6 @@ import { agentCallParts, runRequest } from "./turn-setup.ts";
 type ApprovalFrame = Extract<ClientFrame, { type: "approval" }>;
 type Paused = Extract<RunEnding, { kind: "paused" }>;
 
-/** What each paused Run stored, for the announcement that follows its write. */
-const storedPauses = new WeakMap<Run, ToolApproval[]>();
-
 /** The sentence on the card: the tool's own wording of this call, else a plain fallback. */
 async function summaryOf(ctx: RealtimeContext, userId: string, call: PausedCall) {
   const tool = (await ctx.tools()).find((candidate) => candidate.name === call.name);
@@ -70,7 +67,6 @@ export async function pauseRun(ctx: RealtimeContext, run: Run, ending: Paused) {
       expiresAt: new Date(ctx.now() + ctx.options.approvalTimeoutMs),
     }),
   );
-  if (paused) storedPauses.set(run, paused.approvals);
   return paused;
 }
 
@@ -94,9 +90,8 @@ export function approvalRequested(
   return { type: "approval.requested", ...toApprovalDto(approval), sessionId, seq };
 }
 
-/** After the pause is stored: the answer as it stands, and one card per call. */
-export async function announcePause(ctx: RealtimeContext, run: Run) {
-  const approvals = storedPauses.get(run) ?? [];
+/** After the pause is stored: the answer as it stands, and one card per stored call. */
+export async function announcePause(ctx: RealtimeContext, run: Run, approvals: ToolApproval[]) {
   const { sessionId, userId } = run;
   ctx.hub.toSession(userId, sessionId, {
     type: "message",

@@ -40,8 +40,9 @@ async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promi
   observe(ctx, run, ending, ctx.now() - startedAt);
   // Beside the final write, before the end is announced (the panel then reads the new total).
   const settled = ctx.budgets.settle(run);
+  let stored: Stored = null;
   try {
-    const stored = await storeUntilStored(ctx, run, ending);
+    stored = await storeUntilStored(ctx, run, ending);
     // A peer took this process for gone and interrupted the answer: that stands.
     if (!stored) {
       ctx.logger.warn("the answer was ended by another api process", { runId: run.runId });
@@ -60,7 +61,8 @@ async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promi
   const end = run.endEvent();
   ctx.hub.endRun(run);
   if (end) ctx.hub.toSession(run.userId, run.sessionId, end);
-  else if (run.ending?.kind === "paused") await announcePause(ctx, run);
+  else if (run.ending?.kind === "paused" && stored && "approvals" in stored)
+    await announcePause(ctx, run, stored.approvals);
 }
 
 const firstRetryMs = 100;
@@ -76,7 +78,7 @@ async function storeUntilStored(
   ctx: RealtimeContext,
   run: Run,
   ending: RunEnding,
-): Promise<unknown> {
+): Promise<Stored> {
   const giveUpAt = ctx.now() + ctx.options.endWriteRetryMs;
   for (let delay = firstRetryMs; ; delay = Math.min(delay * 2, maxRetryMs)) {
     try {
@@ -93,7 +95,13 @@ async function storeUntilStored(
   }
 }
 
-function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding): Promise<unknown> {
+/**
+ * What storing an ending gave: the stored answer, or the pause with its approvals; null when
+ * a peer had already interrupted the answer (which stands).
+ */
+type Stored = Awaited<ReturnType<typeof finishAssistantMessage | typeof pauseRun>>;
+
+function storeEnding(ctx: RealtimeContext, run: Run, ending: RunEnding): Promise<Stored> {
   const tools = run.endedTools();
   if (ending.kind === "paused") return pauseRun(ctx, run, ending);
   if (ending.kind === "completed")
