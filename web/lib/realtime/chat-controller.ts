@@ -20,6 +20,7 @@ import {
 } from "./chat-state";
 import { type ConnectionStatus, RealtimeClient, realtimeUrl } from "./client";
 import { applyRefusal, type Notice } from "./refusals";
+import { regenerable } from "./transcript-view";
 
 export type { Notice } from "./refusals";
 
@@ -125,8 +126,9 @@ export class ChatController {
 
   /** The last answer again (a new run for the last question); false when none can be. */
   regenerate() {
-    const { sessionId, activeRun } = this.snapshot.view;
-    if (!sessionId || activeRun) return false;
+    // The page's own rule for when the button shows: the same answer, the same conditions.
+    const { sessionId } = this.snapshot.view;
+    if (!sessionId || !regenerable(this.snapshot.view)) return false;
     const clientMsgId = this.options.newId?.() ?? crypto.randomUUID();
     this.client.sendRegenerate({ sessionId, clientMsgId });
     return true;
