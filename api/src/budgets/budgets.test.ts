@@ -39,6 +39,7 @@ const turn = (userId: string, runId = crypto.randomUUID()) => ({
   runId,
   text: "hello",
   clientMsgId: "c1",
+  countsAsTurn: true,
   span: telemetry.startSpan("chat.turn"),
 });
 

@@ -14,6 +14,7 @@
 import type { Sql } from "@trainer2/db";
 import {
   budgetToday,
+  extendBudget,
   releaseBudget,
   reserveBudget,
   settleBudget,
@@ -36,7 +37,15 @@ export type TurnToReserve = {
   /** The session it continues; none when the turn starts one. */
   sessionId?: string | undefined;
   text: string;
-  clientMsgId: string;
+  /**
+   * The chat frame's id (a frame already stored is answered by its replay, not held); null
+   * for a run that is no new frame (a resume), which is always judged.
+   */
+  clientMsgId: string | null;
+  /** The history the agent is sent is the one before this seq (a regenerate, a resume). */
+  beforeSeq?: number | undefined;
+  /** Takes a turn of the minute: a chat turn and a regenerate do, a resume does not. */
+  countsAsTurn: boolean;
   span: Span;
 };
 
@@ -45,8 +54,21 @@ export type RunToSettle = {
   runId: string;
   userId: string;
   span: Span;
-  /** The agent's report of what the run used; none when no model call ended. */
+  /**
+   * What the run is charged: every model call, as reported, or estimated where nothing was
+   * reported (realtime/run-meter.ts); none when no model call was made.
+   */
   usage: Usage | undefined;
+  /** The part of `usage` that is an estimate (0 when everything was reported). */
+  estimatedTokens?: number;
+};
+
+/** A run going on to another model call (budgets.extend). */
+export type RunToExtend = {
+  runId: string;
+  reported: { inputTokens: number; outputTokens: number };
+  reportedChars: number;
+  nextCallTokens: number;
 };
 
 /** What a turn's check left: a refusal to raise, or a reservation to give back if unused. */
@@ -55,6 +77,8 @@ export type BudgetHold = {
   allow(): void;
   /** The turn was not stored after all: its reservation and turn of the minute go back. */
   release(): Promise<void>;
+  /** The estimate of one model call's input the reservation made; none when nothing is held. */
+  readonly inputTokens?: number;
 };
 
 export type Budgets = {
@@ -65,6 +89,12 @@ export type Budgets = {
   reserve(turn: TurnToReserve): Promise<BudgetHold>;
   /** Once the run has ended: settles it to what it used. Never throws. */
   settle(run: RunToSettle): Promise<void>;
+  /**
+   * A run going on to another model call: false when the day has no room left for it (the run
+   * is then stopped). Never throws: a database that cannot be reached lets the run go on (its
+   * end is settled all the same).
+   */
+  extend(run: RunToExtend): Promise<boolean>;
   /** What the state panel shows: today's tokens, when a daily limit applies. */
   today(userId: string): Promise<Budget | null>;
 };
@@ -105,9 +135,16 @@ export function createBudgets(deps: BudgetDeps): Budgets {
         timeZone: settings.timeZone,
         ttlMs: deps.reservationTtlMs,
         historyTurns,
+        beforeSeq: turn.beforeSeq,
+        countsAsTurn: turn.countsAsTurn,
       });
       turn.span.setAttribute("chat.budget.reserved_tokens", outcome.reservedTokens);
-      if (outcome.refused === null) return { allow() {}, release: () => release(deps, turn.runId) };
+      if (outcome.refused === null)
+        return {
+          allow() {},
+          release: () => release(deps, turn.runId),
+          inputTokens: outcome.inputTokens,
+        };
       metrics.recordRefusal(outcome.refused);
       turn.span.setAttribute("chat.budget.refused", outcome.refused);
       const refusal: AppError = refusalError(outcome, settings.timeZone, turn.clientMsgId);
@@ -122,6 +159,8 @@ export function createBudgets(deps: BudgetDeps): Budgets {
       const usage = run.usage ?? { inputTokens: 0, outputTokens: 0 };
       const cost = estimatedCost(settings, usage);
       observeUsage(run.span, metrics, usage, cost);
+      if (run.estimatedTokens)
+        run.span.setAttribute("chat.usage.estimated_tokens", run.estimatedTokens);
       if (!enabled) return;
       try {
         const settled = await whileUnreachable(deps, () =>
@@ -139,6 +178,22 @@ export function createBudgets(deps: BudgetDeps): Budgets {
       } catch (error) {
         // The reservation expires by itself; what the run used is not charged.
         deps.logger.error("could not settle a turn's budget", { runId: run.runId, error });
+      }
+    },
+    async extend(run) {
+      if (!enabled) return true;
+      try {
+        return await extendBudget(deps.sql, {
+          runId: run.runId,
+          reportedInput: run.reported.inputTokens,
+          reportedOutput: run.reported.outputTokens,
+          reportedChars: run.reportedChars,
+          nextCallTokens: run.nextCallTokens,
+          dailyTokens: settings.defaults.dailyTokens,
+        });
+      } catch (error) {
+        deps.logger.warn("could not extend a run's reservation", { runId: run.runId, error });
+        return true;
       }
     },
     async today(userId) {

@@ -45,10 +45,15 @@ export function refusalSentence(outcome: Refused, timeZone: string): string {
 }
 
 /** The refusal the turn raises before it stores anything. */
-export function refusalError(outcome: Refused, timeZone: string, clientMsgId: string): AppError {
+export function refusalError(
+  outcome: Refused,
+  timeZone: string,
+  clientMsgId: string | null,
+): AppError {
   return new AppError("budget_exceeded", refusalSentence(outcome, timeZone), {
     details: {
-      clientMsgId,
+      // A resumed run answers no frame of its own.
+      ...(clientMsgId === null ? {} : { clientMsgId }),
       limit: outcome.refused,
       ...(outcome.resetsAt ? { resetsAt: outcome.resetsAt.toISOString() } : {}),
     },

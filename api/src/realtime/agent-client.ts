@@ -74,6 +74,8 @@ export type StreamRunOptions = {
   runToken: string;
   signal: AbortSignal;
   headers?: Record<string, string>;
+  /** The agent accepted the run (its response began): it is calling the model now. */
+  onAccepted?: () => void;
 };
 
 /** Yields the agent's events as they arrive; throws AgentFailure or the abort reason. */
@@ -104,6 +106,7 @@ export async function* streamRun(options: StreamRunOptions): AsyncGenerator<RunS
     await response.body?.cancel().catch(() => {});
     throw failureForStatus(response.status);
   }
+  options.onAccepted?.();
   try {
     for await (const line of lines(response.body)) yield parseLine(line);
   } catch (error) {

@@ -14,93 +14,17 @@ import {
   decideApproval,
   expireOverdue,
   overdueRuns,
-  pauseForApproval,
   type Resumable,
   type ToolApproval,
 } from "@trainer2/db/queries/tool-approvals";
 import { AppError } from "@trainer2/shared/errors";
 import { failures } from "@trainer2/shared/failures";
-import { ROOT_CONTEXT, spanNames } from "@trainer2/shared/telemetry";
-import type { Approval, ApprovalDecision, ClientFrame, ServerEvent } from "@trainer2/shared/wire";
+import type { AgentItem, ApprovalDecision, ClientFrame, Message } from "@trainer2/shared/wire";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
-import { type PausedCall, Run, type RunEnding } from "./run.ts";
-import { driveRun } from "./run-end.ts";
-import { callAgent } from "./run-stream.ts";
-import { agentCallParts, runRequest } from "./turn-setup.ts";
+import { startRun } from "./run-lifecycle.ts";
 
 type ApprovalFrame = Extract<ClientFrame, { type: "approval" }>;
-type Paused = Extract<RunEnding, { kind: "paused" }>;
-
-/** The sentence on the card: the tool's own wording of this call, else a plain fallback. */
-async function summaryOf(ctx: RealtimeContext, userId: string, call: PausedCall) {
-  const tool = (await ctx.tools()).find((candidate) => candidate.name === call.name);
-  const parsed = tool?.input.safeParse(call.arguments);
-  if (tool?.approval && parsed?.success) {
-    try {
-      return await tool.approval.summary({ sql: ctx.sql, userId }, parsed.data);
-    } catch (error) {
-      ctx.logger.warn("approval summary failed", { tool: call.name, error });
-    }
-  }
-  return `Let the trainer use the ${call.name} tool.`;
-}
-
-/** Stores the pause (null: a peer had interrupted the answer, which stands). */
-export async function pauseRun(ctx: RealtimeContext, run: Run, ending: Paused) {
-  const summaries = await Promise.all(ending.calls.map((call) => summaryOf(ctx, run.userId, call)));
-  const paused = await ctx.sql.begin((tx) =>
-    pauseForApproval(tx, {
-      messageId: run.messageId,
-      runId: run.runId,
-      userId: run.userId,
-      sessionId: run.sessionId,
-      content: run.text,
-      tools: run.endedTools(),
-      runState: ending.state,
-      calls: ending.calls.map((call, index) => ({
-        callId: call.callId,
-        tool: call.name,
-        arguments: call.arguments,
-        summary: summaries[index]!,
-      })),
-      expiresAt: new Date(ctx.now() + ctx.options.approvalTimeoutMs),
-    }),
-  );
-  return paused;
-}
-
-export function toApprovalDto(approval: ToolApproval): Approval {
-  const args = approval.arguments;
-  return {
-    runId: approval.runId,
-    callId: approval.callId,
-    name: approval.tool,
-    arguments: typeof args === "object" && args !== null ? (args as Record<string, unknown>) : {},
-    summary: approval.summary,
-    expiresAt: approval.expiresAt,
-  };
-}
-
-export function approvalRequested(
-  approval: ToolApproval,
-  sessionId: string,
-  seq: number,
-): Extract<ServerEvent, { type: "approval.requested" }> {
-  return { type: "approval.requested", ...toApprovalDto(approval), sessionId, seq };
-}
-
-/** After the pause is stored: the answer as it stands, and one card per stored call. */
-export async function announcePause(ctx: RealtimeContext, run: Run, approvals: ToolApproval[]) {
-  const { sessionId, userId } = run;
-  ctx.hub.toSession(userId, sessionId, {
-    type: "message",
-    sessionId,
-    message: run.current(run.placeholder),
-  });
-  for (const approval of approvals)
-    ctx.hub.toSession(userId, sessionId, approvalRequested(approval, sessionId, run.seq));
-}
 
 /** `approval {runId, callId, decision, reason?}` from the run's user, on any api process. */
 export async function decideFrame(ctx: RealtimeContext, client: Client, frame: ApprovalFrame) {
@@ -148,7 +72,7 @@ export async function decideFrame(ctx: RealtimeContext, client: Client, frame: A
     });
   }
   announceDecision(ctx, outcome.approval);
-  if (resumable) await resumeRun(ctx, resumable, client.userId);
+  if (resumable) await resumeRun(ctx, resumable, client.userId, unclaim, client);
   else unclaim();
   if (outcome.kind === "expired")
     throw new AppError("approval_expired", undefined, { details: call });
@@ -191,54 +115,69 @@ function decisionsOf(approvals: ToolApproval[]) {
 }
 
 /**
- * Resumes a claimed run (its answer is `streaming`, owned here): a Run that starts from the
- * text and lines so far, the agent called with the stored state and the decisions, then
- * driven to its stored end like any turn. Budgets apply: a refused reservation ends it.
+ * The resume's entrance to the run lifecycle (run-lifecycle.ts): a claimed run (its answer is
+ * `streaming`, owned here, claimed in the transaction that recorded the last decision) goes
+ * on from the text and lines so far, the agent called with the stored state and the
+ * decisions. It is judged by the daily and concurrent limits like any run and reserves again
+ * (it takes no turn of the minute: the person's decision is not a new message). Its rows
+ * exist before it starts, so a failure of any step (the database, a budget used up) ends the
+ * answer through the run's end path: stored failed or interrupted, the sockets told, the
+ * decisions standing.
  */
-async function resumeRun(ctx: RealtimeContext, resumable: Resumable, userId: string) {
+async function resumeRun(
+  ctx: RealtimeContext,
+  resumable: Resumable,
+  userId: string,
+  claimed: () => void,
+  client?: Client,
+) {
   const { message, sessionId } = resumable;
   const runId = message.runId!;
-  const span = ctx.telemetry.startSpan(
-    spanNames.chatTurn,
-    { "enduser.id": userId, "session.id": sessionId, "chat.run_id": runId, "chat.resumed": true },
-    { parent: ROOT_CONTEXT },
-  );
-  const question = await questionBefore(ctx.sql, sessionId, message.seq);
-  const clientMsgId = question?.clientMsgId ?? runId;
-  const run = new Run(
-    {
-      runId,
-      userId,
-      sessionId,
-      clientMsgId,
-      userMessage: question ?? message,
-      placeholder: message,
-    },
-    span,
-    performance.now(),
-  );
-  run.text = message.content;
-  run.tools.push(...(message.tools ?? []));
-  const ids = { runId, userId, sessionId };
-  const [history, { capabilitiesVersion, runToken }, budget] = await Promise.all([
-    historyItems(ctx.sql, sessionId, question?.seq ?? message.seq),
-    agentCallParts(ctx, ids),
-    ctx.budgets.reserve({ userId, runId, sessionId, text: "", clientMsgId, span }),
-  ]);
-  const request = runRequest(ctx, ids, question?.content ?? "", history, capabilitiesVersion, {
-    state: resumable.runState,
-    decisions: decisionsOf(resumable.approvals),
+  type Read = { question: Message | null; history: AgentItem[] };
+  const idsFrom = (question: Message | null) => ({
+    runId,
+    userId,
+    sessionId,
+    clientMsgId: question?.clientMsgId ?? runId,
+    userMessage: question ?? message,
+    placeholder: message,
   });
-  try {
-    budget.allow();
-  } catch (error) {
-    // A budget used up ends the resumed answer (the decisions stand).
-    run.controller.abort(error);
-  }
-  const call = callAgent(ctx, request, runToken, run.controller.signal);
-  ctx.hub.startRun(run);
-  ctx.hub.toSession(userId, sessionId, run.startedEvent());
-  void driveRun(ctx, run, call);
+  await startRun<Read>(ctx, {
+    kind: "resume",
+    userId,
+    runId,
+    sessionId,
+    client,
+    budget: {
+      sessionId,
+      text: message.content,
+      clientMsgId: null,
+      beforeSeq: message.seq,
+      countsAsTurn: false,
+    },
+    attributes: { "chat.resumed": true },
+    claimed,
+    announceQuestion: false,
+    async read() {
+      const question = await questionBefore(ctx.sql, sessionId, message.seq);
+      const history = await historyItems(ctx.sql, sessionId, question?.seq ?? message.seq);
+      return { question, history };
+    },
+    async store({ question, history }) {
+      return {
+        ids: idsFrom(question),
+        agentInput: () => ({
+          input: question?.content ?? "",
+          history,
+          resume: { state: resumable.runState, decisions: decisionsOf(resumable.approvals) },
+        }),
+      };
+    },
+    claimedRows: (read) => idsFrom(read?.question ?? null),
+    async notStored(error) {
+      ctx.logger.error("a resumed run could not start", { runId, error });
+    },
+  });
 }
 
 /** Rejects every call past its time to decide, and resumes the runs that no longer wait. */
@@ -256,7 +195,7 @@ export async function expireApprovals(ctx: RealtimeContext): Promise<void> {
         return { expired: marked, resumable: ready };
       });
       for (const approval of expired) announceDecision(ctx, approval);
-      if (resumable) await resumeRun(ctx, resumable, userId);
+      if (resumable) await resumeRun(ctx, resumable, userId, unclaim);
       else unclaim();
     } catch (error) {
       unclaim();

@@ -18,9 +18,9 @@ import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { AppError } from "@trainer2/shared/errors";
 import type { ClientFrame, Message } from "@trainer2/shared/wire";
-import { approvalRequested } from "./approvals.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
+import { approvalRequested } from "./pause.ts";
 
 type ResumeFrame = Extract<ClientFrame, { type: "resume" }>;
 

@@ -1,6 +1,8 @@
 /**
- * A run from its start to its stored end: stream the agent's answer (run-stream.ts), then
- * store how it ended with its text and tool lines, and tell the session's sockets. The
+ * A run from its launch to its stored end, whatever its entrance (run-lifecycle.ts): stream
+ * the agent's answer (run-stream.ts; a run that failed while starting has its ending
+ * already), then charge it (every model call, reported or estimated), store how it ended with
+ * its text and tool lines, and tell the session's sockets. The
  * answer is never left `streaming` by a refused write: it is stored as failed with
  * `internal`. While the database is down, the ending (held by the Run) is written again with
  * backoff until it is back; the sockets hear of the end only once it is stored.
@@ -10,10 +12,10 @@ import { isInfrastructureFailure } from "@trainer2/shared/errors";
 import { endedStatus, failures } from "@trainer2/shared/failures";
 import type { TurnOutcome } from "@trainer2/shared/metrics";
 import { recordError, runInSpan, SpanStatusCode } from "@trainer2/shared/telemetry";
-import { announcePause, pauseRun } from "./approvals.ts";
 import type { RealtimeContext } from "./context.ts";
-import type { Run, RunEnding } from "./run.ts";
-import { type AgentCall, streamRunToSockets } from "./run-stream.ts";
+import { announcePause, pauseRun } from "./pause.ts";
+import { failedEnding, type Run, type RunEnding } from "./run.ts";
+import { streamAnswer } from "./run-stream.ts";
 
 /** The dashboard's three outcomes; the code itself stays on the span and in the log. */
 function turnOutcome(ending: RunEnding): TurnOutcome {
@@ -22,9 +24,9 @@ function turnOutcome(ending: RunEnding): TurnOutcome {
 }
 
 /** Runs the turn inside its span and ends the span, whatever happens. */
-export async function driveRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promise<void> {
+export async function driveRun(ctx: RealtimeContext, run: Run): Promise<void> {
   try {
-    await runInSpan(run.span, () => finishRun(ctx, run, call));
+    await runInSpan(run.span, () => finishRun(ctx, run));
   } catch (error) {
     recordError(run.span, error);
     ctx.logger.error("run crashed", { runId: run.runId, error });
@@ -33,13 +35,20 @@ export async function driveRun(ctx: RealtimeContext, run: Run, call: AgentCall):
   }
 }
 
-async function finishRun(ctx: RealtimeContext, run: Run, call: AgentCall): Promise<void> {
+async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
   const startedAt = ctx.now();
-  const ending = await streamRunToSockets(ctx, run, call);
+  const ending =
+    run.ending ?? (run.agent ? await streamAnswer(ctx, run, run.agent) : failedEnding("internal"));
   run.ending = ending;
   observe(ctx, run, ending, ctx.now() - startedAt);
-  // Beside the final write, before the end is announced (the panel then reads the new total).
-  const settled = ctx.budgets.settle(run);
+  // Beside the final write, before the end is announced (the panel then reads the new total):
+  // every model call, as reported, or estimated where the run ended without a report.
+  const settled = ctx.budgets.settle({
+    runId: run.runId,
+    userId: run.userId,
+    span: run.span,
+    ...run.charge(),
+  });
   let stored: Stored = null;
   try {
     stored = await storeUntilStored(ctx, run, ending);

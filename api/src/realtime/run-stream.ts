@@ -1,8 +1,8 @@
 /**
  * The api's side of one run: the `/run` call to the agent (its own client span, traceparent
- * injected by hand), started while the turn is being stored, then each event recorded in the
- * `Run` and fanned out to the session's sockets as it arrives, and the way the run ended.
- * Timeouts and cancellation abort the upstream request.
+ * injected by hand), then each event recorded in the `Run` (its text, tool lines and what it
+ * is charged) and fanned out to the session's sockets as it arrives, and the way the run
+ * ended. Timeouts, cancellation and a budget used up mid-run abort the upstream request.
  */
 
 import { checkpointAssistantMessage } from "@trainer2/db/queries/messages";
@@ -17,11 +17,12 @@ import {
   SpanStatusCode,
   spanNames,
 } from "@trainer2/shared/telemetry";
-import type { RunRequest, RunStreamEvent } from "@trainer2/shared/wire";
+import type { RunStreamEvent } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
 import { type Checkpoint, checkpoint } from "./checkpoint.ts";
 import type { RealtimeContext } from "./context.ts";
-import { type Run, RunDone, type RunEnding, RunStop } from "./run.ts";
+import { type AgentCallPlan, type Run, RunDone, type RunEnding, RunStop } from "./run.ts";
+import type { RunMeter } from "./run-meter.ts";
 
 const failedWith = (code: Extract<RunEnding, { kind: "failed" }>["code"], message?: string) =>
   ({ kind: "failed", code, message: message ?? failures[code].message }) as const;
@@ -38,23 +39,18 @@ function endingOf(error: unknown, ctx: RealtimeContext, run: Run): RunEnding {
   return failedWith("agent_error");
 }
 
-/** The agent's answer to one run, already under way: the events as they come, and its span. */
-export type AgentCall = {
+/** The agent's answer to one run, under way: the events as they come, and its span. */
+type AgentCall = {
   first: Promise<IteratorResult<RunStreamEvent>>;
   events: AsyncGenerator<RunStreamEvent>;
   span: Span;
 };
 
 /**
- * Starts `POST /run` at once (the request leaves now; its events are relayed once the turn is
- * stored), with its own client span and traceparent, since Bun's fetch is not instrumented.
+ * Starts `POST /run` with the run's planned request, with its own client span and
+ * traceparent, since Bun's fetch is not instrumented.
  */
-export function callAgent(
-  ctx: RealtimeContext,
-  request: RunRequest,
-  runToken: string,
-  signal: AbortSignal,
-): AgentCall {
+function callAgent(ctx: RealtimeContext, run: Run, plan: AgentCallPlan): AgentCall {
   const agentUrl = ctx.agentUrl();
   const span = ctx.telemetry.startSpan(
     spanNames.agentRunCall,
@@ -62,21 +58,31 @@ export function callAgent(
     { kind: SpanKind.CLIENT },
   );
   const events = runInSpan(span, () =>
-    streamRun({ agentUrl, request, runToken, signal, headers: injectTraceparent({}) }),
+    streamRun({
+      agentUrl,
+      request: plan.request,
+      runToken: plan.runToken,
+      signal: run.controller.signal,
+      headers: injectTraceparent({}),
+      onAccepted: () => plan.meter.accepted(),
+    }),
   );
+  // The request leaves now, inside the call's span (its traceparent).
   const first = runInSpan(span, () => events.next());
-  // Awaited by the relay; a turn that is never stored only aborts it.
-  first.catch(() => {});
   return { first, events, span };
 }
 
-/** Relays the agent's run to the session's sockets; never throws (failures are endings). */
-export async function streamRunToSockets(
+/**
+ * Calls the agent with the run's plan and relays its answer to the session's sockets; never
+ * throws (failures are endings). The one caller is the run's end (run-end.ts).
+ */
+export async function streamAnswer(
   ctx: RealtimeContext,
   run: Run,
-  call: AgentCall,
+  plan: AgentCallPlan,
 ): Promise<RunEnding> {
   const { options } = ctx;
+  const call = runInSpan(run.span, () => callAgent(ctx, run, plan));
   const idle = idleTimer(options.agentIdleTimeoutMs, () => run.stop("timeout"));
   const total = setTimeout(() => run.stop("timeout"), options.runTimeoutMs);
   const rearm = () => idle.touch();
@@ -91,7 +97,7 @@ export async function streamRunToSockets(
     runId: run.runId,
   });
   try {
-    return await relay(ctx, run, call, { rearm, saved });
+    return await relay(ctx, run, call, { rearm, saved, meter: plan.meter });
   } catch (error) {
     return endingOf(error, ctx, run);
   } finally {
@@ -108,21 +114,35 @@ async function relay(
   ctx: RealtimeContext,
   run: Run,
   call: AgentCall,
-  on: { rearm(): void; saved: Checkpoint },
+  on: { rearm(): void; saved: Checkpoint; meter: RunMeter },
 ): Promise<RunEnding> {
   const send = (event: Parameters<RealtimeContext["hub"]["toSession"]>[2]) =>
     ctx.hub.toSession(run.userId, run.sessionId, event);
+  const { meter } = on;
+  // After a report, the first tool line says the model asked for tools: another call follows.
+  let reportedSinceTool = false;
   for (let next = await call.first; !next.done; next = await call.events.next()) {
     const event = next.value;
     on.rearm();
-    // Usage so far (after each model call) and at the end: what the run's budget settles to.
-    if ("usage" in event && event.usage) run.usage = event.usage;
-    if (event.type === "usage") continue;
+    if (event.type === "usage") {
+      // The run's usage so far, after each model call: what the run is charged.
+      meter.report(event.usage, run.text.length);
+      reportedSinceTool = true;
+      continue;
+    }
+    // The agent's settled total comes with how the run ended.
+    if ("usage" in event && event.usage) meter.settled(event.usage);
     if (event.type === "delta") {
+      meter.streamed();
       send(run.appendText(event.text));
       on.saved.touch();
     } else if (event.type === "tool") {
       const { name, status, summary, callId } = event;
+      if (reportedSinceTool) {
+        reportedSinceTool = false;
+        void extendForNextCall(ctx, run, meter);
+      }
+      if (status !== "started") meter.toolEnded();
       send(
         run.recordTool({
           name,
@@ -143,4 +163,22 @@ async function relay(
   }
   call.span.setStatus({ code: SpanStatusCode.ERROR, message: "stream ended early" });
   return failedWith("agent_error");
+}
+
+/**
+ * The run goes on to another model call: its reservation must have room for it, judged
+ * against the day like a new run; refused, the run stops (budget_exceeded, its text kept).
+ */
+async function extendForNextCall(ctx: RealtimeContext, run: Run, meter: RunMeter) {
+  const reported = meter.usage ?? { inputTokens: 0, outputTokens: 0 };
+  const allowed = await ctx.budgets.extend({
+    runId: run.runId,
+    reported,
+    reportedChars: run.text.length,
+    nextCallTokens: meter.nextCall(),
+  });
+  if (!allowed && !run.controller.signal.aborted) {
+    run.span.setAttribute("chat.budget.refused", "daily_tokens");
+    run.stop("budget_exceeded");
+  }
 }

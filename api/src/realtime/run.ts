@@ -1,16 +1,26 @@
 /**
  * One run: the answer to one chat turn, from `run.started` to how it ended. It owns the
- * run's ids, the text so far, its tool lines, the turn's trace span and clock, the abort
- * controller, and the ending. The chat turn, the stream from the agent and a resume read
- * and change it here rather than passing loose pieces around.
+ * run's ids, its agent call (the request and its token), the text so far, its tool lines,
+ * what it is charged (run-meter.ts), the turn's trace span and clock, the abort controller,
+ * and the ending. The run lifecycle, the stream from the agent and the run's end read and
+ * change it here rather than passing loose pieces around.
  */
-import { endedStatus, type FailureCode } from "@trainer2/shared/failures";
+import { endedStatus, type FailureCode, failures } from "@trainer2/shared/failures";
 import type { Span } from "@trainer2/shared/telemetry";
-import type { AgentItem, Message, MessageTool, ServerEvent, Usage } from "@trainer2/shared/wire";
+import type {
+  AgentItem,
+  Message,
+  MessageTool,
+  RunRequest,
+  ServerEvent,
+} from "@trainer2/shared/wire";
+import type { Charge, RunMeter } from "./run-meter.ts";
 
 /** Why the api itself stopped a run (the abort reason of its controller). */
 export class RunStop extends Error {
-  constructor(readonly code: Extract<FailureCode, "cancelled" | "timeout" | "shutdown">) {
+  constructor(
+    readonly code: Extract<FailureCode, "cancelled" | "timeout" | "shutdown" | "budget_exceeded">,
+  ) {
     super(code);
     this.name = "RunStop";
   }
@@ -51,6 +61,16 @@ export type RunIds = {
 
 type Base = { runId: string; sessionId: string; seq: number };
 
+/** The run's call of the agent: what it sends, with the token that lets it act for the run. */
+export type AgentCallPlan = { request: RunRequest; runToken: string; meter: RunMeter };
+
+/** A run that ended before its agent was called: the failure it ended with. */
+export const failedEnding = (code: FailureCode, message?: string): RunEnding => ({
+  kind: "failed",
+  code,
+  message: message ?? failures[code].message,
+});
+
 export class Run {
   readonly runId: string;
   readonly userId: string;
@@ -66,8 +86,8 @@ export class Run {
   readonly tools: ToolLine[] = [];
   /** Seconds from the chat frame to the first text delta, once one arrived. */
   timeToFirstToken: number | undefined;
-  /** What the agent last said the run used so far (its budget settles to this). */
-  usage: Usage | undefined;
+  /** Its agent call, once the run has one; a run that failed while starting has none. */
+  agent: AgentCallPlan | undefined;
   ending: RunEnding | undefined;
 
   constructor(
@@ -106,6 +126,11 @@ export class Run {
 
   stop(code: RunStop["code"]): void {
     this.controller.abort(new RunStop(code));
+  }
+
+  /** What the run is charged now: every model call, reported or estimated (run-meter.ts). */
+  charge(): Charge {
+    return this.agent?.meter.charge(this.text.length) ?? { usage: undefined, estimatedTokens: 0 };
   }
 
   /** Adds streamed text; returns the `delta` event for the sockets. */

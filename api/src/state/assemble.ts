@@ -9,7 +9,7 @@ import type { Sql } from "@trainer2/db";
 import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import type { Budget, State } from "@trainer2/shared/wire";
 import type { AgentStatus } from "../health/agent-status.ts";
-import { toApprovalDto } from "../realtime/approvals.ts";
+import { toApprovalDto } from "../realtime/pause.ts";
 import type { Run } from "../realtime/run.ts";
 import type { StateCache } from "./state-cache.ts";
 

@@ -60,7 +60,13 @@ describe("daily tokens", () => {
     const defaults = { ...unlimited, dailyTokens: 2000 };
     // 400 characters ≈ 100 tokens, plus a whole answer at the cap of 500.
     const first = await reserve(request(userId, { defaults }));
-    expect(first).toEqual({ refused: null, reservedTokens: 600, dailyTokens: 2000, usedToday: 0 });
+    expect(first).toEqual({
+      refused: null,
+      reservedTokens: 600,
+      inputTokens: 100,
+      dailyTokens: 2000,
+      usedToday: 0,
+    });
     // Held while it runs: a second turn at once would need 1,200 of 2,000: fine; a third not.
     const second = request(userId, { defaults });
     expect((await reserve(second)).refused).toBeNull();

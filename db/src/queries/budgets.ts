@@ -21,8 +21,11 @@ export type ReserveRequest = {
   ownerId: string;
   /** The session the turn continues (its history is estimated); none for a new one. */
   sessionId: string | undefined;
-  /** The chat frame's id: a frame already stored (re-sent) is not held again. */
-  clientMsgId: string;
+  /**
+   * The chat frame's id: a frame already stored (re-sent) is not held again. Null for a run
+   * that is no new frame (a resume): always judged.
+   */
+  clientMsgId: string | null;
   inputChars: number;
   maxOutputTokens: number;
   defaults: BudgetLimits;
@@ -31,10 +34,22 @@ export type ReserveRequest = {
   ttlMs: number;
   /** How many earlier turns the agent is sent (historyItems' cap). */
   historyTurns: number;
+  /** The history estimated is the one before this seq (a regenerate's or resume's question). */
+  beforeSeq?: number | undefined;
+  /** Whether it takes a turn of the minute (a chat turn, a regenerate; not a resume). */
+  countsAsTurn?: boolean;
 };
 
 export type ReserveOutcome =
-  | { refused: null; reservedTokens: number; dailyTokens: number; usedToday: number }
+  | {
+      refused: null;
+      /** The estimate of one model call: its input, plus a whole answer at the cap. */
+      reservedTokens: number;
+      /** The input part of that estimate. */
+      inputTokens: number;
+      dailyTokens: number;
+      usedToday: number;
+    }
   | {
       refused: BudgetLimitName;
       /** The value of the limit that was hit. */
@@ -42,6 +57,7 @@ export type ReserveOutcome =
       /** Null for runs at once: it resets when one of them ends. */
       resetsAt: Date | null;
       reservedTokens: number;
+      inputTokens: number;
       dailyTokens: number;
       usedToday: number;
     };
@@ -51,6 +67,7 @@ type ReserveRow = {
   limit_value: string | number | null;
   resets_at: Date | string | null;
   reserved: string | number;
+  input_tokens: string | number;
   daily_limit: string | number;
   used: string | number;
 };
@@ -69,10 +86,12 @@ export async function reserveBudget(
       ${request.userId}, ${request.runId}, ${request.ownerId}, ${request.sessionId ?? null},
       ${request.clientMsgId}, ${request.inputChars}, ${request.maxOutputTokens}, ${defaults.dailyTokens},
       ${defaults.turnsPerMinute}, ${defaults.concurrentRuns}, ${request.timeZone},
-      ${Math.round(request.ttlMs)}, ${request.historyTurns})`;
+      ${Math.round(request.ttlMs)}, ${request.historyTurns}, ${request.beforeSeq ?? null},
+      ${request.countsAsTurn ?? true})`;
   if (!row) throw new Error("budget_reserve returned no row");
   const numbers = {
     reservedTokens: Number(row.reserved),
+    inputTokens: Number(row.input_tokens),
     dailyTokens: Number(row.daily_limit),
     usedToday: Number(row.used),
   };
@@ -93,6 +112,38 @@ export async function releaseBudget(sql: Queryable, runId: string): Promise<void
     )
     update budget_accounts a set recent_turns = array_remove(a.recent_turns, r.started_at)
     from released r where a.user_id = r.user_id`;
+}
+
+/**
+ * A run going on to another model call: it holds what it reported so far plus that call, if
+ * the day has room for it (judged as a new run is). False: refused, the run must stop. True
+ * when the run holds no reservation (budgets off, already settled).
+ */
+export async function extendBudget(
+  sql: Queryable,
+  run: {
+    runId: string;
+    reportedInput: number;
+    reportedOutput: number;
+    reportedChars: number;
+    nextCallTokens: number;
+    dailyTokens: number;
+  },
+): Promise<boolean> {
+  const [row] = await sql<{ allowed: boolean }[]>`
+    select budget_extend(${run.runId}, ${run.reportedInput}, ${run.reportedOutput},
+      ${run.reportedChars}, ${run.nextCallTokens}, ${run.dailyTokens}) as allowed`;
+  return row?.allowed ?? true;
+}
+
+/**
+ * Charges and removes every reservation nobody will settle (their process is gone, or they
+ * expired): a run whose answer was stored is charged what it reported plus its call in flight,
+ * estimated (migration 0008). The api's sweep calls it; returns how many it ended.
+ */
+export async function settleAbandonedBudgets(sql: Queryable): Promise<number> {
+  const [row] = await sql<{ ended: number }[]>`select budget_settle_abandoned(null) as ended`;
+  return row?.ended ?? 0;
 }
 
 export type Settlement = {

@@ -262,15 +262,9 @@ export async function historyItems(
   beforeSeq: number,
   caps: { turns: number; items: number } = { turns: 20, items: 200 },
 ): Promise<AgentItem[]> {
+  // session_history (migration 0008) is the one definition, shared with budget_reserve.
   const rows = await sql<{ items: AgentItem[] | string | null }[]>`
-    select m.items from messages m
-    where m.session_id = ${sessionId} and m.seq < ${beforeSeq} and m.role = 'assistant'
-      and m.status = 'complete' and m.items is not null
-      and not exists (
-        select 1 from messages n
-        where n.session_id = m.session_id and n.seq = m.seq + 1 and n.role = 'assistant'
-      )
-    order by m.seq desc limit ${caps.turns}`;
+    select items from session_history(${sessionId}, ${beforeSeq}, ${caps.turns})`;
   const turns = rows.map((row) => fromJson(row.items) ?? []).reverse() as AgentItem[][];
   return turns.flat().slice(-caps.items);
 }
