@@ -17,6 +17,7 @@ import { requireOperator } from "./operator.ts";
 import { agentCache } from "./run/execute.ts";
 import { runHandler } from "./run/route.ts";
 import { cachedAgentJwt } from "./run/tools.ts";
+import { usedRunTokens } from "./run/used-run-tokens.ts";
 import type { GenAiSpanBridge } from "./telemetry/genai-bridge.ts";
 
 export type AppDeps = {
@@ -118,8 +119,10 @@ export function createApp(deps: AppDeps): Hono {
         ),
     }),
   );
+  const usedTokens = usedRunTokens();
   app.post("/run", (c) =>
     runHandler(c, {
+      usedTokens,
       runner: deps.model.runner,
       model: deps.model.model,
       modelBaseURL: deps.model.baseURL,

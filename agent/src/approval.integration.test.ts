@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startTestApi, type TestApi } from "@trainer2/api/testing";
 import { openSocket, type TestSocket } from "@trainer2/api/testing/test-socket";
-import { callToolAsAgent } from "@trainer2/api/testing/tool-call";
+import { callToolAsAgent, storeStreamingRun } from "@trainer2/api/testing/tool-call";
 import { importPrivateKey, signDevIdToken } from "@trainer2/shared/tokens";
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { TestAgent } from "./testing/index.ts";
@@ -278,10 +278,13 @@ describe("approval across processes, restarts and time", () => {
       const sessionId = await logRun(socket);
       const [workout] = await api.sql<{ id: string }[]>`
         select id from workouts where user_id = ${userId}`;
+      // A forged call in a run that is being written (a token of a finished run acts no more).
+      const run = { userId, sessionId, runId: crypto.randomUUID() };
+      await storeStreamingRun(api.sql, run);
       const response = await callToolAsAgent({
         apiUrl: api.url,
         keys: api.keys,
-        run: { userId, sessionId, runId: crypto.randomUUID() },
+        run,
         tool: "delete_workout",
         callId: "forged-call",
         args: { workoutId: workout!.id },

@@ -48,6 +48,11 @@ export const failures = {
   approval_required: { status: 403, message: "This action needs your approval first." },
   /** The person rejected a tool call (told to the model as the call's output). */
   approval_rejected: { status: 403, message: "You rejected this action, so it was not done." },
+  /**
+   * A run token presented after its run stopped streaming (ended, paused, interrupted): a
+   * token acts only while its run is being written (the refusal is audited in tool_calls).
+   */
+  run_ended: { status: 403, message: "This answer has ended; it can no longer act." },
   /** A decision sent after the call's time to decide ran out: it was rejected by itself. */
   approval_expired: { status: 410, message: "The time to decide on this has passed." },
 

@@ -12,12 +12,15 @@ import { bearerToken, type KeyLike, verifyRunToken } from "@trainer2/shared/toke
 import { type RunRequest, type RunStreamEvent, runRequest } from "@trainer2/shared/wire";
 import type { Context } from "hono";
 import { executeRun, type RunDeps, type RunInput } from "./execute.ts";
+import type { UsedRunTokens } from "./used-run-tokens.ts";
 
 export type RunRouteDeps = RunDeps & {
   apiPublicKey: KeyLike;
   /** The current surface and composed instructions, read per run (they change on sync). */
   current: () => Pick<RunInput, "surface" | "instructions">;
   ready: () => boolean;
+  /** Run tokens that already started a run here: a token starts one run. */
+  usedTokens: UsedRunTokens;
   /** Syncs with the api now (sharing a sync under way); rejects when the api cannot be read. */
   syncNow: () => Promise<unknown>;
 };
@@ -67,6 +70,10 @@ export async function runHandler(c: Context, deps: RunRouteDeps): Promise<Respon
   // The body's size is bounded by the app's bodyLimit, in front of this route.
   const body = await parseJsonBody(c, runRequest);
   authorize(claims, body);
+  if (!deps.usedTokens.firstUse(runToken)) {
+    deps.logger.warn("a run token was presented again: refused", { runId: body.runId });
+    throw new AppError("run_ended", "this run token already started its run");
+  }
   await catchUpWithApi(deps, body.capabilitiesVersion);
   if (!deps.ready() && !deps.current().surface)
     throw new AppError("agent_unavailable", "the agent has not synced its tools with the api yet");

@@ -3,6 +3,7 @@
  * database, fresh key pairs, the mounted router, users with sessions made with plain SQL,
  * and token helpers for the agent side.
  */
+import { insertTurn } from "@trainer2/db/queries/messages";
 import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import {
@@ -73,9 +74,23 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
   const agentToken = () => signAgentJwt(agent.privateKey);
   const runToken = (claims: RunClaims) => signRunToken(claims, api.privateKey);
 
-  /** A run of `user` plus a function that calls a tool in it with valid tokens. */
+  /**
+   * A run of `user` plus a function that calls a tool in it with valid tokens. A real run: its
+   * turn is stored with the answer `streaming`, as the api stores one (a run token acts only
+   * while its answer is written). A run still streaming in the session is ended first (one
+   * answer at a time per session): its token acts no more.
+   */
   async function startRun(user: { userId: string; sessionId: string }, via: Hono = app) {
     const run = { ...user, runId: crypto.randomUUID() };
+    await db.sql`
+      update messages set status = 'complete'
+      where session_id = ${user.sessionId} and status = 'streaming'`;
+    await insertTurn(db.sql, {
+      sessionId: user.sessionId,
+      text: "a test's question",
+      clientMsgId: crypto.randomUUID(),
+      runId: run.runId,
+    });
     const token = await runToken(run);
     let counter = 0;
     const call = async (

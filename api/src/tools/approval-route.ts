@@ -7,6 +7,7 @@
  * approval: the call itself then answers invalid_arguments to the model, and nobody is asked
  * about a call that cannot run. Asking is advice only: POST /tools/:name checks it again.
  */
+import { runScope } from "@trainer2/db/queries/messages";
 import { AppError } from "@trainer2/shared/errors";
 import { headers } from "@trainer2/shared/wire";
 import type { Context } from "hono";
@@ -21,6 +22,9 @@ export function approvalNeededHandler(deps: Deps) {
     try {
       await requireAgent(c.req.header("authorization"), deps.agentPublicKey);
       const run = await requireRun(c.req.header(headers.runToken), deps.apiPublicKey);
+      const scope = await runScope(deps.sql, run);
+      if (!scope.owned) throw new AppError("forbidden", "This run may not act on that session.");
+      if (!scope.live) throw new AppError("run_ended", "This run is no longer being answered.");
       const name = c.req.param("name") ?? "";
       const tool = (await deps.tools()).find((candidate) => candidate.name === name);
       if (!tool) throw new AppError("not_found", `There is no tool named "${name}".`);

@@ -6,7 +6,7 @@
  * (status error) still commits.
  */
 import type { Sql, TransactionSql } from "@trainer2/db";
-import { getOwnedSession } from "@trainer2/db/queries/sessions";
+import { runScope } from "@trainer2/db/queries/messages";
 import { findApproval } from "@trainer2/db/queries/tool-approvals";
 import {
   claimToolCall,
@@ -104,12 +104,20 @@ async function evaluate(
   tx: TransactionSql,
   tools: Tool[],
   request: CallRequest,
-  owned: boolean,
+  scope: { owned: boolean; live: boolean },
 ): Promise<Outcome> {
-  if (!owned) {
+  if (!scope.owned) {
     return {
       status: "refused",
       error: { code: "forbidden", message: "This run may not act on that session." },
+      changedData: false,
+    };
+  }
+  // A token seen once must not keep acting after its run: only while the answer is written.
+  if (!scope.live) {
+    return {
+      status: "refused",
+      error: { code: "run_ended", message: "This run is no longer being answered." },
       changedData: false,
     };
   }
@@ -197,7 +205,8 @@ async function approvalGate(
 export async function callTool(sql: Sql, tools: Tool[], request: CallRequest): Promise<CallResult> {
   const { run, toolCallId, toolName } = request;
   return sql.begin(async (tx) => {
-    const owned = (await getOwnedSession(tx, run.userId, run.sessionId)) !== null;
+    const scope = await runScope(tx, run);
+    const { owned } = scope;
     const claimed = await claimToolCall(tx, {
       toolCallId,
       runId: run.runId,
@@ -216,7 +225,7 @@ export async function callTool(sql: Sql, tools: Tool[], request: CallRequest): P
       }
       return toResult(fromRecord(stored), true);
     }
-    const outcome = await evaluate(tx, tools, request, owned);
+    const outcome = await evaluate(tx, tools, request, scope);
     await finishToolCall(tx, claimed, {
       status: outcome.status,
       result: outcome.status === "ok" ? outcome.result : outcome.error,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type ServerEvent, serverEvent } from "@trainer2/shared/wire";
 import { startTestApi, type TestApi } from "../testing/index.ts";
-import { callToolAsAgent } from "../testing/tool-call.ts";
+import { callToolAsAgent, storeStreamingRun } from "../testing/tool-call.ts";
 
 // These tests start real servers and databases; Bun's 5 s default is per file, and too tight.
 setDefaultTimeout(60_000);
@@ -51,6 +51,7 @@ describe("state event after a tool changes data", () => {
       const [session] = await api.sql<{ id: string }[]>`
         insert into chat_sessions (user_id, title) values (${alice.userId}, 'plan') returning id`;
       const run = { userId: alice.userId, sessionId: session!.id, runId: crypto.randomUUID() };
+      await storeStreamingRun(api.sql, run);
 
       const stateEvent = alice.next(
         (e) => e.type === "state" && e.state.profile.goals === "swim a mile",

@@ -301,6 +301,27 @@ export async function isRunStreaming(
   return rows.length > 0;
 }
 
+/**
+ * What a run token may do now, in one read: whether its session is its user's, and whether
+ * its run is being written (its answer `streaming`, whichever process writes it). A token
+ * acts only while both hold.
+ */
+export async function runScope(
+  sql: Queryable,
+  run: { runId: string; userId: string; sessionId: string },
+): Promise<{ owned: boolean; live: boolean }> {
+  const [row] = await sql<{ owned: boolean; live: boolean }[]>`
+    select
+      exists (select 1 from chat_sessions where id = ${run.sessionId} and user_id = ${run.userId})
+        as owned,
+      exists (
+        select 1 from messages
+        where run_id = ${run.runId} and user_id = ${run.userId} and session_id = ${run.sessionId}
+          and role = 'assistant' and status = 'streaming'
+      ) as live`;
+  return { owned: row?.owned ?? false, live: row?.live ?? false };
+}
+
 /** Every message of the user, by session and seq: for "Download my data". */
 export async function messagesOfUser(
   sql: Queryable,
