@@ -74,6 +74,8 @@ export type TestApiOptions = {
   keys?: TestApiKeys;
   /** Budgets (limits, answer cap, zone, prices); default: off. */
   budgets?: BudgetSettings;
+  /** What the app queries through (a test's `faultySql`); default: the database's own. */
+  wrapSql?: (sql: Sql) => Sql;
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -113,7 +115,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   ]);
   let agentUrlOverride: string | undefined;
   const app = createApp({
-    sql: db.sql,
+    sql: options.wrapSql ? options.wrapSql(db.sql) : db.sql,
     keys: { apiPrivateKey, apiPublicKey, agentPublicKey },
     verifyIdentity: createIdentityVerifier({
       oidc: { issuer: identity.issuer, jwksUrl: identity.jwksUrl, audience: identity.audience },
