@@ -20,6 +20,7 @@ import {
   removeApiProcess,
   touchApiProcess,
 } from "@trainer2/db/queries/api-processes";
+import { settleAbandonedBudgets } from "@trainer2/db/queries/budgets";
 import type { Logger } from "@trainer2/shared/logger";
 
 export type ApiProcessOptions = {
@@ -84,6 +85,9 @@ export function apiProcess(deps: {
       self: id,
       ownRuns: deps.ownRuns,
     });
+    // Their runs' reservations are charged now (what they reported, plus the call each was
+    // in, estimated), not left to expire for free.
+    if (gone.length > 0 || answers.length > 0) await settleAbandonedBudgets(sql);
     if (gone.length > 0) logger.warn("api processes gone", { processes: gone });
     if (answers.length > 0) {
       logger.warn("interrupted answers of gone processes", { count: answers.length });
