@@ -159,11 +159,11 @@ export async function signRunToken(
   privateKey: KeyLike,
   ttlSeconds = runTokenTtlSeconds,
 ) {
+  // Each token its own: Ed25519 signs deterministically, so without an id two tokens of one
+  // run signed in the same second (a resume right after the pause) would be the same, and the
+  // agent starts one run per token.
   return new SignJWT({ sid: claims.sessionId, rid: claims.runId })
     .setProtectedHeader({ alg: algOf(privateKey), typ: "JWT" })
-    // Each token its own: Ed25519 signs deterministically, so without an id two tokens of one
-    // run signed in the same second (a resume right after the pause) would be the same, and
-    // the agent starts one run per token.
     .setJti(crypto.randomUUID())
     .setIssuer(issuers.api)
     .setAudience(audiences.run)

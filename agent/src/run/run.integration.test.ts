@@ -175,6 +175,17 @@ describe("/run refuses callers without the api's token", () => {
     expect(workouts.length).toBe(0);
   });
 
+  test("a token starts one run: the same token again is refused as run_ended", async () => {
+    const agentUrl = agents.chat_completions!.url;
+    const { body, token } = await runBody(api.sql, api.keys.apiPrivateKey, "hello");
+    const first = await postRun(agentUrl, body, token);
+    expect(first.status).toBe(200);
+    expect((await readEvents(first)).at(-1)?.type).toBe("completed");
+    const replay = await postRun(agentUrl, body, token);
+    expect(replay.status).toBe(403);
+    expect(errorBody.parse(await replay.json()).error.code).toBe("run_ended");
+  });
+
   test("the token is checked before the body: a stranger's bad body learns nothing about it", async () => {
     const agentUrl = agents.chat_completions!.url;
     const { body } = await runBody(api.sql, api.keys.apiPrivateKey, "hello");

@@ -9,11 +9,13 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { setBudgetOverrides } from "@trainer2/db/queries/budgets";
 import type { ServerEvent } from "@trainer2/shared/wire";
+import { decodeJwt } from "jose";
 import { budgetsOff } from "../budgets/settings.ts";
 import { type AgentScript, answer } from "../testing/agent-double.ts";
 import { type FaultySql, faultySql } from "../testing/faulty-sql.ts";
 import { type RealtimeStage, startRealtimeStage } from "../testing/realtime.ts";
 import type { TestSocket } from "../testing/test-socket.ts";
+import { defaultRealtimeOptions } from "./context.ts";
 
 setDefaultTimeout(120_000);
 
@@ -182,6 +184,17 @@ describe("a failure at each statement of a run's start leaves nothing stuck", ()
     const failed = ended.filter((end) => end.type === "run.failed");
     expect(failed.length).toBeGreaterThan(0);
     for (const end of failed) if (end.type === "run.failed") expect(end.code).toBe("unavailable");
+  });
+});
+
+describe("a run's token", () => {
+  test("lives no longer than a run may take, and is its own each time", async () => {
+    const chat = await answeredChat();
+    const [first, second] = stage.agent.requests.slice(-2).map((r) => decodeJwt(r.token));
+    expect(first!.exp! - first!.iat!).toBe(defaultRealtimeOptions.runTimeoutMs / 1000);
+    expect(first!.jti).toBeString();
+    expect(first!.jti).not.toBe(second!.jti);
+    chat.socket.close();
   });
 });
 

@@ -26,7 +26,8 @@ export type AgentScript = (io: RunIo) => void | Promise<void>;
 
 export type AgentDouble = {
   url: string;
-  requests: { body: RunRequest; claims: RunClaims }[];
+  /** Each /run as it came: its body, the token's claims and the token itself. */
+  requests: { body: RunRequest; claims: RunClaims; token: string }[];
   setScript(script: AgentScript): void;
   /** Resolves with the next /run request (since the last `setScript`). */
   nextRun(): Promise<RunIo>;
@@ -100,7 +101,7 @@ export async function startAgentDouble(options: {
         return Response.json({ code: "unauthorized" }, { status: 401 });
       }
       const body = runRequest.parse(await request.json());
-      requests.push({ body, claims });
+      requests.push({ body, claims, token: token ?? "" });
       let markAborted: () => void = () => {};
       const aborted = new Promise<void>((resolve) => {
         markAborted = resolve;

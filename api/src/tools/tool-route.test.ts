@@ -126,6 +126,24 @@ describe("POST /tools/:name acts only for the run's user and session", () => {
     expect(record).toMatchObject({ status: "refused", userId: null, sessionId: null });
   });
 
+  test("a token whose run has ended acts no more: refused as run_ended, and recorded", async () => {
+    const alice = await h.createUser();
+    const run = await h.startRun(alice);
+    expect((await run.call("get_profile", {}, { callId: "while-live" })).status).toBe(200);
+    // The answer is stored: the run is over, though its token has not expired.
+    await h.sql`update messages set status = 'complete' where run_id = ${run.run.runId}`;
+    const late = await run.call("log_workout", workoutArgs, { callId: "after-the-end" });
+    expect(late.status).toBe(403);
+    expect(toolResponse.parse(await late.json())).toMatchObject({ error: { code: "run_ended" } });
+    expect(await countWorkouts(alice.userId)).toBe(0);
+    const records = await listToolCallsOfRun(h.sql, run.run.runId);
+    expect(records.find((r) => r.toolCallId === "after-the-end")).toMatchObject({
+      status: "refused",
+      errorCode: "run_ended",
+      userId: alice.userId,
+    });
+  });
+
   test("tools only ever see the run's own rows", async () => {
     const alice = await h.createUser();
     const bob = await h.createUser();
