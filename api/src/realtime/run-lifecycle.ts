@@ -108,8 +108,9 @@ async function setUp<Read>(
 ): Promise<Run | undefined> {
   const steps: (() => unknown)[] = [];
   const undo: Undo = (step) => steps.push(step);
-  // Until the Run is registered, a sweep of this process must not take its row for an orphan.
-  undo(entrance.claimed ?? ctx.hub.claim(entrance.runId));
+  // Until the Run is registered (which takes the claim over), a sweep of this process must not
+  // take its row for an orphan.
+  const unclaim = entrance.claimed ?? ctx.hub.claim(entrance.runId);
   let read: Read | undefined;
   let hold: BudgetHold | undefined;
   let runToken: string | undefined;
@@ -122,8 +123,10 @@ async function setUp<Read>(
     rows = await entrance.store(read);
   } catch (error) {
     await undoAll(steps);
+    // Claimed rows end through the run's end path: the claim passes to the Run at launch.
     if (entrance.claimedRows)
       return failedRun(ctx, entrance.claimedRows(read), span, startedAt, error);
+    unclaim();
     await entrance.notStored(error, span);
     return undefined;
   }
