@@ -1,12 +1,15 @@
 /**
- * Budgets of a chat turn: reserve before the agent is called, settle after, whatever the
- * ending. A turn's reservation is checked and taken in one round trip, alongside the other
- * reads of the turn's first round (chat-turn.ts); a refusal is raised before anything is
- * stored and before the agent is called, and a turn that is not stored after all (busy, a
- * replay) gives its reservation back. The settlement is one statement beside the answer's
- * final write. A reservation a run never settles (its process died) holds nothing once the
- * process is gone (the api's sweep removes its row) and expires anyway after the longest a
- * run may take.
+ * Budgets of a run, whatever its entrance (a chat turn, a regenerate, a resume): reserve
+ * before the agent is called, extend before each further model call, settle after, whatever
+ * the ending. A run's reservation is checked and taken in one round trip, alongside the other
+ * reads of its first round (realtime/run-lifecycle.ts); a refusal is raised before anything is
+ * stored and before the agent is called, and a run that is not stored after all (busy, a
+ * replay) gives its reservation back. A run going on to another model call (a tool round)
+ * extends its reservation to what it reported and the next call, or is stopped. The
+ * settlement is one statement beside the answer's final write, charging every model call,
+ * reported or estimated (realtime/run-meter.ts). A reservation a run never settles (its
+ * process died) is charged by the sweep or when next met (migration 0008), and expires anyway
+ * after the longest a run may take.
  *
  * With budgets off (every BUDGET_* default at 0) nothing touches the database: the turn's
  * span and the metrics still get the usage and its cost.
