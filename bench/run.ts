@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { killAllChildrenNow, stopAllChildren } from "@trainer2/shared/processes";
 import { closeAllStacks } from "@trainer2/testkit";
 import { baseChildEnv, readBenchEnv } from "./env.ts";
-import { parseFlags, scenarioNames } from "./lib/cli.ts";
+import { benchUsage, parseFlags, scenarioNames } from "./lib/cli.ts";
 import { machineFacts } from "./lib/machine.ts";
 import { fullProfile, quickProfile } from "./lib/profile.ts";
 import { markdownTable } from "./lib/report.ts";
@@ -48,6 +48,10 @@ function abort(reason: string, code: number) {
 
 async function main() {
   const flags = parseFlags(Bun.argv.slice(2));
+  if (flags.help) {
+    console.log(benchUsage);
+    return;
+  }
   const env = readBenchEnv();
   const profile = flags.quick ? quickProfile : fullProfile;
   const outDir = flags.out ?? join(import.meta.dir, "results");

@@ -10,6 +10,7 @@ import { createSql } from "@trainer2/db";
 import type { EmbeddedPostgres } from "@trainer2/db/embedded";
 import { defaultDataDir, startLocalEmbedded } from "@trainer2/db/local";
 import { migrate } from "@trainer2/db/migrate";
+import { helpRequested } from "@trainer2/shared/config";
 import { serverRuntimeFlags } from "@trainer2/shared/http";
 import {
   type ChildSpec,
@@ -25,6 +26,18 @@ import { ensureDevKeys, repoRoot } from "./lib/keys.ts";
 
 /** A child service of `bun dev` on its fixed port. */
 type ServiceSpec = ChildSpec & { port: number };
+
+if (helpRequested(Bun.argv.slice(2), true)) {
+  console.log(`usage: bun dev
+  Starts everything on this machine: dev keys (into .env.dev), the database (embedded
+  Postgres under .data/ unless DATABASE_URL is set), migrations, then api :8000, agent :9000
+  and web :3000 with reload, until Ctrl-C. No keys needed: the offline dev model unless
+  OPENAI_API_KEY is set, the dev login unless Google or OIDC credentials are set.
+  Settings (environment or .env): DATABASE_URL, API_PORT, AGENT_PORT, WEB_PORT, DEV_DB_PORT,
+  DEV_DATA_DIR, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, GOOGLE_CLIENT_ID,
+  GOOGLE_CLIENT_SECRET, OIDC_ISSUER, AUTH_DEV_LOGIN, BUDGET_* (see README.md).`);
+  process.exit(0);
+}
 
 const say = prefixedPrinter("dev");
 const env = readDevEnv();

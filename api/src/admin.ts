@@ -5,7 +5,7 @@
  * reads them; on bun dev's database, with the defaults bun dev gives the api.
  */
 import { withToolDatabase } from "@trainer2/db/local";
-import { EnvError } from "@trainer2/shared/config";
+import { EnvError, helpRequested } from "@trainer2/shared/config";
 import {
   budgetCommand,
   budgetUsage,
@@ -18,6 +18,10 @@ const usage = `usage: bun run admin <command>\n\n${budgetUsage}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (helpRequested(argv) || (command === "budget" && helpRequested(rest, true))) {
+    console.log(usage);
+    return 0;
+  }
   if (command !== "budget") {
     console.error(command ? `unknown command "${command}"\n${usage}` : usage);
     return 2;

@@ -41,7 +41,14 @@ const flags = z.object({
     }),
 });
 
-export type Flags = z.infer<typeof flags>;
+export type Flags = z.infer<typeof flags> & { help?: boolean };
+
+export const benchUsage = `usage: bun run bench [--quick] [--only a,b] [--api-workers N] [--out <dir>]
+  --quick          a smoke run of every scenario in under a minute (numbers not compared)
+  --only a,b       run these scenarios only: ${scenarioNames.join(", ")}
+  --api-workers N  also measure the capacity load and /state on N api processes (default 2; 1: off)
+  --out <dir>      where the JSON and report go (default bench/results)
+  DATABASE_URL     a real Postgres to measure on (else the embedded one)`;
 
 export function parseFlags(argv: string[]): Flags {
   const { values } = parseArgs({
@@ -51,11 +58,13 @@ export function parseFlags(argv: string[]): Flags {
       out: { type: "string" },
       only: { type: "string" },
       "api-workers": { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
     strict: true,
     allowPositionals: false,
   });
-  const { "api-workers": apiWorkers, ...rest } = values;
+  const { "api-workers": apiWorkers, help, ...rest } = values;
+  if (help) return { ...flags.parse({}), help: true };
   const parsed = flags.safeParse({ ...rest, ...(apiWorkers === undefined ? {} : { apiWorkers }) });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
   return parsed.data;

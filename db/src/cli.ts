@@ -2,6 +2,7 @@
  * `bun run db:migrate | db:new "name" | db:status | db:reset [--yes]`.
  * Uses DATABASE_URL, else the embedded database of `bun dev` (running or not).
  */
+import { helpRequested } from "@trainer2/shared/config";
 import { withToolDatabase as withDatabase } from "./local.ts";
 import {
   MigrationError,
@@ -27,6 +28,10 @@ async function confirm(question: string): Promise<boolean> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (helpRequested(argv, true)) {
+    console.log(usage);
+    return 0;
+  }
   switch (command) {
     case "migrate":
       return withDatabase(async (sql, where) => {

@@ -117,3 +117,13 @@ export function devLoginRefused(env: {
 export const devLoginRefusedMessage =
   `refused when NODE_ENV=production (anyone could sign in as anyone); ` +
   `set ${devLoginInProductionFlag}=true as well if you really mean it`;
+
+/**
+ * `--help`, `-h` or `help` as a command's first argument (or anywhere for a command that takes
+ * only flags): every command of the repo prints its usage and exits 0 for it, and does nothing
+ * else (`bun dev --help` must not start the stack).
+ */
+export function helpRequested(argv: string[], anywhere = false): boolean {
+  const asks = (arg: string | undefined) => arg === "--help" || arg === "-h" || arg === "help";
+  return anywhere ? argv.some(asks) : asks(argv[0]);
+}
