@@ -95,6 +95,19 @@ async function answeredChat() {
   return { socket: signed.socket, userId: signed.ready.user.id, sessionId };
 }
 
+/** A chat whose second turn waits for the approval of one call: its card. */
+async function paused() {
+  const chat = await answeredChat();
+  chat.socket.send({
+    type: "chat",
+    sessionId: chat.sessionId,
+    text: "ask first",
+    clientMsgId: crypto.randomUUID(),
+  });
+  const asked = await chat.socket.next("approval.requested");
+  return { ...chat, asked };
+}
+
 /**
  * Fails the entrance at its 1st, 2nd, … statement until it gets through without reaching the
  * armed one; `enter` starts it and resolves with how it ended. Returns how many failed.
@@ -142,17 +155,6 @@ describe("a failure at each statement of a run's start leaves nothing stuck", ()
   });
 
   test("a resume after a decision", async () => {
-    const paused = async () => {
-      const chat = await answeredChat();
-      chat.socket.send({
-        type: "chat",
-        sessionId: chat.sessionId,
-        text: "ask first",
-        clientMsgId: crypto.randomUUID(),
-      });
-      const asked = await chat.socket.next("approval.requested");
-      return { ...chat, asked };
-    };
     let current: Awaited<ReturnType<typeof paused>> | undefined;
     const ended = await atEveryStatement(
       async () => {
@@ -226,14 +228,7 @@ describe("the agent answering 500, the budget refusing", () => {
   });
 
   test("a budget used up: a turn is refused, a resumed run ends with budget_exceeded", async () => {
-    const chat = await answeredChat();
-    chat.socket.send({
-      type: "chat",
-      sessionId: chat.sessionId,
-      text: "ask first",
-      clientMsgId: crypto.randomUUID(),
-    });
-    const asked = await chat.socket.next("approval.requested");
+    const { asked, ...chat } = await paused();
     await setBudgetOverrides(stage.api.sql, chat.userId, { dailyTokens: 1 });
     chat.socket.send({ type: "chat", text: "new chat", clientMsgId: crypto.randomUUID() });
     expect(await outcome(chat.socket)).toMatchObject({ type: "error", code: "budget_exceeded" });

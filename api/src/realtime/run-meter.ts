@@ -10,7 +10,9 @@
  * totals) and its settled total with `completed`, `approval.required` and `failed`. A model
  * call is in flight once the agent accepted the run (its /run answered 200: it calls the model
  * at once), again after each tool call ended (the model is called with its output), and no
- * longer once a report came. A run that never reached the agent made no call: it costs 0.
+ * longer once a report came (the agent reports a call when it ends, so text after a report
+ * and before a tool round belongs to the call reported). A run that completed or paused has
+ * nothing in flight; a run that never reached the agent made no call: it costs 0.
  */
 import type { Usage } from "@trainer2/shared/wire";
 
@@ -53,23 +55,19 @@ export class RunMeter {
     this.inFlight = true;
   }
 
-  /** Text streamed: a model call is under way. */
-  streamed(): void {
-    this.inFlight = true;
-  }
-
   /** A tool call ended: the model is called again with its output. */
   toolEnded(): void {
     this.inFlight = true;
   }
 
   /**
-   * The agent's settled total at the run's end: it replaces the running one. A total larger
-   * than the running one holds the call that was in flight (the provider reported it).
+   * The agent's settled total at the run's end: it replaces the running one. A run that
+   * completed or paused ended every call; a failed run's total larger than the running one
+   * holds the call that was in flight (the provider reported it).
    */
-  settled(usage: Usage): void {
+  settled(usage: Usage, ended: "completed" | "paused" | "failed"): void {
     const total = (u: Usage | undefined) => (u ? u.inputTokens + u.outputTokens : 0);
-    if (total(usage) > total(this.reported)) this.inFlight = false;
+    if (ended !== "failed" || total(usage) > total(this.reported)) this.inFlight = false;
     this.reported = usage;
   }
 

@@ -130,10 +130,7 @@ async function relay(
       reportedSinceTool = true;
       continue;
     }
-    // The agent's settled total comes with how the run ended.
-    if ("usage" in event && event.usage) meter.settled(event.usage);
     if (event.type === "delta") {
-      meter.streamed();
       send(run.appendText(event.text));
       on.saved.touch();
     } else if (event.type === "tool") {
@@ -153,10 +150,14 @@ async function relay(
       );
       on.saved.touch();
     } else if (event.type === "completed") {
+      // The agent's settled total comes with how the run ended.
+      if (event.usage) meter.settled(event.usage, "completed");
       return { kind: "completed", output: event.output, items: event.items };
     } else if (event.type === "approval.required") {
+      if (event.usage) meter.settled(event.usage, "paused");
       return { kind: "paused", state: event.state, calls: event.calls };
     } else {
+      if (event.usage) meter.settled(event.usage, "failed");
       call.span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
       return failedWith(event.code, event.message);
     }

@@ -5,10 +5,10 @@
  * nobody settles is charged for the call its run was in, not dropped.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { reserveRequest, unlimited } from "../testing/budgets.ts";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../testing/index.ts";
 import { registerApiProcess, removeApiProcess } from "./api-processes.ts";
 import {
-  type BudgetLimits,
   budgetToday,
   extendBudget,
   type ReserveRequest,
@@ -35,24 +35,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-const unlimited: BudgetLimits = { dailyTokens: 0, turnsPerMinute: 0, concurrentRuns: 0 };
-
-function request(userId: string, change: Partial<ReserveRequest> = {}): ReserveRequest {
-  return {
-    userId,
-    runId: crypto.randomUUID(),
-    ownerId: owner,
-    sessionId: undefined,
-    clientMsgId: crypto.randomUUID(),
-    inputChars: 400,
-    maxOutputTokens: 500,
-    defaults: unlimited,
-    timeZone: "UTC",
-    ttlMs: 600_000,
-    historyTurns: 20,
-    ...change,
-  };
-}
+const request = (userId: string, change: Partial<ReserveRequest> = {}) =>
+  reserveRequest(userId, owner, change);
 
 const usedToday = async (userId: string) => {
   const today = await budgetToday(db.sql, userId, { defaults: unlimited, timeZone: "UTC" });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { reserveRequest, unlimited } from "../testing/budgets.ts";
 import { createTestDatabase, createTestUser, type TestDatabase } from "../testing/index.ts";
 import { registerApiProcess, removeApiProcess } from "./api-processes.ts";
 import {
-  type BudgetLimits,
   budgetToday,
   type ReserveRequest,
   releaseBudget,
@@ -24,24 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-const unlimited: BudgetLimits = { dailyTokens: 0, turnsPerMinute: 0, concurrentRuns: 0 };
-
-function request(userId: string, change: Partial<ReserveRequest> = {}): ReserveRequest {
-  return {
-    userId,
-    runId: crypto.randomUUID(),
-    ownerId: owner,
-    sessionId: undefined,
-    clientMsgId: crypto.randomUUID(),
-    inputChars: 400,
-    maxOutputTokens: 500,
-    defaults: unlimited,
-    timeZone: "UTC",
-    ttlMs: 600_000,
-    historyTurns: 20,
-    ...change,
-  };
-}
+const request = (userId: string, change: Partial<ReserveRequest> = {}) =>
+  reserveRequest(userId, owner, change);
 
 // As the api calls it: one statement of its own, beside the turn's other reads.
 const reserve = (change: ReserveRequest) => reserveBudget(db.sql, change);
