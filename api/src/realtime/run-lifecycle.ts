@@ -165,24 +165,28 @@ async function firstRound<Read>(
       return hold;
     });
   const ids = { runId: entrance.runId, userId: entrance.userId, sessionId: entrance.sessionId };
-  const results = await Promise.allSettled([
+  const [read, hold, runToken, capabilitiesVersion] = await everyOne([
     entrance.read(undo),
     reserved,
     signRunToken(ids, ctx.apiPrivateKey, runTokenTtlSeconds(ctx)),
     // Without the version the agent runs with what it has: never a reason to fail the run.
     ctx.capabilitiesVersion().catch(() => undefined),
   ] as const);
-  const [read, hold, runToken, capabilitiesVersion] = results;
+  return { read, hold, runToken, capabilitiesVersion };
+}
+
+/**
+ * Every promise's value; when one fails, its error once all have settled (so each part that
+ * succeeded has taken its undo before the undoing starts).
+ */
+async function everyOne<T extends readonly unknown[]>(
+  work: {
+    readonly [K in keyof T]: Promise<T[K]>;
+  },
+): Promise<T> {
+  const results = await Promise.allSettled(work);
   for (const result of results) if (result.status === "rejected") throw result.reason;
-  if (read.status !== "fulfilled" || hold.status !== "fulfilled") throw new Error("unreachable");
-  if (runToken.status !== "fulfilled" || capabilitiesVersion.status !== "fulfilled")
-    throw new Error("unreachable");
-  return {
-    read: read.value,
-    hold: hold.value,
-    runToken: runToken.value,
-    capabilitiesVersion: capabilitiesVersion.value,
-  };
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** A run token lives no longer than a run may take (the api refuses it once the run ended). */
