@@ -21,8 +21,8 @@ test("bench --smoke runs the whole stack and writes valid results and a chart", 
   try {
     const { stdout, stderr, code } = await runCommand(
       [process.execPath, "bench/run.ts", "--smoke", "--out", out],
-      // SIGTERM lets the bench stop its own children; it also stops itself at 80 s.
-      { cwd: repoRoot, timeout: 85_000, killSignal: "SIGTERM" },
+      // SIGTERM lets the bench stop its own children; it also stops itself at 150 s.
+      { cwd: repoRoot, timeout: 155_000, killSignal: "SIGTERM" },
     );
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
@@ -79,4 +79,4 @@ test("bench --smoke runs the whole stack and writes valid results and a chart", 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}, 90_000);
+}, 160_000);
