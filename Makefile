@@ -21,7 +21,7 @@ build: ## Build the api, agent and web images (docker compose build)
 check: ## Lint, format check and type-check (biome + tsc)
 	bun run check
 
-test: ## Run the whole test suite (bun test)
+test: ## Run the whole test suite (bun test; `bun run test` runs files in parallel)
 	bun test
 
 up: ## Start the full stack in the background (`make ps` shows health)

@@ -1,5 +1,5 @@
 /**
- * `bun run bench [--quick] [--out <dir>] [--only coldStart,chatLatency,…]`: starts the whole
+ * `bun run bench [--quick | --smoke] [--out <dir>] [--only coldStart,chatLatency,…]`: starts the whole
  * stack as child processes on 127.0.0.1, runs the scenarios of issue 8, stops everything,
  * and writes `<out>/<ISO date-time>.json` and `.svg` plus a Markdown table on stdout.
  */
@@ -10,7 +10,7 @@ import { closeAllStacks } from "@trainer2/testkit";
 import { baseChildEnv, readBenchEnv } from "./env.ts";
 import { benchUsage, parseFlags, scenarioNames } from "./lib/cli.ts";
 import { machineFacts } from "./lib/machine.ts";
-import { fullProfile, quickProfile } from "./lib/profile.ts";
+import { fullProfile, quickProfile, smokeProfile } from "./lib/profile.ts";
 import { markdownTable } from "./lib/report.ts";
 import { type PartialResults, partialResultsSchema, resultsSchema } from "./lib/results.ts";
 import { type Stack, startStack } from "./lib/stack.ts";
@@ -53,7 +53,9 @@ async function main() {
     return;
   }
   const env = readBenchEnv();
-  const profile = flags.quick ? quickProfile : fullProfile;
+  const profile = flags.smoke ? smokeProfile : flags.quick ? quickProfile : fullProfile;
+  // A smoke run is a quick one made smaller: its results say quick, never to be compared.
+  const quick = flags.quick || flags.smoke;
   const outDir = flags.out ?? join(import.meta.dir, "results");
   const startedAt = new Date();
   const deadline = setTimeout(
@@ -108,7 +110,7 @@ async function main() {
     schemaVersion: 1 as const,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    quick: flags.quick,
+    quick,
     machine: machineFacts(database),
     scenarios,
   };
@@ -116,7 +118,7 @@ async function main() {
   const results = complete ? resultsSchema.parse(draft) : partialResultsSchema.parse(draft);
   mkdirSync(outDir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-  const jsonPath = join(outDir, `${stamp}${flags.quick ? "-quick" : ""}.json`);
+  const jsonPath = join(outDir, `${stamp}${quick ? "-quick" : ""}.json`);
   const svgPath = jsonPath.replace(/\.json$/, ".svg");
   // Readable, but each number array (percentile curves) on one line to keep files small.
   const json = JSON.stringify(results, null, 2).replace(

@@ -16,7 +16,9 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await Bun.sleep(500);
+    // Each check is a loopback fetch or a string search: cheap enough to ask often, and each
+    // wait ends when its answer comes, not up to half a second later.
+    await Bun.sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
 }

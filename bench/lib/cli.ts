@@ -1,5 +1,6 @@
 /**
- * `bun bench/run.ts [--quick] [--out <dir>] [--only a,b] [--api-workers N]`, parsed with zod.
+ * `bun bench/run.ts [--quick | --smoke] [--out <dir>] [--only a,b] [--api-workers N]`, parsed
+ * with zod. `--smoke` is the test suite's run (profile.ts), recorded as a quick one.
  * `--api-workers N` (default 2; 1 leaves it out) repeats the capacity load and /state against
  * N api processes on one port, next to the one-process figures.
  */
@@ -18,6 +19,7 @@ export type ScenarioName = (typeof scenarioNames)[number];
 
 const flags = z.object({
   quick: z.boolean().default(false),
+  smoke: z.boolean().default(false),
   apiWorkers: z.coerce
     .number({ message: "--api-workers: expected a number of processes" })
     .int("--api-workers: expected a whole number")
@@ -55,6 +57,7 @@ export function parseFlags(argv: string[]): Flags {
     args: argv,
     options: {
       quick: { type: "boolean" },
+      smoke: { type: "boolean" },
       out: { type: "string" },
       only: { type: "string" },
       "api-workers": { type: "string" },

@@ -1,6 +1,8 @@
 /**
  * How big each scenario is. `quick` is a smoke run (under a minute, small counts); the full
- * profile is what the README's table comes from. Every loop has a count AND a time limit.
+ * profile is what the README's table comes from; `smoke` is the test suite's run: every
+ * scenario and code path of `quick`, each loop at the smallest size that still goes round it
+ * (bench.test.ts: the suite waits on it). Every loop has a count AND a time limit.
  */
 export type Profile = {
   /** Hard stop for the whole run: everything is torn down after this. */
@@ -83,4 +85,36 @@ export const quickProfile: Profile = {
     variantWarmUpMs: 0,
   },
   turnTimeoutMs: 15_000,
+};
+
+/**
+ * The suite's run (`--smoke`): what `--quick` runs, with each count and time limit cut to
+ * what exercises it once. Its numbers mean nothing; it proves the code paths end to end.
+ */
+export const smokeProfile: Profile = {
+  // Caps, not durations: the suite's other files run beside it on a loaded machine, where the
+  // counts below take far longer than they would alone (c=100 alone took 11 s at load 20).
+  deadlineMs: 150_000,
+  coldStart: { samples: 1 },
+  chatLatency: {
+    levels: [
+      { concurrency: 1, turnsPerSession: 2 },
+      { concurrency: 10, turnsPerSession: 1 },
+      { concurrency: 100, turnsPerSession: 1 },
+    ],
+    levelTimeMs: 40_000,
+    modelProbes: 2,
+  },
+  streaming: { turns: 1, timeMs: 20_000 },
+  http: { connections: 10, requests: 200, timeMs: 500, stateMessages: 50 },
+  capacity: {
+    idleSteps: [20, 50],
+    connectConcurrency: 50,
+    idleUsers: 5,
+    stepTimeMs: 20_000,
+    chatSessions: 5,
+    chatTimeMs: 1000,
+    variantWarmUpMs: 0,
+  },
+  turnTimeoutMs: 30_000,
 };

@@ -1,6 +1,7 @@
 /**
- * The web app for browser tests: `next build` once per test run (the run always tests the
- * sources as they are now), then `next start` as a supervised child against the stack's api.
+ * The web app for browser tests: `next build` once per test run, shared by its processes
+ * (web-build.ts: the run always tests the sources as they are now), then `next start` as a
+ * supervised child against the stack's api.
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { runCommand } from "@trainer2/shared/testing/run-command";
 import { inheritedEnv } from "./env.ts";
 import { repoRoot, webDir } from "./paths.ts";
 import type { ServiceSpec } from "./service.ts";
+import { buildOnce } from "./web-build.ts";
 
 const nextBin = join(repoRoot, "node_modules", "next", "dist", "bin", "next");
 
@@ -18,7 +20,7 @@ export const webOrigin = testWebOrigin;
 let built: Promise<void> | undefined;
 
 export function buildWeb(): Promise<void> {
-  built ??= nextBuild();
+  built ??= buildOnce(nextBuild);
   return built;
 }
 

@@ -140,6 +140,31 @@ describe("approval cards in the chat view", () => {
     expect(waitingForDecision(elsewhere)).toBe(false);
   });
 
+  test("after a reload the resume's card stays, whatever comes after it: /state, or the question again", () => {
+    // Stored questions carry the id of the run that answers them, as the api sends them.
+    const question = message(1, { clientMsgId: "c1", runId: run });
+    const resumed = apply(
+      emptyChat(sid),
+      { type: "message", sessionId: sid, message: question },
+      { type: "message", sessionId: sid, message: paused() },
+      requested(),
+    );
+    expect(resumed.approvals.map((c) => c.callId)).toEqual(["call_1"]);
+    // The page's /state, asked for before the socket's resume, answers after its card.
+    const session: Session = {
+      id: sid,
+      title: null,
+      messages: [question, paused()],
+      approvals: [approval("call_1")],
+    };
+    const loaded = loadSession(resumed, session);
+    expect(loaded.approvals.map((c) => c.callId)).toEqual(["call_1"]);
+    // The second resume (the page follows the session once loaded) replays the question first.
+    const replayed = apply(loaded, { type: "message", sessionId: sid, message: question });
+    expect(replayed.approvals.map((c) => c.callId)).toEqual(["call_1"]);
+    expect(waitingForDecision(replayed)).toBe(true);
+  });
+
   test("a stored answer that went on replaces the paused one, and its cards go", () => {
     const view = apply(
       streamingChat(),

@@ -45,9 +45,13 @@ function pauseItem(items: ChatItem[], runId: string, seq: number): ChatItem[] {
 export function pruneApprovals(view: ChatView): ChatView {
   // Run on every event of the chat, deltas included: nothing to do without a card.
   if (view.approvals.length === 0) return view;
+  // Answers only: a stored question carries its run's id too, and is always complete. Counting
+  // it took a reload's card away whenever /state (or a replayed message) came after the card.
   const moved = new Set(
     view.items
-      .filter((item) => item.runId && item.status !== "awaiting_approval")
+      .filter(
+        (item) => item.role === "assistant" && item.runId && item.status !== "awaiting_approval",
+      )
       .map((item) => item.runId),
   );
   const approvals = view.approvals.filter((card) => !moved.has(card.runId));
