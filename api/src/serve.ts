@@ -11,6 +11,7 @@ import { createApp } from "./app.ts";
 import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
 import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
+import { busKeyFrom } from "./cluster/bus-seal.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
 import { type ApiEnv, oidcIdentity, realtimeSettingsOf } from "./env.ts";
 
@@ -55,7 +56,9 @@ export async function serveApi(
 
   // Several processes talk over Postgres; the embedded database has one process (its NOTIFY
   // does not cross connections), which needs no bus.
-  const bus = (await isEmbedded(sql)) ? new InProcessBus() : new PostgresBus(sql, logger);
+  const bus = (await isEmbedded(sql))
+    ? new InProcessBus()
+    : new PostgresBus(sql, logger, { key: busKeyFrom(env.API_PRIVATE_KEY) });
 
   const api = createApp({
     sql,

@@ -14,6 +14,7 @@ import { type ApiApp, createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
 import type { BudgetSettings } from "../budgets/settings.ts";
 import type { ApiProcessOptions } from "../cluster/api-process.ts";
+import { busKeyFrom } from "../cluster/bus-seal.ts";
 import { PostgresBus } from "../cluster/postgres-bus.ts";
 import type { RealtimeOptions } from "../realtime/context.ts";
 import type { Tool } from "../tools/define-tool.ts";
@@ -130,7 +131,11 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     agentProbeTimeoutMs: 500,
     ...(options.realtime ? { realtime: options.realtime } : {}),
     ...(options.bus === "postgres"
-      ? { bus: new PostgresBus(db.sql, options.logger ?? silentLogger) }
+      ? {
+          bus: new PostgresBus(db.sql, options.logger ?? silentLogger, {
+            key: busKeyFrom(keys.apiPrivateKey),
+          }),
+        }
       : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
