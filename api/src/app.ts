@@ -11,7 +11,7 @@ import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@train
 import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Message } from "@trainer2/shared/wire";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -30,6 +30,7 @@ import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { databaseStatus, healthRoutes } from "./health/routes.ts";
+import { clientIpOf } from "./http/client-ip.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -38,6 +39,7 @@ import {
 } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
+import { AddressCounter } from "./realtime/socket-limits.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { stateAssembler } from "./state/assemble.ts";
 import { loadStampedState } from "./state/load-state.ts";
@@ -77,6 +79,8 @@ export type ApiDeps = {
   cluster?: Partial<ApiProcessOptions>;
   /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
   budgets?: BudgetSettings;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
+  trustedProxies?: readonly string[];
 };
 
 export type ApiApp = {
@@ -158,6 +162,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   });
 
+  const clientIp = (c: Context) => clientIpOf(c, deps.trustedProxies ?? []);
   const app = new Hono();
   // First, so every request (including refused ones) is measured and traced.
   app.use(httpMetrics(metrics));
@@ -202,6 +207,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     budgets,
     tools,
     now,
+    clientIp,
+    unauthenticated: new AddressCounter(options.maxUnauthenticatedPerIp),
   };
   app.route("/", realtimeRoutes(realtime));
   const approvalExpiry = expiryTimer(realtime);
@@ -227,6 +234,9 @@ export function createApp(deps: ApiDeps): ApiApp {
       idleTimeout: 120,
       sendPings: true,
       maxPayloadLength: Math.max(options.maxFrameBytes * 2, 128 * 1024),
+      // Past this, send() reports backpressure; connection.ts closes a reader that far behind
+      // (4408) rather than Bun's closeOnBackpressure, which would close without saying why.
+      backpressureLimit: options.sendBufferLimitBytes,
     },
     hub,
     metrics,

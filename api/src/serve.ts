@@ -13,7 +13,7 @@ import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { busKeyFrom } from "./cluster/bus-seal.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
-import { type ApiEnv, oidcIdentity, realtimeSettingsOf } from "./env.ts";
+import { type ApiEnv, oidcIdentity, realtimeSettingsOf, socketLimitsOf } from "./env.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -66,7 +66,8 @@ export async function serveApi(
     verifyIdentity,
     agentUrl: () => env.AGENT_URL,
     webOrigin: env.WEB_ORIGIN,
-    realtime: realtimeSettingsOf(env),
+    realtime: { ...realtimeSettingsOf(env), ...socketLimitsOf(env) },
+    trustedProxies: env.TRUSTED_PROXIES,
     budgets: budgetSettingsOf(env),
     bus,
     telemetry,
