@@ -6,6 +6,7 @@ import {
   devLoginRefusedMessage,
   loadEnvOrExit,
   logLevel,
+  optionalIssuerUrl,
   optionalPem,
   optionalString,
   optionalUrl,
@@ -32,7 +33,7 @@ export const envSchema = z
     /** Where Google's keys are found by discovery instead of Google (a test's local Google). */
     GOOGLE_DISCOVERY_URL: optionalUrl,
     // One set with the web: the issuer, and the client id the id_tokens are issued to.
-    OIDC_ISSUER: optionalString,
+    OIDC_ISSUER: optionalIssuerUrl,
     OIDC_CLIENT_ID: optionalString,
     /** Only when the id_tokens' audience is not the client id (rare). */
     OIDC_AUDIENCE: optionalString,
