@@ -31,6 +31,11 @@ import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { databaseStatus, healthRoutes } from "./health/routes.ts";
 import { clientIpOf } from "./http/client-ip.ts";
+import {
+  defaultPersonLimits,
+  type PersonLimitSettings,
+  PersonLimits,
+} from "./http/person-limits.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -79,6 +84,8 @@ export type ApiDeps = {
   cluster?: Partial<ApiProcessOptions>;
   /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
   budgets?: BudgetSettings;
+  /** What one person may ask per second, by cost (RATE_LIMIT_*); default: defaultPersonLimits. */
+  personLimits?: PersonLimitSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
   trustedProxies?: readonly string[];
 };
@@ -178,8 +185,10 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
-  app.route("/", stateRoutes({ authenticate, stateJson: states.json }));
-  app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState }));
+  // One bucket per person for what costs, over HTTP and resume frames (http/person-limits.ts).
+  const limits = new PersonLimits(deps.personLimits ?? defaultPersonLimits, now);
+  app.route("/", stateRoutes({ authenticate, stateJson: states.json, limits }));
+  app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState, limits }));
   app.route(
     "/",
     accountRoutes({
@@ -187,6 +196,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       authenticate,
       logger,
       closeUserSockets: (userId) => hub.closeUser(userId, "account_deleted"),
+      limits,
     }),
   );
   const realtime: RealtimeContext = {
@@ -208,6 +218,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     tools,
     now,
     clientIp,
+    limits,
     unauthenticated: new AddressCounter(options.maxUnauthenticatedPerIp),
   };
   app.route("/", realtimeRoutes(realtime));

@@ -72,6 +72,10 @@ export const envSchema = z
     REALTIME_MAX_UNAUTHENTICATED_PER_IP: wholeNumber(1, 100_000, 50),
     /** Bytes waiting to be sent on one socket before its reader counts as stalled (4408). */
     REALTIME_SEND_BUFFER_BYTES: wholeNumber(64 * 1024, 1024 ** 3, 4 * 1024 * 1024),
+    /** Cost units one person may spend per second on one api process (README: Limits). */
+    RATE_LIMIT_PER_SECOND: wholeNumber(1, 1_000_000, 20),
+    /** Cost units one person may spend at once (a burst). An export costs 100, /state 1. */
+    RATE_LIMIT_BURST: wholeNumber(100, 10_000_000, 200),
     /**
      * Addresses of the proxies in front of the api (comma-separated, e.g. nginx's): only their
      * X-Forwarded-For names the client; anyone else's is ignored. Unset: the peer is the client.
@@ -150,6 +154,11 @@ export function socketLimitsOf(env: ApiEnv) {
     maxUnauthenticatedPerIp: env.REALTIME_MAX_UNAUTHENTICATED_PER_IP,
     sendBufferLimitBytes: env.REALTIME_SEND_BUFFER_BYTES,
   };
+}
+
+/** What one person may ask per second, by cost (http/person-limits.ts). */
+export function personLimitsOf(env: ApiEnv) {
+  return { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST };
 }
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {

@@ -13,7 +13,13 @@ import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { busKeyFrom } from "./cluster/bus-seal.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
-import { type ApiEnv, oidcIdentity, realtimeSettingsOf, socketLimitsOf } from "./env.ts";
+import {
+  type ApiEnv,
+  oidcIdentity,
+  personLimitsOf,
+  realtimeSettingsOf,
+  socketLimitsOf,
+} from "./env.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -68,6 +74,7 @@ export async function serveApi(
     webOrigin: env.WEB_ORIGIN,
     realtime: { ...realtimeSettingsOf(env), ...socketLimitsOf(env) },
     trustedProxies: env.TRUSTED_PROXIES,
+    personLimits: personLimitsOf(env),
     budgets: budgetSettingsOf(env),
     bus,
     telemetry,

@@ -14,6 +14,7 @@ import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
 import type { z } from "zod";
 import { type Authenticated, toUserDto } from "../auth/authenticate.ts";
+import { costs } from "../http/person-limits.ts";
 import { decideFrame } from "./approvals.ts";
 import { cancelRun, startTurn } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
@@ -184,6 +185,8 @@ export function connectionEvents(
       case "cancel":
         return cancelRun(ctx, current, frame.runId);
       case "resume":
+        // Reads up to a session's whole history and may wake every process: charged.
+        ctx.limits.charge(current.userId, costs.resume);
         return resumeSession(ctx, current, frame);
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);

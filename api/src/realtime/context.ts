@@ -7,6 +7,7 @@ import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Context } from "hono";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { Budgets } from "../budgets/budgets.ts";
+import type { PersonLimits } from "../http/person-limits.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import type { Hub } from "./hub.ts";
 import type { AddressCounter } from "./socket-limits.ts";
@@ -83,6 +84,8 @@ export type RealtimeContext = {
   now: () => number;
   /** The client's address (http/client-ip.ts: a trusted proxy's X-Forwarded-For, else the peer). */
   clientIp: (c: Context) => string;
+  /** What one person may ask per second, by cost: `resume` frames are charged here. */
+  limits: PersonLimits;
   /** Sockets not yet signed in, per address (socket-limits.ts). */
   unauthenticated: AddressCounter;
 };

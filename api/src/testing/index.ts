@@ -16,6 +16,7 @@ import type { BudgetSettings } from "../budgets/settings.ts";
 import type { ApiProcessOptions } from "../cluster/api-process.ts";
 import { busKeyFrom } from "../cluster/bus-seal.ts";
 import { PostgresBus } from "../cluster/postgres-bus.ts";
+import type { PersonLimitSettings } from "../http/person-limits.ts";
 import type { RealtimeOptions } from "../realtime/context.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import { startTestIdentity, type TestIdentity } from "./identity.ts";
@@ -75,6 +76,10 @@ export type TestApiOptions = {
   keys?: TestApiKeys;
   /** Budgets (limits, answer cap, zone, prices); default: off. */
   budgets?: BudgetSettings;
+  /** What one person may ask per second, by cost; default: the api's defaults. */
+  personLimits?: PersonLimitSettings;
+  /** Peers whose X-Forwarded-For is believed; default: none. */
+  trustedProxies?: string[];
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -139,6 +144,8 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(options.personLimits ? { personLimits: options.personLimits } : {}),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
   await app.start();
   const server = Bun.serve({
