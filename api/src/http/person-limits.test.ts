@@ -10,7 +10,7 @@ import { errorBody } from "@trainer2/shared/errors";
 import { Hono } from "hono";
 import { startTestApi, type TestApi } from "../testing/index.ts";
 import { openSocket } from "../testing/test-socket.ts";
-import { clientIpOf } from "./client-ip.ts";
+import { clientIpOf, isTrusted } from "./client-ip.ts";
 import { costs, defaultPersonLimits } from "./person-limits.ts";
 
 setDefaultTimeout(120_000);
@@ -124,5 +124,16 @@ describe("the client's address", () => {
       untrusting.stop(true);
       trusting.stop(true);
     }
+  });
+
+  test("a trusted entry is an address or an IPv4 range", () => {
+    const trusted = ["172.16.0.0/12", "::1", "10.1.2.3"];
+    expect(isTrusted("172.18.0.5", trusted)).toBe(true);
+    expect(isTrusted("172.32.0.1", trusted)).toBe(false);
+    expect(isTrusted("::1", trusted)).toBe(true);
+    expect(isTrusted("10.1.2.3", trusted)).toBe(true);
+    expect(isTrusted("10.1.2.4", trusted)).toBe(false);
+    expect(isTrusted("203.0.113.9", ["0.0.0.0/0"])).toBe(true);
+    expect(isTrusted("not an address", trusted)).toBe(false);
   });
 });
