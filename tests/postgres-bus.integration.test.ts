@@ -161,6 +161,8 @@ test("forged, junk, malformed and replayed NOTIFYs change nothing, throw nothing
   // A real payload of A's, sent again as a copy from the channel: already seen.
   a.send({ t: "state", u: userId });
   await until(() => received.length > count, "A's message");
+  // The third listener hears it on its own connection, maybe a moment after B.
+  await until(() => payloads.some((payload) => payload.includes(userId)), "A's payload");
   const original = payloads.findLast((payload) => payload.includes(userId));
   expect(original).toBeDefined();
   await notify(original as string);

@@ -14,7 +14,6 @@ import type { Message } from "@trainer2/shared/wire";
 import { type Context, Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { accountRoutes } from "./account/routes.ts";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
@@ -36,6 +35,7 @@ import {
   type PersonLimitSettings,
   PersonLimits,
 } from "./http/person-limits.ts";
+import { apiSecureHeaders } from "./http/secure-headers.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -178,7 +178,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use(limitRequestHead());
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
   // The api answers JSON only: nothing of it may run as a page, be framed, or be sniffed.
-  app.use(secureHeaders(apiSecureHeaders));
+  app.use(apiSecureHeaders());
   answerErrorsAsJson(app, (error, c) =>
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
   );
@@ -273,16 +273,6 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   };
 }
-
-/**
- * hono/secure-headers' defaults (nosniff, no referrer, DENY-like framing, COOP/CORP…) plus a
- * policy for a service that serves no page at all. CORP stays `same-origin`: it binds no-cors
- * loads only, and the browser reads this api by CORS.
- */
-const apiSecureHeaders: Parameters<typeof secureHeaders>[0] = {
-  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-  xFrameOptions: "DENY",
-};
 
 /** Each process rejects approvals past their time now and then (one at a time). */
 function expiryTimer(ctx: RealtimeContext) {

@@ -61,6 +61,8 @@ const limitsOff = {
   RATE_LIMIT_PER_SECOND: "1000000",
   RATE_LIMIT_BURST: "10000000",
   REALTIME_MAX_UNAUTHENTICATED_PER_IP: "100000",
+  // The idle-capacity climb spreads thousands of sockets over a few people.
+  REALTIME_MAX_SOCKETS_PER_USER: "10000",
 };
 
 /** An api and its agent, each measured from spawn to its first 200 on /health. */
