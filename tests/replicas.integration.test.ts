@@ -9,8 +9,9 @@
  * nothing.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { answer, manual } from "@trainer2/api/testing/agent-double";
-import type { TestSocket } from "@trainer2/api/testing/test-socket";
+import { openSocket, type TestSocket } from "@trainer2/api/testing/test-socket";
 import { callToolAsAgent } from "@trainer2/api/testing/tool-call";
 import { closeCodes } from "@trainer2/shared/failures";
 import { type ServerEvent, stateDto } from "@trainer2/shared/wire";
@@ -350,3 +351,34 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
     }),
   ]);
 }
+
+describe("what the proxy gives away", () => {
+  test("nginx's access log (the repo's config) names /realtime but never the ?token=", async () => {
+    const email = `${crypto.randomUUID()}@replicas.test`;
+    const token = await r.tokenFor(email);
+    const socket = await openSocket(`${r.nginx.wsUrl}?token=${token}`);
+    await socket.next("ready");
+    socket.close();
+    await socket.closed;
+    // nginx writes a WebSocket's line when the proxied connection ends.
+    const log = () =>
+      existsSync(r.nginx.accessLog) ? readFileSync(r.nginx.accessLog, "utf8") : "";
+    for (let i = 0; i < 500 && !log().includes("GET /realtime "); i++) await Bun.sleep(20);
+    expect(log()).toContain("GET /realtime ");
+    expect(log()).not.toContain(token);
+    expect(log()).not.toContain(token.split(".")[2]!);
+    expect(log()).not.toContain("token=");
+  });
+
+  test("/metrics is not reachable through the proxy (only on each process's own address)", async () => {
+    for (const path of ["/metrics", "/metrics?x=1", "//metrics", "/%6detrics"]) {
+      const response = await fetch(`${r.nginx.url}${path}`);
+      expect([path, response.status]).toEqual([path, 404]);
+      const body = await response.text();
+      expect(body).not.toContain("ws_connections_open");
+    }
+    const response = await fetch(`${r.nginx.url}/metrics`);
+    expect(await response.json()).toEqual({ error: { code: "not_found", message: "Not found." } });
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toContain("ws_connections_open");
+  });
+});

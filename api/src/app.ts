@@ -11,10 +11,9 @@ import { createMetrics, httpMetrics, type Metrics, metricsHandler } from "@train
 import { httpTracing, initTelemetry, type Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
 import type { Message } from "@trainer2/shared/wire";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { accountRoutes } from "./account/routes.ts";
 import { createAuthenticate } from "./auth/authenticate.ts";
 import type { IdentityVerifier } from "./auth/identity.ts";
@@ -30,6 +29,13 @@ import { type Bus, InProcessBus } from "./cluster/bus.ts";
 import { registerBusMetrics } from "./cluster/bus-metrics.ts";
 import { createAgentStatus } from "./health/agent-status.ts";
 import { databaseStatus, healthRoutes } from "./health/routes.ts";
+import { clientIpOf } from "./http/client-ip.ts";
+import {
+  defaultPersonLimits,
+  type PersonLimitSettings,
+  PersonLimits,
+} from "./http/person-limits.ts";
+import { apiSecureHeaders } from "./http/secure-headers.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -38,6 +44,7 @@ import {
 } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
+import { AddressCounter } from "./realtime/socket-limits.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { stateAssembler } from "./state/assemble.ts";
 import { loadStampedState } from "./state/load-state.ts";
@@ -77,6 +84,10 @@ export type ApiDeps = {
   cluster?: Partial<ApiProcessOptions>;
   /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
   budgets?: BudgetSettings;
+  /** What one person may ask per second, by cost (RATE_LIMIT_*); default: defaultPersonLimits. */
+  personLimits?: PersonLimitSettings;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
+  trustedProxies?: readonly string[];
 };
 
 export type ApiApp = {
@@ -158,6 +169,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   });
 
+  const clientIp = (c: Context) => clientIpOf(c, deps.trustedProxies ?? []);
   const app = new Hono();
   // First, so every request (including refused ones) is measured and traced.
   app.use(httpMetrics(metrics));
@@ -166,15 +178,17 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.use(limitRequestHead());
   app.use("*", cors({ origin: deps.webOrigin, allowHeaders: ["Authorization", "Content-Type"] }));
   // The api answers JSON only: nothing of it may run as a page, be framed, or be sniffed.
-  app.use(secureHeaders(apiSecureHeaders));
+  app.use(apiSecureHeaders());
   answerErrorsAsJson(app, (error, c) =>
     logger.error("request failed", { path: c.req.path, error: error.cause ?? error }),
   );
 
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   app.get("/metrics", metricsHandler(metrics));
-  app.route("/", stateRoutes({ authenticate, stateJson: states.json }));
-  app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState }));
+  // One bucket per person for what costs, over HTTP and resume frames (http/person-limits.ts).
+  const limits = new PersonLimits(deps.personLimits ?? defaultPersonLimits, now);
+  app.route("/", stateRoutes({ authenticate, stateJson: states.json, limits }));
+  app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState, limits }));
   app.route(
     "/",
     accountRoutes({
@@ -182,6 +196,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       authenticate,
       logger,
       closeUserSockets: (userId) => hub.closeUser(userId, "account_deleted"),
+      limits,
     }),
   );
   const realtime: RealtimeContext = {
@@ -202,6 +217,9 @@ export function createApp(deps: ApiDeps): ApiApp {
     budgets,
     tools,
     now,
+    clientIp,
+    limits,
+    unauthenticated: new AddressCounter(options.maxUnauthenticatedPerIp),
   };
   app.route("/", realtimeRoutes(realtime));
   const approvalExpiry = expiryTimer(realtime);
@@ -227,6 +245,9 @@ export function createApp(deps: ApiDeps): ApiApp {
       idleTimeout: 120,
       sendPings: true,
       maxPayloadLength: Math.max(options.maxFrameBytes * 2, 128 * 1024),
+      // Past this, send() reports backpressure; connection.ts closes a reader that far behind
+      // (4408) rather than Bun's closeOnBackpressure, which would close without saying why.
+      backpressureLimit: options.sendBufferLimitBytes,
     },
     hub,
     metrics,
@@ -252,16 +273,6 @@ export function createApp(deps: ApiDeps): ApiApp {
     },
   };
 }
-
-/**
- * hono/secure-headers' defaults (nosniff, no referrer, DENY-like framing, COOP/CORP…) plus a
- * policy for a service that serves no page at all. CORP stays `same-origin`: it binds no-cors
- * loads only, and the browser reads this api by CORS.
- */
-const apiSecureHeaders: Parameters<typeof secureHeaders>[0] = {
-  contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-  xFrameOptions: "DENY",
-};
 
 /** Each process rejects approvals past their time now and then (one at a time). */
 function expiryTimer(ctx: RealtimeContext) {

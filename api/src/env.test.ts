@@ -137,3 +137,19 @@ describe("api environment", () => {
     expect(devOnly.AUTH_DEV_LOGIN).toBe(true);
   });
 });
+
+describe("the OpenID issuer", () => {
+  test("must be https, except on loopback (a provider on this machine)", () => {
+    const problems = (issuer: string) =>
+      problemsOf({ ...base, OIDC_ISSUER: issuer, OIDC_CLIENT_ID: "x" }).map((p) => p.split(":")[0]);
+    for (const fine of [
+      "https://id.example.com/realms/x",
+      "http://localhost:8080/realms/trainer2",
+      "http://127.0.0.1:4000",
+      "http://[::1]:4000",
+    ])
+      expect([fine, problems(fine)]).toEqual([fine, []]);
+    for (const bad of ["http://id.example.com", "http://keycloak:8080/realms/x", "ftp://x", "x"])
+      expect([bad, problems(bad)]).toEqual([bad, ["OIDC_ISSUER"]]);
+  });
+});

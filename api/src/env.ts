@@ -6,6 +6,7 @@ import {
   devLoginRefusedMessage,
   loadEnvOrExit,
   logLevel,
+  optionalIssuerUrl,
   optionalPem,
   optionalString,
   optionalUrl,
@@ -32,7 +33,7 @@ export const envSchema = z
     /** Where Google's keys are found by discovery instead of Google (a test's local Google). */
     GOOGLE_DISCOVERY_URL: optionalUrl,
     // One set with the web: the issuer, and the client id the id_tokens are issued to.
-    OIDC_ISSUER: optionalString,
+    OIDC_ISSUER: optionalIssuerUrl,
     OIDC_CLIENT_ID: optionalString,
     /** Only when the id_tokens' audience is not the client id (rare). */
     OIDC_AUDIENCE: optionalString,
@@ -65,6 +66,31 @@ export const envSchema = z
      * (the model is told it expired), in seconds: an hour unless set, at most 30 days.
      */
     APPROVAL_TIMEOUT_S: wholeNumber(1, 30 * 24 * 3600, 3600),
+    /** Sockets one person may hold open on one api process; past it the new one closes (4430). */
+    REALTIME_MAX_SOCKETS_PER_USER: wholeNumber(1, 10_000, 20),
+    /** Sockets not yet signed in from one client address on one api process; past it, 4429. */
+    REALTIME_MAX_UNAUTHENTICATED_PER_IP: wholeNumber(1, 100_000, 50),
+    /** Bytes waiting to be sent on one socket before its reader counts as stalled (4408). */
+    REALTIME_SEND_BUFFER_BYTES: wholeNumber(64 * 1024, 1024 ** 3, 4 * 1024 * 1024),
+    /** Cost units one person may spend per second on one api process (README: Limits). */
+    RATE_LIMIT_PER_SECOND: wholeNumber(1, 1_000_000, 20),
+    /** Cost units one person may spend at once (a burst). An export costs 100, /state 1. */
+    RATE_LIMIT_BURST: wholeNumber(100, 10_000_000, 200),
+    /**
+     * Addresses of the proxies in front of the api (comma-separated, e.g. nginx's): only their
+     * X-Forwarded-For names the client; anyone else's is ignored. Unset: the peer is the client.
+     */
+    TRUSTED_PROXIES: blankAsUnset(
+      z
+        .string()
+        .optional()
+        .transform((value) =>
+          (value ?? "")
+            .split(",")
+            .map((address) => address.trim())
+            .filter(Boolean),
+        ),
+    ),
     /** Per-user limits, the cap on each answer, the day's zone, prices (budgets/settings.ts). */
     ...budgetEnvFields,
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
@@ -119,6 +145,20 @@ export function realtimeSettingsOf(env: ApiEnv) {
     checkpointIntervalMs: env.STREAM_CHECKPOINT_MS,
     approvalTimeoutMs: env.APPROVAL_TIMEOUT_S * 1000,
   };
+}
+
+/** The limits on sockets the environment sets (README: Limits). */
+export function socketLimitsOf(env: ApiEnv) {
+  return {
+    maxSocketsPerUser: env.REALTIME_MAX_SOCKETS_PER_USER,
+    maxUnauthenticatedPerIp: env.REALTIME_MAX_UNAUTHENTICATED_PER_IP,
+    sendBufferLimitBytes: env.REALTIME_SEND_BUFFER_BYTES,
+  };
+}
+
+/** What one person may ask per second, by cost (http/person-limits.ts). */
+export function personLimitsOf(env: ApiEnv) {
+  return { perSecond: env.RATE_LIMIT_PER_SECOND, burst: env.RATE_LIMIT_BURST };
 }
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ApiEnv {

@@ -11,8 +11,15 @@ import { createApp } from "./app.ts";
 import { createIdentityVerifier, discoveryProblems, type IdentityConfig } from "./auth/identity.ts";
 import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
+import { busKeyFrom } from "./cluster/bus-seal.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
-import { type ApiEnv, oidcIdentity, realtimeSettingsOf } from "./env.ts";
+import {
+  type ApiEnv,
+  oidcIdentity,
+  personLimitsOf,
+  realtimeSettingsOf,
+  socketLimitsOf,
+} from "./env.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -55,7 +62,9 @@ export async function serveApi(
 
   // Several processes talk over Postgres; the embedded database has one process (its NOTIFY
   // does not cross connections), which needs no bus.
-  const bus = (await isEmbedded(sql)) ? new InProcessBus() : new PostgresBus(sql, logger);
+  const bus = (await isEmbedded(sql))
+    ? new InProcessBus()
+    : new PostgresBus(sql, logger, { key: busKeyFrom(env.API_PRIVATE_KEY) });
 
   const api = createApp({
     sql,
@@ -63,7 +72,9 @@ export async function serveApi(
     verifyIdentity,
     agentUrl: () => env.AGENT_URL,
     webOrigin: env.WEB_ORIGIN,
-    realtime: realtimeSettingsOf(env),
+    realtime: { ...realtimeSettingsOf(env), ...socketLimitsOf(env) },
+    trustedProxies: env.TRUSTED_PROXIES,
+    personLimits: personLimitsOf(env),
     budgets: budgetSettingsOf(env),
     bus,
     telemetry,

@@ -83,6 +83,30 @@ export const url = blankAsUnset(z.url({ message: "expected a URL" }));
 /** A URL or unset; blank is unset (`url.optional()` refuses a blank value, as compose passes). */
 export const optionalUrl = blankAsUnset(z.url({ message: "expected a URL" }).optional());
 
+/** localhost, 127.0.0.0/8 and ::1: where plain http reaches only this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127\./.test(host)
+  );
+}
+
+/**
+ * An OpenID issuer: https, or http on loopback only (a provider on this machine, as in the
+ * README's Keycloak example). Over plain http elsewhere, anyone on the path could swap the
+ * discovery document and its keys, and so sign in as anyone.
+ */
+export const issuerUrl = z.url({ message: "expected a URL" }).refine(
+  (value) => {
+    // Refinements run even after the URL check failed: that one already said so.
+    if (!URL.canParse(value)) return true;
+    const { protocol, hostname } = new URL(value);
+    return protocol === "https:" || (protocol === "http:" && isLoopbackHost(hostname));
+  },
+  { message: "must be https (plain http only for localhost or 127.0.0.1)" },
+);
+export const optionalIssuerUrl = blankAsUnset(issuerUrl.optional());
+
 /**
  * A PEM key from the environment. `.env` files often carry it on one line with `\n`
  * escapes; both forms are accepted. The value is never part of an error message.

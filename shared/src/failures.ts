@@ -33,6 +33,25 @@ export const failures = {
   payload_too_large: { status: 413, close: 1009, message: "That is too large." },
   headers_too_large: { status: 431, message: "The request's headers or URL are too large." },
   rate_limited: { status: 429, close: 4429, message: "Too many messages; slow down." },
+  /**
+   * The person has too many sockets open on one api process (tabs, devices, or a script):
+   * the new one is closed, and the web stops reconnecting it (each retry would be refused too)
+   * and asks the person to close some tabs and reload.
+   */
+  too_many_connections: {
+    status: 429,
+    close: 4430,
+    message: "Too many open tabs or devices on this account. Close some, then reload this page.",
+  },
+  /**
+   * The socket could not keep up with what was sent to it (a slow or stalled reader): closed so
+   * its buffer cannot grow without bound; a retryable close, so the client reconnects and resumes.
+   */
+  slow_connection: {
+    status: 503,
+    close: 4408,
+    message: "The connection could not keep up; reconnecting.",
+  },
   /** The person deleted their account: their sockets close, and must not sign them back in. */
   account_deleted: { status: 410, close: 4410, message: "This account was deleted." },
   /**
@@ -168,6 +187,10 @@ export const closeCodes = {
   protocol: failures.bad_request.close,
   unauthorized: failures.unauthorized.close,
   rateLimited: failures.rate_limited.close,
+  /** Too many sockets of one person on one process: the client stops instead of retrying. */
+  tooManyConnections: failures.too_many_connections.close,
+  /** A reader too slow for what it was sent: retryable. */
+  slowConnection: failures.slow_connection.close,
   /** The account is gone: the client stops instead of reconnecting (which would recreate it). */
   accountDeleted: failures.account_deleted.close,
   /** Retryable: the server could not serve the socket (database or agent down). */

@@ -64,12 +64,12 @@ export async function parseJsonBody<T extends z.ZodType>(
   options: { maxBytes?: number } = {},
 ): Promise<z.infer<T>> {
   const { maxBytes } = options;
-  const tooLarge = () =>
-    new AppError("payload_too_large", `The body may be ${maxBytes} bytes at most.`);
-  if (maxBytes !== undefined && Number(c.req.header("content-length") ?? 0) > maxBytes)
-    throw tooLarge();
-  const text = await c.req.text();
-  if (maxBytes !== undefined && Buffer.byteLength(text, "utf8") > maxBytes) throw tooLarge();
+  const text =
+    maxBytes === undefined
+      ? await c.req.text()
+      : await readBodyText(c.req.raw, maxBytes, () => {
+          throw new AppError("payload_too_large", `The body may be ${maxBytes} bytes at most.`);
+        });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -80,4 +80,33 @@ export async function parseJsonBody<T extends z.ZodType>(
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new AppError("bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+}
+
+/**
+ * The body as text, read no further than `maxBytes`: a declared Content-Length above it is
+ * refused before reading, and a body without one (chunked) is counted as it arrives and
+ * cancelled past the limit, so a large body is never held whole before its size is known.
+ * `tooLarge` is called (and should throw) when the body is over the limit.
+ */
+export async function readBodyText(
+  request: Request,
+  maxBytes: number,
+  tooLarge: () => never,
+): Promise<string> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) tooLarge();
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -228,23 +228,34 @@ function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64url");
 }
 
-/** Compact JWS with the payload part left empty (RFC 7515 appendix F). */
-export async function signDetached(body: string, privateKey: KeyLike): Promise<string> {
+/**
+ * Compact JWS with the payload part left empty (RFC 7515 appendix F). `claims` go into the
+ * protected header, so they are signed with the body (e.g. the document's version and time).
+ */
+export async function signDetached(
+  body: string,
+  privateKey: KeyLike,
+  claims: Record<string, string | number> = {},
+): Promise<string> {
   const jws = await new CompactSign(encoder.encode(body))
-    .setProtectedHeader({ alg: algOf(privateKey) })
+    .setProtectedHeader({ ...claims, alg: algOf(privateKey) })
     .sign(privateKey);
   const [header, , signature] = jws.split(".");
   return `${header}..${signature}`;
 }
 
+/** Verifies a detached JWS over `body`; returns its protected header (the signed claims). */
 export async function verifyDetached(body: string, detached: string, publicKey: KeyLike) {
   const [header, payload, signature, ...rest] = detached.split(".");
   if (!header || payload !== "" || !signature || rest.length > 0)
     throw new TokenError("signature is not a detached compact JWS", "format");
   try {
-    await compactVerify(`${header}.${base64url(encoder.encode(body))}.${signature}`, publicKey, {
-      algorithms: [algOf(publicKey)],
-    });
+    const verified = await compactVerify(
+      `${header}.${base64url(encoder.encode(body))}.${signature}`,
+      publicKey,
+      { algorithms: [algOf(publicKey)] },
+    );
+    return verified.protectedHeader as Record<string, unknown>;
   } catch (error) {
     throw tokenError(error);
   }

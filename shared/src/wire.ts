@@ -305,6 +305,8 @@ export const errorEvent = z.object({
   /** `budget_exceeded`: the limit that was hit, and when it resets (none for runs at once). */
   limit: budgetLimit.optional(),
   resetsAt: isoDateTime.optional(),
+  /** `rate_limited`: seconds until the person's budget of requests allows this one again. */
+  retryAfterS: z.number().int().min(0).optional(),
 });
 export const pongEvent = z.object({ type: z.literal("pong") });
 /** A tool call of the run waits for the person: the answer (seq) is paused until they decide. */

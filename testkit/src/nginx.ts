@@ -18,6 +18,8 @@ export type Nginx = {
   url: string;
   wsUrl: string;
   port: number;
+  /** The access log the repo's config writes (its path rewritten into the temporary dir). */
+  accessLog: string;
   child: Child;
   stop(): Promise<void>;
 };
@@ -29,8 +31,13 @@ export function loopbackConfig(config: string, upstreamPorts: number[], port: nu
     .replace(/worker_processes\s+\S+;/, "worker_processes 1;")
     .replace(/server api:8000;/, servers)
     .replace(/listen 8000;/, `listen 127.0.0.1:${port};`)
-    .replace(/http \{/, `http {\n  ${temporaryPaths(dir)}\n  access_log off;`);
-  if (rewritten.includes("api:8000") || !rewritten.includes(`127.0.0.1:${port}`))
+    .replace(/access_log \/var\/log\/nginx\/access\.log/, `access_log ${join(dir, "access.log")}`)
+    .replace(/http \{/, `http {\n  ${temporaryPaths(dir)}`);
+  if (
+    rewritten.includes("api:8000") ||
+    rewritten.includes("/var/log/nginx") ||
+    !rewritten.includes(`127.0.0.1:${port}`)
+  )
     throw new Error("proxy/nginx.conf no longer has the lines this test rewrites");
   return `pid ${join(dir, "nginx.pid")};\nerror_log stderr warn;\n${rewritten}`;
 }
@@ -65,6 +72,7 @@ export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
     url,
     wsUrl: `ws://127.0.0.1:${port}/realtime`,
     port,
+    accessLog: join(dir, "access.log"),
     child,
     async stop() {
       await stopChild(child);

@@ -8,6 +8,7 @@ import {
   boolFlag,
   devLoginRefused,
   devLoginRefusedMessage,
+  optionalIssuerUrl,
   optionalPem,
   optionalString,
   optionalUrl,
@@ -32,12 +33,8 @@ export const webEnvSchema = z
     /** Where Google's discovery document is; a test points it at a local Google. */
     GOOGLE_DISCOVERY_URL: optionalUrl,
     // Any OpenID provider (Keycloak, Auth0, Entra ID, Okta…); the api reads the same names.
-    OIDC_ISSUER: blankAsUnset(
-      z
-        .string()
-        .regex(/^https?:\/\//, "expected an http(s) URL")
-        .optional(),
-    ),
+    // https, or http on loopback only: the api refuses the same (shared/config.ts).
+    OIDC_ISSUER: optionalIssuerUrl,
     OIDC_CLIENT_ID: optionalString,
     OIDC_CLIENT_SECRET: optionalString,
     OIDC_SCOPES: blankAsUnset(z.string().default("openid email profile offline_access")),

@@ -21,7 +21,13 @@ export type FetchOptions = {
 
 export type FetchResult =
   | { status: "not_modified" }
-  | { status: "ok"; capabilities: Capabilities; etag: string };
+  | {
+      status: "ok";
+      capabilities: Capabilities;
+      etag: string;
+      /** When the api signed it (seconds since the epoch, from the signature). */
+      signedAt: number;
+    };
 
 /** Table names become file names, as tool names do: only the tools' safe shape is accepted. */
 const safeName = toolNamePattern;
@@ -49,11 +55,16 @@ export async function fetchCapabilities(options: FetchOptions): Promise<FetchRes
     throw unavailable(`GET /capabilities answered ${response.status}`, body.slice(0, 200));
   const signature = response.headers.get(headers.capabilitiesSignature);
   if (!signature) throw unavailable("the capabilities document is not signed");
+  let claims: Record<string, unknown>;
   try {
-    await verifyDetached(body, signature, options.apiPublicKey);
+    claims = await verifyDetached(body, signature, options.apiPublicKey);
   } catch (error) {
     throw unavailable("the capabilities signature does not verify with API_PUBLIC_KEY", error);
   }
+  // Older signatures carry neither: such a document can be a replay of any old one.
+  const signedAt = claims.iat;
+  if (typeof claims.ver !== "string" || typeof signedAt !== "number")
+    throw unavailable("the capabilities signature names no version or time");
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -77,6 +88,8 @@ export async function fetchCapabilities(options: FetchOptions): Promise<FetchRes
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) throw unavailable(`${kind} name ${JSON.stringify(twice)} appears more than once`);
   }
+  if (claims.ver !== parsed.data.version)
+    throw unavailable("the capabilities signature names another version than the document");
   const etag = response.headers.get("etag") ?? `"${parsed.data.version}"`;
-  return { status: "ok", capabilities: parsed.data, etag };
+  return { status: "ok", capabilities: parsed.data, etag, signedAt };
 }

@@ -17,6 +17,8 @@ export type Surface = {
   version: string;
   etag: string;
   fetchedAt: string;
+  /** When the api signed it (seconds); absent in files written before signatures had it. */
+  signedAt?: number;
   tools: ToolSpec[];
   /** Rendered table cards, as they are written to disk and given to the model. */
   tables: { name: string; markdown: string }[];
@@ -26,6 +28,7 @@ const manifestSchema = z.object({
   version: z.string(),
   etag: z.string(),
   fetchedAt: z.string(),
+  signedAt: z.number().optional(),
   tools: z.array(z.string()),
   tables: z.array(z.string()),
 });
@@ -47,11 +50,17 @@ export function renderTableCard(table: TableCard): string {
   ].join("\n");
 }
 
-export function surfaceOf(capabilities: Capabilities, etag: string, fetchedAt: Date): Surface {
+export function surfaceOf(
+  capabilities: Capabilities,
+  etag: string,
+  fetchedAt: Date,
+  signedAt?: number,
+): Surface {
   return {
     version: capabilities.version,
     etag,
     fetchedAt: fetchedAt.toISOString(),
+    ...(signedAt !== undefined ? { signedAt } : {}),
     tools: capabilities.tools,
     tables: capabilities.tables.map((table) => ({
       name: table.name,
@@ -98,6 +107,7 @@ export async function writeSurface(dir: string, surface: Surface): Promise<void>
     version: surface.version,
     etag: surface.etag,
     fetchedAt: surface.fetchedAt,
+    ...(surface.signedAt !== undefined ? { signedAt: surface.signedAt } : {}),
     tools: surface.tools.map((tool) => tool.name),
     tables: surface.tables.map((table) => table.name),
   };

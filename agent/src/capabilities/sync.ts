@@ -4,6 +4,7 @@
  * last good surface and is reported, never half-applied.
  */
 
+import { AppError } from "@trainer2/shared/errors";
 import type { Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { KeyLike } from "@trainer2/shared/tokens";
@@ -102,7 +103,8 @@ export class CapabilitySync {
       });
       let changed = false;
       if (result.status === "ok" && result.capabilities.version !== this.#surface?.version) {
-        const next = surfaceOf(result.capabilities, result.etag, new Date());
+        refuseOlder(result.signedAt, this.#surface);
+        const next = surfaceOf(result.capabilities, result.etag, new Date(), result.signedAt);
         await writeSurface(this.options.generatedDir, next);
         this.#surface = next;
         changed = true;
@@ -160,4 +162,18 @@ export class CapabilitySync {
     await this.#queued?.catch(() => undefined);
     await this.#inFlight?.catch(() => undefined);
   }
+}
+
+/**
+ * A document signed before the one this agent has is an old one served again (a replay, or
+ * a stale api process): its tools may be gone or changed, so it is refused and the files
+ * stay as they are. A surface from files without a signing time refuses nothing.
+ */
+function refuseOlder(signedAt: number, current: Surface | undefined): void {
+  if (current?.signedAt === undefined || signedAt >= current.signedAt) return;
+  throw new AppError(
+    "unavailable",
+    `the api sent capabilities signed at ${signedAt}, before the ones this agent has ` +
+      `(${current.version}, signed at ${current.signedAt}): refused`,
+  );
 }

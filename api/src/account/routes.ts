@@ -13,6 +13,7 @@ import { deleteAccountBody } from "@trainer2/shared/wire";
 import { Hono } from "hono";
 import { type Authenticate, type AuthVariables, requireUser } from "../auth/authenticate.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { charged, costs, type PersonLimits } from "../http/person-limits.ts";
 
 export type AccountRoutesDeps = {
   sql: Sql;
@@ -20,6 +21,8 @@ export type AccountRoutesDeps = {
   logger: Logger;
   /** Closes the user's sockets, here and on the other api processes. */
   closeUserSockets: (userId: string) => void;
+  /** What a person may ask per second, by cost (an export reads their whole account). */
+  limits: PersonLimits;
 };
 
 /** What a person types to confirm when their sign-in gave no email. */
@@ -31,7 +34,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   const app = new Hono<{ Variables: AuthVariables }>();
   const signedIn = requireUser(deps.authenticate);
 
-  app.get("/account/export", signedIn, async (c) => {
+  app.get("/account/export", signedIn, charged(deps.limits, costs.export), async (c) => {
     const { user } = c.var.auth;
     const exported = await exportAccount(deps.sql, user.id);
     if (!exported) throw new AppError("not_found", "User not found.");
@@ -43,7 +46,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     return c.json(accountExportDto.parse(exported));
   });
 
-  app.delete("/account", signedIn, async (c) => {
+  app.delete("/account", signedIn, charged(deps.limits, costs.accountDelete), async (c) => {
     const { user } = c.var.auth;
     const { email } = await jsonBody(c, deleteAccountBody);
     const expected = user.email ?? confirmationWithoutEmail;

@@ -15,10 +15,10 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-async function person(email: string) {
+async function person(email: string, issuer = "test") {
   const [row] = await db.sql<{ id: string }[]>`
     insert into users (issuer, subject, email, name)
-    values ('test', ${crypto.randomUUID()}, ${email}, 'Casey') returning id`;
+    values (${issuer}, ${crypto.randomUUID()}, ${email}, 'Casey') returning id`;
   return row!.id;
 }
 
@@ -98,6 +98,42 @@ describe("bun run admin budget", () => {
     const bad = await admin(["budget", "off@example.com", "--daily-tokens", "lots"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--daily-tokens: expected a whole number ≥ 0 or "default"');
+  });
+});
+
+describe("one email, several people", () => {
+  test("a change applies to one user: several with the email change nothing until --user picks one", async () => {
+    const google = await person("Twin@example.com", "https://accounts.google.com");
+    const other = await person("twin@example.com", "https://id.example.com");
+    const refused = await admin(["budget", "twin@example.com", "--daily-tokens", "10"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      "2 users have the email twin@example.com; nothing was changed.",
+    );
+    expect(refused.stdout).toContain(`--user ${google}`);
+    expect(refused.stdout).toContain(`--user ${other}`);
+    const untouched = await db.sql`
+      select 1 from budget_accounts where user_id in (${google}, ${other}) and daily_tokens is not null`;
+    expect(untouched.length).toBe(0);
+
+    const picked = await admin([
+      "budget",
+      "twin@example.com",
+      "--user",
+      other,
+      "--daily-tokens",
+      "10",
+    ]);
+    expect(picked.code).toBe(0);
+    expect(picked.stdout).toContain("Changed the limits of 1 user.");
+    const rows = await db.sql<{ user_id: string }[]>`
+      select user_id from budget_accounts where user_id in (${google}, ${other}) and daily_tokens = 10`;
+    expect(rows.map((row) => row.user_id)).toEqual([other]);
+    // Showing needs no choice: both are listed.
+    const shown = await admin(["budget", "twin@example.com"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(google);
+    expect(shown.stdout).toContain(other);
   });
 });
 

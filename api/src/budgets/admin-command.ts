@@ -3,6 +3,9 @@
  * shows a person's limits (their own, or the default and where it comes from) and today's
  * use (tokens in and out, turns, estimated cost, answers running); with flags, sets their
  * limits first. N is a whole number, 0 for unlimited, or `default` to follow BUDGET_* again.
+ * One email may belong to several people (one user per sign-in identity, and a provider may
+ * not verify emails): a change applies to exactly one, so when several match it names them
+ * and changes nothing until `--user <id>` picks one. It says how many it changed.
  */
 import type { Sql } from "@trainer2/db";
 import {
@@ -16,8 +19,9 @@ import { findUsersByEmail, type UserRecord } from "@trainer2/db/queries/users";
 import { whenInZone } from "./refusal.ts";
 import { type BudgetSettings, budgetsOn } from "./settings.ts";
 
-export const budgetUsage = `usage: bun run admin budget <email> [--daily-tokens N] [--turns-per-minute N] [--concurrent-runs N]
-  N: a whole number, 0 for unlimited, or "default" to follow BUDGET_* again`;
+export const budgetUsage = `usage: bun run admin budget <email> [--user <id>] [--daily-tokens N] [--turns-per-minute N] [--concurrent-runs N]
+  N: a whole number, 0 for unlimited, or "default" to follow BUDGET_* again
+  --user: the one user to change when several have this email (their ids are listed)`;
 
 export class UsageError extends Error {}
 
@@ -39,7 +43,7 @@ const labels: Record<keyof BudgetLimits, string> = {
   concurrentRuns: "concurrent runs",
 };
 
-export type BudgetArgs = { email: string; change: Partial<BudgetOverrides> };
+export type BudgetArgs = { email: string; change: Partial<BudgetOverrides>; userId?: string };
 
 /** The command's arguments (after `budget`); a UsageError names what is wrong. */
 export function parseBudgetArgs(argv: string[]): BudgetArgs {
@@ -49,8 +53,14 @@ export function parseBudgetArgs(argv: string[]): BudgetArgs {
   );
   if (!email || email.startsWith("--")) throw new UsageError("name the person by their email");
   const change: Partial<BudgetOverrides> = {};
+  let userId: string | undefined;
   for (let i = 0; i < rest.length; i += 2) {
     const [name, given] = [rest[i]!, rest[i + 1]];
+    if (name === "--user") {
+      if (!given) throw new UsageError("--user needs a user id");
+      userId = given;
+      continue;
+    }
     const key = flags[name];
     if (!key) throw new UsageError(`unknown option ${name}`);
     if (given === undefined) throw new UsageError(`${name} needs a value`);
@@ -59,7 +69,7 @@ export function parseBudgetArgs(argv: string[]): BudgetArgs {
       change[key] = Number(given);
     else throw new UsageError(`${name}: expected a whole number ≥ 0 or "default", got "${given}"`);
   }
-  return { email, change };
+  return { email, change, ...(userId ? { userId } : {}) };
 }
 
 /** Runs the command; returns the exit code (1: nobody has that email). */
@@ -69,9 +79,21 @@ export async function budgetCommand(
   settings: BudgetSettings,
   print: (line: string) => void,
 ): Promise<number> {
-  const users = await findUsersByEmail(sql, args.email);
+  const found = await findUsersByEmail(sql, args.email);
+  const users = args.userId ? found.filter((user) => user.id === args.userId) : found;
   if (users.length === 0) {
-    print(`Nobody with the email ${args.email} has signed in.`);
+    print(
+      args.userId && found.length > 0
+        ? `No user ${args.userId} has the email ${args.email}.`
+        : `Nobody with the email ${args.email} has signed in.`,
+    );
+    return 1;
+  }
+  const changing = Object.keys(args.change).length > 0;
+  if (changing && users.length > 1) {
+    print(`${users.length} users have the email ${args.email}; nothing was changed.`);
+    for (const user of users) print(`  --user ${user.id}  ${user.email} (${user.issuer})`);
+    print("Name the one to change with --user <id>.");
     return 1;
   }
   if (!budgetsOn(settings))
@@ -80,13 +102,14 @@ export async function budgetCommand(
         "apply once one default is set.",
     );
   for (const user of users) {
-    if (Object.keys(args.change).length > 0) await setBudgetOverrides(sql, user.id, args.change);
+    if (changing) await setBudgetOverrides(sql, user.id, args.change);
     const today = await budgetToday(sql, user.id, {
       defaults: settings.defaults,
       timeZone: settings.timeZone,
     });
     for (const line of budgetReport(user, today, settings)) print(line);
   }
+  if (changing) print(`Changed the limits of ${users.length} user.`);
   return 0;
 }
 

@@ -7,6 +7,11 @@
  * envelope keeps the document readable as it is and lets a 304 carry no body; the
  * signature covers `version` because `version` is inside the body. The agent verifies it
  * with API_PUBLIC_KEY (`verifyDetached`) before writing anything.
+ *
+ * The signature's protected header also names the version (`ver`) and when it was signed
+ * (`iat`, seconds): a signed document stays valid forever, so without a time an old one
+ * (tools since removed or changed) could be served again to an agent, which would take it.
+ * The agent refuses a document signed before the one it has (agent/src/capabilities/).
  */
 
 import type { Sql } from "@trainer2/db";
@@ -37,7 +42,6 @@ export function capabilitiesHandler(deps: CapabilitiesRouteDeps) {
   // Tool schemas only change with the code, so they are computed once per process;
   // columns are read per request so a migration shows up without a restart.
   let specs: Promise<ToolSpec[]> | undefined;
-  let lastSigned: { body: string; signature: string } | undefined;
 
   return async (c: Context) => {
     await requireAgent(c.req.header("authorization"), deps.agentPublicKey);
@@ -48,12 +52,16 @@ export function capabilitiesHandler(deps: CapabilitiesRouteDeps) {
     c.header("ETag", etag);
     c.header("Cache-Control", "no-cache");
     if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    // Signing is the costly part; the body only changes with a tool or a column.
-    const signed =
-      lastSigned?.body === body
-        ? lastSigned
-        : { body, signature: await signDetached(body, deps.apiPrivateKey) };
-    lastSigned = signed;
+    // Signed on every answer (one Ed25519 signature; agents ask rarely: at start, on an
+    // interval, and when a /run names a version they lack), so its time is when it was
+    // served: a live api serving an older document again (a rollback) is newer than the
+    // document it replaces, and only a copy captured earlier is older.
+    const signed = {
+      signature: await signDetached(body, deps.apiPrivateKey, {
+        ver: document.version,
+        iat: Math.floor(Date.now() / 1000),
+      }),
+    };
     c.header(headers.capabilitiesSignature, signed.signature);
     c.header("Content-Type", "application/json; charset=utf-8");
     return c.body(body, 200);

@@ -10,25 +10,10 @@
  * interface: messages are small JSON values, sent in order per sender, and a receiver
  * re-reads the database after `onReconnect` (see README: Scaling).
  */
-import type { FailureCode } from "@trainer2/shared/failures";
-import type { ServerEvent } from "@trainer2/shared/wire";
+import type { BusDropReason, BusMessage } from "@trainer2/shared/bus";
 
-export type BusMessage =
-  /** Events of session `s` (of user `u`), for the processes in `to` that follow it. */
-  | { t: "events"; s: string; u: string; e: ServerEvent[]; to: string[] }
-  /** The sender's sockets follow (or no longer follow) these sessions. */
-  | { t: "follow"; s: string[] }
-  | { t: "unfollow"; s: string[] }
-  /** The sender (re)joined: tell it what you follow. */
-  | { t: "hello" }
-  /** Whoever writes an answer in session `s` (or just did): send the sender where it is. */
-  | { t: "catchup"; s: string }
-  /** Stop run `r` of user `u` (a Stop pressed on a socket of another process). */
-  | { t: "cancel"; r: string; u: string }
-  /** User `u`'s data changed (a tool wrote): their sockets get a fresh `state`. */
-  | { t: "state"; u: string; s?: string }
-  /** Close every socket of user `u`, saying why (`c`, e.g. their account was deleted). */
-  | { t: "close"; u: string; c: FailureCode };
+/** The messages, as zod schemas (what a receiver parses them with): `@trainer2/shared/bus`. */
+export type { BusMessage } from "@trainer2/shared/bus";
 
 /** A message as received: with the id of the process that sent it. */
 export type Envelope = BusMessage & { p: string };
@@ -39,6 +24,8 @@ export type BusStats = {
   /** Transport units used for them (NOTIFYs for Postgres). */
   notifications: number;
   received: number;
+  /** Payloads and messages received but dropped, by why (see `busDropReasons`). */
+  dropped: Record<BusDropReason, number>;
 };
 
 export interface Bus {
@@ -71,6 +58,11 @@ export class InProcessBus implements Bus {
   async start(): Promise<void> {}
   async close(): Promise<void> {}
   stats(): BusStats {
-    return { sent: this.#sent, notifications: 0, received: 0 };
+    return {
+      sent: this.#sent,
+      notifications: 0,
+      received: 0,
+      dropped: { unauthenticated: 0, invalid: 0, stale: 0, parts: 0 },
+    };
   }
 }

@@ -8,17 +8,34 @@
  *
  * The listener is postgres.js's own connection, which reconnects with backoff and calls
  * `onlisten` again: that is where `onReconnect` handlers re-read what may have been missed.
+ *
+ * What arrives is input from outside: any database login may NOTIFY on the channel. Every
+ * payload is signed (bus-seal.ts) and every message parsed with the schemas in
+ * `@trainer2/shared/bus` before anything acts on it; what fails is dropped and counted
+ * (`bus_messages_dropped_total` by reason), never thrown in the listen callback.
  */
 import type { Sql } from "@trainer2/db";
+import {
+  type BusBatch,
+  type BusDropReason,
+  type BusPart,
+  busMessage,
+  busPayload,
+} from "@trainer2/shared/bus";
 import type { Logger } from "@trainer2/shared/logger";
 import type { Bus, BusMessage, BusStats, Envelope } from "./bus.ts";
+import { PartAssembler } from "./bus-parts.ts";
+import { ReplayGuard, seal, unseal } from "./bus-seal.ts";
 
 export const busChannel = "trainer2_bus";
-/** NOTIFY refuses payloads of 8000 bytes or more; keep a margin for the wrapper. */
-const maxPayloadBytes = 7800;
+/** NOTIFY refuses payloads of 8000 bytes or more; keep a margin for the wrapper and signature. */
+const maxPayloadBytes = 7700;
 
-type Batch = { p: string; n: number; b: BusMessage[] };
-type Part = { p: string; n: number; c: string; i: number; k: number; d: string };
+export type PostgresBusOptions = {
+  /** The HMAC key every api process shares (`busKeyFrom(API_PRIVATE_KEY)`). */
+  key: Buffer;
+  processId?: string;
+};
 
 const bytes = (text: string) => Buffer.byteLength(text, "utf8");
 
@@ -29,23 +46,34 @@ export class PostgresBus implements Bus {
   #counter = 0;
   #handlers: ((message: Envelope) => void)[] = [];
   #reconnectHandlers: (() => void)[] = [];
-  #parts = new Map<string, string[]>();
+  #parts = new PartAssembler();
+  #replays = new ReplayGuard();
   #listening = false;
   #failing = false;
   #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
-  #stats: BusStats = { sent: 0, notifications: 0, received: 0 };
+  #stats: BusStats = {
+    sent: 0,
+    notifications: 0,
+    received: 0,
+    dropped: { unauthenticated: 0, invalid: 0, stale: 0, parts: 0 },
+  };
+  readonly #key: Buffer;
+  readonly processId: string;
 
   constructor(
     private readonly sql: Sql,
     private readonly logger: Logger,
-    readonly processId: string = crypto.randomUUID(),
-  ) {}
+    options: PostgresBusOptions,
+  ) {
+    this.#key = options.key;
+    this.processId = options.processId ?? crypto.randomUUID();
+  }
 
   async start(): Promise<void> {
     const subscription = await this.sql.listen(
       busChannel,
-      (payload) => this.#receive(payload),
+      (payload) => this.#receiveSafely(payload),
       () => {
         // Called on the first LISTEN and again after every reconnect. Parts of a message
         // cut by the lost link will never be completed: the handlers re-read instead.
@@ -96,7 +124,9 @@ export class PostgresBus implements Bus {
   }
 
   stats(): BusStats {
-    return { ...this.#stats };
+    const dropped = { ...this.#stats.dropped };
+    dropped.parts += this.#parts.expired;
+    return { ...this.#stats, dropped };
   }
 
   /** Sends everything queued so far, in order, in one statement; errors are logged. */
@@ -128,9 +158,7 @@ export class PostgresBus implements Bus {
     let size = 0;
     const close = () => {
       if (batch.length === 0) return;
-      payloads.push(
-        JSON.stringify({ p: this.processId, n: this.#next(), b: batch } satisfies Batch),
-      );
+      payloads.push(this.#seal({ ...this.#header(), b: batch } satisfies BusBatch));
       batch = [];
       size = 0;
     };
@@ -156,14 +184,13 @@ export class PostgresBus implements Bus {
     const size = 1800;
     const count = Math.ceil(json.length / size);
     return Array.from({ length: count }, (_, i) =>
-      JSON.stringify({
-        p: this.processId,
-        n: this.#next(),
+      this.#seal({
+        ...this.#header(),
         c: id,
         i,
         k: count,
         d: json.slice(i * size, (i + 1) * size),
-      } satisfies Part),
+      } satisfies BusPart),
     );
   }
 
@@ -172,29 +199,54 @@ export class PostgresBus implements Bus {
     return this.#counter;
   }
 
-  #receive(payload: string): void {
-    let parsed: Batch | Part;
-    try {
-      parsed = JSON.parse(payload);
-    } catch {
-      return;
-    }
-    if (parsed.p === this.processId) return;
-    if ("b" in parsed) for (const message of parsed.b) this.#deliver({ ...message, p: parsed.p });
-    else if ("c" in parsed) this.#collect(parsed);
+  /** Who sent a payload, its number (in the order sent) and when: what replays are judged by. */
+  #header() {
+    return { p: this.processId, n: this.#next(), at: Date.now() };
   }
 
-  #collect(part: Part): void {
-    const parts = this.#parts.get(part.c) ?? [];
-    parts[part.i] = part.d;
-    this.#parts.set(part.c, parts);
-    if (parts.filter((d) => d !== undefined).length < part.k) return;
-    this.#parts.delete(part.c);
+  #seal(body: BusBatch | BusPart): string {
+    return seal(this.#key, JSON.stringify(body));
+  }
+
+  /** The listen callback: whatever arrives, nothing is thrown into postgres.js. */
+  #receiveSafely(payload: string): void {
     try {
-      this.#deliver({ ...(JSON.parse(parts.join("")) as BusMessage), p: part.p });
-    } catch {
-      // A message whose parts did not all arrive (a lost link): the reconnect re-reads.
+      const reason = this.#receive(payload);
+      if (reason) this.#stats.dropped[reason] += 1;
+    } catch (error) {
+      this.#stats.dropped.invalid += 1;
+      this.logger.warn("bus: a payload could not be read", { error });
     }
+  }
+
+  /** Acts on one payload; says why when it is dropped. */
+  #receive(payload: string): BusDropReason | undefined {
+    const body = unseal(this.#key, payload);
+    if (body === undefined) return "unauthenticated";
+    const parsed = busPayload.safeParse(parseJson(body));
+    if (!parsed.success) return "invalid";
+    const envelope = parsed.data;
+    if (envelope.p === this.processId) return undefined;
+    if (!this.#replays.accept(envelope.p, envelope.n, envelope.at)) return "stale";
+    if ("b" in envelope) {
+      let invalid = 0;
+      for (const raw of envelope.b) if (!this.#deliverRaw(raw, envelope.p)) invalid += 1;
+      this.#stats.dropped.invalid += invalid;
+      return undefined;
+    }
+    const outcome = this.#parts.add(envelope);
+    if ("dropped" in outcome) return "parts";
+    if ("done" in outcome && !this.#deliverRaw(parseJson(outcome.done), envelope.p))
+      return "invalid";
+    return undefined;
+  }
+
+  /** Delivers `raw` if it is a known message; false if it is not. */
+  #deliverRaw(raw: unknown, sender: string): boolean {
+    const message = busMessage.safeParse(raw);
+    if (!message.success) return false;
+    this.#deliver({ ...message.data, p: sender });
+    return true;
   }
 
   #deliver(message: Envelope): void {
@@ -206,5 +258,14 @@ export class PostgresBus implements Bus {
         this.logger.error("bus: a handler failed", { type: message.t, error });
       }
     }
+  }
+}
+
+/** JSON.parse that answers undefined (refused by every schema) instead of throwing. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -2,6 +2,8 @@
  * One /realtime socket: authentication (query token checked before the upgrade, or a first
  * `auth` frame), token expiry, protocol pings, rate limiting, and frame dispatch. Frames are
  * handled one after another so a frame sent right after connecting waits for `ready`.
+ * Limits beyond the frame: sockets per person and unauthenticated sockets per address
+ * (socket-limits.ts), and a send buffer that may not grow past `sendBufferLimitBytes`.
  */
 import { mostRecentSession } from "@trainer2/db/queries/sessions";
 import { type AppError, toAppError } from "@trainer2/shared/errors";
@@ -12,6 +14,7 @@ import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
 import type { z } from "zod";
 import { type Authenticated, toUserDto } from "../auth/authenticate.ts";
+import { costs } from "../http/person-limits.ts";
 import { decideFrame } from "./approvals.ts";
 import { cancelRun, startTurn } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
@@ -39,7 +42,11 @@ function describeIssues(error: z.ZodError): string {
 type Raw = ServerWebSocket<unknown>;
 type ErrorFrame = Extract<ServerEvent, { type: "error" }>;
 
-export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEvents<Raw> {
+export function connectionEvents(
+  ctx: RealtimeContext,
+  preAuth: PreAuth,
+  address: string,
+): WSEvents<Raw> {
   const { options, logger } = ctx;
   let ws: Raw | undefined;
   let client: Client | undefined;
@@ -50,6 +57,13 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setInterval> | undefined;
   const take = tokenBucket(options.framesPerSecond, options.frameBurst, ctx.now);
+  /** Holds one of the address's slots for sockets not signed in yet. */
+  let holdsAddressSlot = false;
+  const releaseAddressSlot = () => {
+    if (!holdsAddressSlot) return;
+    holdsAddressSlot = false;
+    ctx.unauthenticated.release(address);
+  };
 
   // Frames of one tick go out in one write (cork): a burst of deltas costs one syscall.
   let outgoing: string[] = [];
@@ -61,6 +75,9 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     socket.cork(() => {
       for (const frame of frames) socket.send(frame);
     });
+    // A reader that does not keep up would make this buffer (memory of this process) grow
+    // for as long as events come: it is closed instead, and reconnects and resumes.
+    if (socket.getBufferedAmount() > options.sendBufferLimitBytes) closeWith("slow_connection");
   };
   const send = (event: ServerEvent, json?: string) => {
     if (closed) return;
@@ -78,6 +95,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       counted = false;
       ctx.metrics.wsConnectionsOpen.dec();
     }
+    releaseAddressSlot();
     if (client) {
       ctx.hub.remove(client);
       client = undefined;
@@ -90,6 +108,9 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
     cleanup();
     ws?.close(code, reason(text));
   };
+  const closeWith = (code: FailureCode) => close(closeCodeOf(code), failures[code].message);
+  /** Past the person's sockets on this process: this (new) one goes, the others stay. */
+  const overUserCap = (userId: string) => ctx.hub.socketsOf(userId) >= options.maxSocketsPerUser;
 
   const armExpiry = (expiresAt: number) => {
     clearTimeout(expiryTimer);
@@ -104,6 +125,7 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
   };
 
   const becomeReady = async (auth: Authenticated) => {
+    if (overUserCap(auth.user.id)) return closeWith("too_many_connections");
     armExpiry(auth.expiresAt);
     let recent: Awaited<ReturnType<typeof mostRecentSession>>;
     try {
@@ -115,11 +137,14 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       return close(closeCodeOf(code), "The server could not get ready; reconnect.");
     }
     if (closed) return;
+    // Checked again: other sockets of the person may have become ready during the read.
+    if (overUserCap(auth.user.id)) return closeWith("too_many_connections");
+    releaseAddressSlot();
     client = {
       userId: auth.user.id,
       sessions: new Set(recent ? [recent.id] : []),
       send,
-      close: (code) => close(closeCodeOf(code), failures[code].message),
+      close: closeWith,
     };
     ctx.hub.add(client);
     send({ type: "ready", user: toUserDto(auth.user), sessionId: recent?.id ?? null });
@@ -160,6 +185,8 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       case "cancel":
         return cancelRun(ctx, current, frame.runId);
       case "resume":
+        // Reads up to a session's whole history and may wake every process: charged.
+        ctx.limits.charge(current.userId, costs.resume);
         return resumeSession(ctx, current, frame);
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
@@ -215,6 +242,10 @@ export function connectionEvents(ctx: RealtimeContext, preAuth: PreAuth): WSEven
       if (preAuth && "error" in preAuth)
         return close(closeCodeOf(preAuth.error.code), preAuth.error.message);
       if (preAuth) return enqueue(() => becomeReady(preAuth.ok));
+      // Not signed in yet: it holds a slot of its address until it is (or closes).
+      if (!ctx.unauthenticated.take(address))
+        return close(closeCodes.rateLimited, "Too many connections from this address.");
+      holdsAddressSlot = true;
       authTimer = setTimeout(
         () => close(closeCodes.unauthorized, "Authenticate within a few seconds of connecting."),
         options.authTimeoutMs,

@@ -4,10 +4,13 @@ import type { Logger } from "@trainer2/shared/logger";
 import type { Metrics } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import type { KeyLike } from "@trainer2/shared/tokens";
+import type { Context } from "hono";
 import type { Authenticate } from "../auth/authenticate.ts";
 import type { Budgets } from "../budgets/budgets.ts";
+import type { PersonLimits } from "../http/person-limits.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import type { Hub } from "./hub.ts";
+import type { AddressCounter } from "./socket-limits.ts";
 
 export type RealtimeOptions = {
   /** A socket without a query token must send `auth` within this time. */
@@ -24,6 +27,12 @@ export type RealtimeOptions = {
   framesPerSecond: number;
   frameBurst: number;
   maxFrameBytes: number;
+  /** Sockets one person may have open on this process; past it the new one closes (4430). */
+  maxSocketsPerUser: number;
+  /** Sockets not yet signed in from one client IP on this process; past it, 4429. */
+  maxUnauthenticatedPerIp: number;
+  /** Bytes a socket may have waiting to be sent; past it the reader is too slow (4408). */
+  sendBufferLimitBytes: number;
   /** The answer so far is saved at most this often while it streams (0: never). */
   checkpointIntervalMs: number;
   /** An answer that ended while the database was down is stored once it is back, within this. */
@@ -45,6 +54,9 @@ export const defaultRealtimeOptions: RealtimeOptions = {
   framesPerSecond: 10,
   frameBurst: 40,
   maxFrameBytes: 64 * 1024,
+  maxSocketsPerUser: 20,
+  maxUnauthenticatedPerIp: 50,
+  sendBufferLimitBytes: 4 * 1024 * 1024,
   checkpointIntervalMs: 250,
   endWriteRetryMs: 10 * 60_000,
   capabilitiesVersionTtlMs: 5000,
@@ -70,4 +82,10 @@ export type RealtimeContext = {
   tools: () => Promise<Tool[]>;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** The client's address (http/client-ip.ts: a trusted proxy's X-Forwarded-For, else the peer). */
+  clientIp: (c: Context) => string;
+  /** What one person may ask per second, by cost: `resume` frames are charged here. */
+  limits: PersonLimits;
+  /** Sockets not yet signed in, per address (socket-limits.ts). */
+  unauthenticated: AddressCounter;
 };

@@ -34,7 +34,7 @@ export function realtimeRoutes(ctx: RealtimeContext) {
       c.set("preAuth", preAuth);
       await next();
     },
-    upgradeWebSocket((c) => connectionEvents(ctx, c.get("preAuth"))),
+    upgradeWebSocket((c) => connectionEvents(ctx, c.get("preAuth"), ctx.clientIp(c))),
   );
   return app;
 }

@@ -10,12 +10,15 @@ import { renameSessionBody } from "@trainer2/shared/wire";
 import { Hono } from "hono";
 import { type Authenticate, type AuthVariables, requireUser } from "../auth/authenticate.ts";
 import { jsonBody, sessionIdParam } from "../http/json-body.ts";
+import { charged, costs, type PersonLimits } from "../http/person-limits.ts";
 
 export type SessionRoutesDeps = {
   sql: Sql;
   authenticate: Authenticate;
   /** The user's sockets, here and on other processes, get a fresh `state`. */
   publishState: (userId: string) => void;
+  /** What a person may ask per second, by cost. */
+  limits: PersonLimits;
 };
 
 const notFound = () => new AppError("not_found", "Session not found.");
@@ -23,8 +26,9 @@ const notFound = () => new AppError("not_found", "Session not found.");
 export function sessionRoutes(deps: SessionRoutesDeps) {
   const app = new Hono<{ Variables: AuthVariables }>();
   const signedIn = requireUser(deps.authenticate);
+  const charge = charged(deps.limits, costs.session);
 
-  app.patch("/sessions/:id", signedIn, async (c) => {
+  app.patch("/sessions/:id", signedIn, charge, async (c) => {
     const sessionId = sessionIdParam(c.req.param("id"));
     const { title } = await jsonBody(c, renameSessionBody);
     const userId = c.var.auth.user.id;
@@ -34,7 +38,7 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
     return c.json(renamed);
   });
 
-  app.delete("/sessions/:id", signedIn, async (c) => {
+  app.delete("/sessions/:id", signedIn, charge, async (c) => {
     const sessionId = sessionIdParam(c.req.param("id"));
     const userId = c.var.auth.user.id;
     const outcome = await deleteSession(deps.sql, userId, sessionId);

@@ -14,7 +14,9 @@ import { type ApiApp, createApp } from "../app.ts";
 import { createIdentityVerifier } from "../auth/identity.ts";
 import type { BudgetSettings } from "../budgets/settings.ts";
 import type { ApiProcessOptions } from "../cluster/api-process.ts";
+import { busKeyFrom } from "../cluster/bus-seal.ts";
 import { PostgresBus } from "../cluster/postgres-bus.ts";
+import type { PersonLimitSettings } from "../http/person-limits.ts";
 import type { RealtimeOptions } from "../realtime/context.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import { startTestIdentity, type TestIdentity } from "./identity.ts";
@@ -76,6 +78,10 @@ export type TestApiOptions = {
   budgets?: BudgetSettings;
   /** What the app queries through (a test's `faultySql`); default: the database's own. */
   wrapSql?: (sql: Sql) => Sql;
+  /** What one person may ask per second, by cost; default: the api's defaults. */
+  personLimits?: PersonLimitSettings;
+  /** Peers whose X-Forwarded-For is believed; default: none. */
+  trustedProxies?: string[];
 };
 
 /** Nothing listens on the discard port: an unset agent is simply unreachable. */
@@ -132,10 +138,16 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     agentProbeTimeoutMs: 500,
     ...(options.realtime ? { realtime: options.realtime } : {}),
     ...(options.bus === "postgres"
-      ? { bus: new PostgresBus(db.sql, options.logger ?? silentLogger) }
+      ? {
+          bus: new PostgresBus(db.sql, options.logger ?? silentLogger, {
+            key: busKeyFrom(keys.apiPrivateKey),
+          }),
+        }
       : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.budgets ? { budgets: options.budgets } : {}),
+    ...(options.personLimits ? { personLimits: options.personLimits } : {}),
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
   });
   await app.start();
   const server = Bun.serve({

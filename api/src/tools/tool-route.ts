@@ -6,6 +6,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import { AppError, errorResponse } from "@trainer2/shared/errors";
+import { readBodyText } from "@trainer2/shared/http";
 import type { Metrics } from "@trainer2/shared/metrics";
 import {
   genAiAttributes,
@@ -58,12 +59,21 @@ export async function requireRun(
   }
 }
 
+class BodyTooLarge extends Error {}
+
 export async function readArguments(c: Context): Promise<{ args: unknown; bodyError?: string }> {
   const tooLarge = { args: undefined, bodyError: `Arguments exceed ${maxArgumentsBytes} bytes.` };
-  // Refuse a declared oversize body before reading it; check the bytes read as well.
-  if (Number(c.req.header("content-length") ?? 0) > maxArgumentsBytes) return tooLarge;
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).byteLength > maxArgumentsBytes) return tooLarge;
+  // Refused when declared too large, or once the bytes read pass the limit (a chunked body
+  // has no Content-Length): never read whole first.
+  let text: string;
+  try {
+    text = await readBodyText(c.req.raw, maxArgumentsBytes, () => {
+      throw new BodyTooLarge();
+    });
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return tooLarge;
+    throw error;
+  }
   try {
     return { args: JSON.parse(text) };
   } catch {

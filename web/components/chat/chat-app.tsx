@@ -2,6 +2,7 @@
 
 // First: before any schema of the wire contracts is made (see the module).
 import "@/lib/zod-without-eval";
+import { failures } from "@trainer2/shared/failures";
 import { getSession, signOut, useSession } from "next-auth/react";
 import {
   type ComponentProps,
@@ -175,6 +176,11 @@ export function ChatApp({ apiUrl, initialSessionId, userName, theme }: Props) {
               <a className="button primary small" href={signInAgainHref()}>
                 Sign in again
               </a>
+            </div>
+          ) : null}
+          {status === "too-many-connections" ? (
+            <div className="alert notice" role="alert" data-testid="too-many-connections">
+              <span>{failures.too_many_connections.message}</span>
             </div>
           ) : null}
           {notice ? (

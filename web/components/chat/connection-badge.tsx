@@ -10,6 +10,7 @@ const labels: Record<ConnectionStatus, string> = {
   reconnecting: "Reconnecting…",
   "signed-out": "Signed out",
   "account-deleted": "Account deleted",
+  "too-many-connections": "Too many tabs",
 };
 
 export function ConnectionBadge({ status }: Props) {

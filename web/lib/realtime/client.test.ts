@@ -297,6 +297,16 @@ describe("RealtimeClient", () => {
     expect(t.conns.length).toBe(1);
   });
 
+  test("close 4430 (too many sockets of this person) stops: no reconnect loop", async () => {
+    const t = setup();
+    t.client.start();
+    const conn = await t.until(() => t.conns[0], "connection");
+    conn.ws.close(4430, "Too many open tabs or devices on this account.");
+    await t.until(() => t.statuses.at(-1) === "too-many-connections", "too-many-connections");
+    await Bun.sleep(100);
+    expect(t.conns.length).toBe(1);
+  });
+
   test("a chat a budget refused is never sent again by itself, not even after a drop", async () => {
     const t = setup();
     t.client.start();

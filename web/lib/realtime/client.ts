@@ -14,7 +14,12 @@ export type ConnectionStatus =
   | "reconnecting"
   | "signed-out"
   /** The account was deleted (close 4410): reconnecting would only make a new, empty one. */
-  | "account-deleted";
+  | "account-deleted"
+  /**
+   * Too many sockets of this person on the api (close 4430): every retry would be refused
+   * too, so it stops until the person closes some tabs and reloads.
+   */
+  | "too-many-connections";
 
 export type StatusDetail = { attempt: number; retryInMs?: number; closeCode?: number };
 
@@ -287,6 +292,11 @@ export class RealtimeClient {
       this.stopped = true;
       this.outbox.clear();
       this.setStatus("account-deleted", { closeCode });
+      return;
+    }
+    if (closeCode === closeCodes.tooManyConnections) {
+      this.stopped = true;
+      this.setStatus("too-many-connections", { closeCode });
       return;
     }
     const unauthorized = closeCode === closeCodes.unauthorized;
