@@ -38,20 +38,22 @@ const weights: Record<FaultKind, number> = {
   "slow-model": 2,
 };
 
-function planOne(rng: Random, kind: FaultKind, atMs: number): PlannedFault {
-  const holdMs =
+function planOne(rng: Random, kind: FaultKind, atMs: number, brief: boolean): PlannedFault {
+  const drawn =
     kind === "db-outage"
       ? rng.int(1000, 10_000)
       : kind === "slow-model"
         ? rng.int(500, 3000)
         : rng.int(200, 1500);
+  // Brief: the shortest hold of each kind (the smoke test's time is short).
+  const holdMs = brief ? ({ "db-outage": 1000, "slow-model": 500 }[kind as string] ?? 200) : drawn;
   const target = kind === "drop-sockets" ? rng.int(1, 8) : rng.int(0, 1);
   return { kind, atMs, target, holdMs };
 }
 
 /**
  * About one fault per 6 s of actions, between 2 s in and 3 s before the end; `everyKind`
- * (the smoke test) plans exactly one of each kind, in a seeded order.
+ * (the smoke test) plans exactly one of each kind, in a seeded order, each held briefly.
  */
 export function planFaults(rng: Random, actionMs: number, everyKind = false): PlannedFault[] {
   const first = 2000;
@@ -60,7 +62,9 @@ export function planFaults(rng: Random, actionMs: number, everyKind = false): Pl
     ? shuffled(rng, [...faultKinds])
     : Array.from({ length: Math.max(1, Math.round(actionMs / 6000)) }, () => rng.weighted(weights));
   return kinds
-    .map((kind, i) => planOne(rng, kind, first + Math.round(((last - first) * i) / kinds.length)))
+    .map((kind, i) =>
+      planOne(rng, kind, first + Math.round(((last - first) * i) / kinds.length), everyKind),
+    )
     .sort((a, b) => a.atMs - b.atMs);
 }
 

@@ -105,7 +105,7 @@ async function shownIsStored({ sql, people }: Input): Promise<Verdict> {
         } else if (!row.content.startsWith(shown.text)) {
           const crashLoss = row.status === "interrupted" && shown.text.startsWith(row.content);
           (crashLoss ? notes : offending).push(
-            `${where}: shown ${shown.text.length} chars, stored ${row.status} ${row.content.length}`,
+            `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} ${row.content.length}`,
           );
         }
       }
@@ -163,23 +163,25 @@ async function chargedFairly({ sql, people }: Input): Promise<Verdict> {
   return { name: "5 charged at least what streamed, at most the bound", offending, notes: [] };
 }
 
-/** 6. Every process running at the end answers /health. */
-async function healthy(urls: { name: string; url: string }[]): Promise<Verdict> {
+export type Process = { name: string; url: string; tail(): string };
+
+/** 6. Every process running at the end answers /health (its last lines are kept when not). */
+async function healthy(processes: Process[]): Promise<Verdict> {
   const offending: string[] = [];
-  for (const { name, url } of urls) {
+  const notes: string[] = [];
+  for (const { name, url, tail } of processes) {
     const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) }).then(
       (response) => response.status,
       () => 0,
     );
-    if (status !== 200) offending.push(`${name} /health ${status || "no answer"}`);
+    if (status === 200) continue;
+    offending.push(`${name} /health ${status || "no answer"}`);
+    notes.push(`${name}'s last lines:\n${tail()}`);
   }
-  return { name: "6 every process answers /health", offending, notes: [] };
+  return { name: "6 every process answers /health", offending, notes };
 }
 
-export async function checkInvariants(
-  input: Input,
-  processes: { name: string; url: string }[],
-): Promise<Verdict[]> {
+export async function checkInvariants(input: Input, processes: Process[]): Promise<Verdict[]> {
   // Nothing stuck first: it waits out the quiet period the others are judged after.
   const stuck = await nothingStuck(input);
   return [

@@ -28,6 +28,11 @@ export function formatReport(result: ChaosResult): string {
     counts(result.actions),
     "  outcomes:",
     counts(result.outcomes),
+    "  /health changes:",
+    ...result.health.map(
+      (c) =>
+        `      at ${(c.atMs / 1000).toFixed(1).padStart(6)} s  ${c.name.padEnd(8)} ${c.status || "no answer"}`,
+    ),
     "  invariants:",
   ];
   for (const verdict of result.verdicts) {
@@ -38,10 +43,8 @@ export function formatReport(result: ChaosResult): string {
     for (const id of verdict.offending.slice(0, shown)) lines.push(`          ${id}`);
     if (verdict.offending.length > shown)
       lines.push(`          … ${verdict.offending.length - shown} more in the result file`);
-    if (verdict.notes.length > 0)
-      lines.push(
-        `          note: ${verdict.notes.length} known crash loss(es): ${verdict.notes[0]}`,
-      );
+    for (const note of verdict.notes.slice(0, 3)) lines.push(`          note: ${note}`);
+    if (verdict.notes.length > 3) lines.push(`          … ${verdict.notes.length - 3} more notes`);
   }
   lines.push(
     result.ok ? "chaos: no violation" : `chaos: VIOLATIONS (replay: --seed ${result.seed})`,

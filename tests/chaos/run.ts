@@ -10,10 +10,11 @@ import {
   planFaults,
   runFaults,
 } from "./faults.ts";
-import { checkInvariants, type Verdict } from "./invariants.ts";
+import { checkInvariants, type Process, type Verdict } from "./invariants.ts";
 import { Person, type PersonRecord } from "./person.ts";
 import { Random } from "./random.ts";
 import { startStage } from "./stage.ts";
+import { type HealthChange, watchHealth } from "./watch.ts";
 
 export type ChaosOptions = {
   seconds: number;
@@ -34,6 +35,8 @@ export type ChaosResult = {
   outcomes: Record<string, number>;
   tabs: number;
   verdicts: Verdict[];
+  /** Each change of a process's /health answer during the run (watch.ts). */
+  health: HealthChange[];
   ok: boolean;
 };
 
@@ -67,6 +70,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         Array.from({ length: count }, () => drops.pick(people)).filter((person) => person.drop())
           .length,
     };
+    const processes: Process[] = [
+      ...[...stage.apis, ...stage.agents, stage.model].map((service) => ({
+        name: service.name,
+        url: service.url,
+        tail: () => service.tail(),
+      })),
+      { name: "nginx", url: stage.nginx.url, tail: () => stage.nginx.child.tail() },
+    ];
+    const watch = watchHealth(processes, now);
     log(`stack up; ${options.people} people act for ${options.seconds} s`);
     const [faults] = await Promise.all([
       runFaults(stage, plan, hooks, startedAt, log),
@@ -76,16 +88,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log("actions done; everyone reconnects, then the invariants");
     await Promise.all(people.map((person) => person.ready(now() + finalReadyMs)));
     const records = people.map((person) => person.record);
-    const processes = [
-      ...stage.apis,
-      ...stage.agents,
-      stage.model,
-      { name: "nginx", url: stage.nginx.url },
-    ];
     const verdicts = await checkInvariants(
       { sql: stage.stack.database.sql, people: records, lastFaultMs, now },
-      processes.map(({ name, url }) => ({ name, url })),
+      processes,
     );
+    await watch.stop();
     return {
       seed: options.seed,
       seconds: options.seconds,
@@ -96,6 +103,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       outcomes: sum(records, "outcomes"),
       tabs: records.reduce((n, record) => n + record.tabs.length, 0),
       verdicts,
+      health: watch.changes,
       ok: verdicts.every((verdict) => verdict.offending.length === 0),
     };
   } finally {
