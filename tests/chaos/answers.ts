@@ -13,12 +13,15 @@ export type ShownAnswer = {
   completed: boolean;
   /** What in the tab's stream of this answer was wrong, one line each. */
   problems: string[];
+  /** Resume deltas at offset 0 that repeated text the tab had (allowed, see `delta`). */
+  repeats: number;
 };
 
 class Held {
   text = "";
   completed = false;
   problems: string[] = [];
+  repeats = 0;
   /** Where the next delta must start, once a delta has been seen. */
   #nextOffset: number | undefined;
 
@@ -37,9 +40,13 @@ class Held {
   delta(offset: number, text: string) {
     // A gap is no finding by itself (a stored message may fill it, as on the page); an answer
     // left short by one fails the comparison with what is stored.
-    if (this.#nextOffset !== undefined && offset < this.#nextOffset)
+    // A resume answers with the text so far as one delta at offset 0 (resume.ts), which may
+    // repeat live deltas the new socket already had: counted, and judged by its text only.
+    const resumeRepeat = offset === 0 && text.startsWith(this.text.slice(0, text.length));
+    if (resumeRepeat && this.#nextOffset) this.repeats += 1;
+    else if (this.#nextOffset !== undefined && offset < this.#nextOffset)
       this.problems.push(`delta at ${offset} again or back (expected ${this.#nextOffset})`);
-    this.#nextOffset = offset + text.length;
+    this.#nextOffset = Math.max(this.#nextOffset ?? 0, offset + text.length);
     if (offset > this.text.length) return;
     const overlap = this.text.slice(offset, offset + text.length);
     if (!text.startsWith(overlap)) this.problems.push(`delta disagrees at ${offset}`);
@@ -65,11 +72,12 @@ export function answersShown(events: ServerEvent[]): ShownAnswer[] {
     if (event.type === "delta") get(event.runId, event.sessionId).delta(event.offset, event.text);
     if (event.type === "run.completed") get(event.runId, event.sessionId).completed = true;
   }
-  return [...held.values()].map(({ runId, sessionId, text, completed, problems }) => ({
+  return [...held.values()].map(({ runId, sessionId, text, completed, problems, repeats }) => ({
     runId,
     sessionId,
     text,
     completed,
     problems,
+    repeats,
   }));
 }

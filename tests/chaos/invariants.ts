@@ -91,8 +91,10 @@ async function shownIsStored({ sql, people }: Input): Promise<Verdict> {
       for (const shown of answersShown(tab.events)) {
         const where = `${tab.id} run ${shown.runId}`;
         for (const problem of shown.problems) offending.push(`${where}: ${problem}`);
-        const [row] = await sql<{ content: string; status: string }[]>`
-          select content, status from messages where run_id = ${shown.runId}
+        if (shown.repeats > 0)
+          notes.push(`resume repeat: ${where}: ${shown.repeats} delta(s) at 0`);
+        const [row] = await sql<{ content: string; status: string; error_code: string | null }[]>`
+          select content, status, error_code from messages where run_id = ${shown.runId}
             and role = 'assistant' order by seq desc limit 1`;
         if (!row) {
           if (!person.deleted.has(shown.sessionId)) offending.push(`${where}: not stored`);
@@ -105,7 +107,7 @@ async function shownIsStored({ sql, people }: Input): Promise<Verdict> {
         } else if (!row.content.startsWith(shown.text)) {
           const crashLoss = row.status === "interrupted" && shown.text.startsWith(row.content);
           (crashLoss ? notes : offending).push(
-            `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} ${row.content.length}`,
+            `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`,
           );
         }
       }

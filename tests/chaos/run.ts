@@ -82,11 +82,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(`stack up; ${options.people} people act for ${options.seconds} s`);
     const [faults] = await Promise.all([
       runFaults(stage, plan, hooks, startedAt, log),
-      Promise.all(people.map((person) => person.act(actionMs))),
+      // Each person, done acting, makes sure of a working socket at once (as a page would).
+      Promise.all(
+        people.map(async (person) => {
+          await person.act(actionMs);
+          await person.ready(now() + finalReadyMs);
+        }),
+      ),
     ]);
     const lastFaultMs = Math.max(0, ...faults.map((fault) => fault.healedMs));
-    log("actions done; everyone reconnects, then the invariants");
+    // A socket dropped by a fault that outlasted the actions is opened again here.
     await Promise.all(people.map((person) => person.ready(now() + finalReadyMs)));
+    log("actions done, everyone connected again; the invariants");
     const records = people.map((person) => person.record);
     const verdicts = await checkInvariants(
       { sql: stage.stack.database.sql, people: records, lastFaultMs, now },
