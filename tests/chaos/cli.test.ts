@@ -1,5 +1,7 @@
 /** The chaos command's flags and its schedule: same seed, same faults; --help asks nothing. */
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { runCommand } from "@trainer2/shared/testing/run-command";
 import { parseChaosFlags } from "./cli.ts";
 import { faultKinds, planFaults } from "./faults.ts";
 import { Random } from "./random.ts";
@@ -20,6 +22,22 @@ describe("bun run chaos flags", () => {
     expect(parseChaosFlags(["--people", "many"])).toEqual({ error: "--people: expected a number" });
     expect(parseChaosFlags(["--seconds", "1"])).toEqual({ error: "--seconds: at least 5" });
     expect(parseChaosFlags(["--speed", "1"])).toHaveProperty("error");
+  });
+});
+
+test("bun run chaos --help prints the usage and exits 0, starting nothing", async () => {
+  const { code, stdout } = await runCommand(["bun", "run", "chaos", "--help"], {
+    cwd: join(import.meta.dir, "..", ".."),
+    // A database nobody listens on: a command that reached for one would fail.
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: "postgres://x@127.0.0.1:9/x",
+    },
+  });
+  expect({ code, usage: stdout.includes("usage: bun run chaos") }).toEqual({
+    code: 0,
+    usage: true,
   });
 });
 
