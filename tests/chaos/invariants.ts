@@ -10,7 +10,14 @@ import { chaosLimits } from "./stage.ts";
 
 export type Verdict = { name: string; offending: string[]; notes: string[] };
 
-type Input = { sql: Sql; people: PersonRecord[]; lastFaultMs: number; now(): number };
+type Input = {
+  sql: Sql;
+  people: PersonRecord[];
+  lastFaultMs: number;
+  /** An api process was killed on purpose: an answer cut to its checkpoint is allowed. */
+  apiKilled: boolean;
+  now(): number;
+};
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
@@ -81,9 +88,10 @@ async function nothingStuck(input: Input): Promise<Verdict> {
  * 3. Each tab's text of each answer is a prefix of the stored text, equal to it when the
  * tab saw it complete (and then stored complete); each tab's deltas in order, none twice.
  * An answer whose process was killed is stored up to its last checkpoint (README, "What
- * survives what"): text shown past that is a note, not a violation, when the two agree.
+ * survives what"): text shown past that is a note, not a violation, when the two agree and
+ * an api process was killed in the run (the tabs cannot tell which process owned it).
  */
-async function shownIsStored({ sql, people }: Input): Promise<Verdict> {
+async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict> {
   const offending: string[] = [];
   const notes: string[] = [];
   for (const person of people)
@@ -105,7 +113,13 @@ async function shownIsStored({ sql, people }: Input): Promise<Verdict> {
             `${where}: seen complete, stored ${row.status} (${row.content.length}/${shown.text.length} chars)`,
           );
         } else if (!row.content.startsWith(shown.text)) {
-          const crashLoss = row.status === "interrupted" && shown.text.startsWith(row.content);
+          // Only a run whose owner may have been killed: with no api process killed, an
+          // answer interrupted short of what was shown is a live run taken for an orphan.
+          const crashLoss =
+            apiKilled &&
+            row.status === "interrupted" &&
+            row.error_code === "interrupted" &&
+            shown.text.startsWith(row.content);
           (crashLoss ? notes : offending).push(
             `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`,
           );

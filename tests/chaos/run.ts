@@ -96,7 +96,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log("actions done, everyone connected again; the invariants");
     const records = people.map((person) => person.record);
     const verdicts = await checkInvariants(
-      { sql: stage.stack.database.sql, people: records, lastFaultMs, now },
+      {
+        sql: stage.stack.database.sql,
+        people: records,
+        lastFaultMs,
+        apiKilled: faults.some((fault) => fault.kind === "kill-api"),
+        now,
+      },
       processes,
     );
     await watch.stop();
