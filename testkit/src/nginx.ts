@@ -26,10 +26,12 @@ export type Nginx = {
 
 /** The repo's config with loopback upstreams, port and writable paths (tested itself). */
 export function loopbackConfig(config: string, upstreamPorts: number[], port: number, dir: string) {
-  const servers = upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join("\n    ");
   const rewritten = config
     .replace(/worker_processes\s+\S+;/, "worker_processes 1;")
-    .replace(/server api:8000;/, servers)
+    // Each loopback server keeps the parameters the repo's line gives (max_fails=0).
+    .replace(/server api:8000([^;]*);/, (_, parameters: string) =>
+      upstreamPorts.map((p) => `server 127.0.0.1:${p}${parameters};`).join("\n    "),
+    )
     .replace(/listen 8000;/, `listen 127.0.0.1:${port};`)
     .replace(/access_log \/var\/log\/nginx\/access\.log/, `access_log ${join(dir, "access.log")}`)
     .replace(/http \{/, `http {\n  ${temporaryPaths(dir)}`);

@@ -1,0 +1,211 @@
+/**
+ * The invariants of issue 25, judged on what the tabs saw and what is stored, after the
+ * faults have healed. Each yields its offending ids; an empty list is a PASS. The stored
+ * side is read straight from the database (the server's own words are never trusted).
+ */
+import type { Sql } from "@trainer2/db";
+import { answersShown } from "./answers.ts";
+import type { PersonRecord } from "./person.ts";
+import { chaosLimits } from "./stage.ts";
+
+export type Verdict = { name: string; offending: string[]; notes: string[] };
+
+type Input = {
+  sql: Sql;
+  people: PersonRecord[];
+  lastFaultMs: number;
+  /** An api process was killed on purpose: an answer cut to its checkpoint is allowed. */
+  apiKilled: boolean;
+  now(): number;
+};
+
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+/** 1. Every user message a tab saw stored (acknowledged) is stored exactly once. */
+async function ackedStoredOnce({ sql, people }: Input): Promise<Verdict> {
+  const offending: string[] = [];
+  for (const person of people) {
+    if (!person.userId) continue;
+    const acked = new Map<string, string>();
+    for (const tab of person.tabs)
+      for (const event of tab.events)
+        if (event.type === "message" && event.message.role === "user" && event.message.clientMsgId)
+          acked.set(event.message.clientMsgId, event.sessionId);
+    const rows = await sql<{ client_msg_id: string; n: number }[]>`
+      select client_msg_id, count(*)::int as n from messages
+      where user_id = ${person.userId} and role = 'user' and client_msg_id is not null
+      group by client_msg_id`;
+    const stored = new Map(rows.map((row) => [row.client_msg_id, row.n]));
+    for (const [clientMsgId, sessionId] of acked) {
+      const n = stored.get(clientMsgId) ?? 0;
+      if (n === 1 || (n === 0 && person.deleted.has(sessionId))) continue;
+      offending.push(`${person.email} clientMsgId ${clientMsgId} stored ${n}×`);
+    }
+  }
+  return { name: "1 acknowledged messages stored once", offending, notes: [] };
+}
+
+/** The ids `query` returns, polled until none or `deadlineMs` (run time) has passed. */
+async function stuckUntil(input: Input, deadlineMs: number, query: () => Promise<string[]>) {
+  for (;;) {
+    const ids = await query().catch((error: Error) => [`query failed: ${error.message}`]);
+    if (ids.length === 0 || input.now() >= deadlineMs) return ids;
+    await Bun.sleep(500);
+  }
+}
+
+/**
+ * 2. Nothing left in flight 15 s after the last fault: no answer `streaming`, no approval
+ * pending without its paused answer, no reservation but of an answer still running or paused.
+ */
+async function nothingStuck(input: Input): Promise<Verdict> {
+  const { sql } = input;
+  const deadline = input.lastFaultMs + 15_000;
+  const streaming = await stuckUntil(input, deadline, async () =>
+    (await sql`select id from messages where status = 'streaming'`).map((r) => `answer ${r.id}`),
+  );
+  const orphanApprovals = await stuckUntil(input, deadline, async () =>
+    (
+      await sql`select a.id from tool_approvals a left join messages m on m.id = a.message_id
+        where a.status = 'pending' and m.status is distinct from 'awaiting_approval'`
+    ).map((r) => `approval ${r.id}`),
+  );
+  const reservations = await stuckUntil(input, deadline, async () =>
+    (
+      await sql`select r.run_id from budget_reservations r where not exists (
+        select 1 from messages m where m.run_id = r.run_id
+          and m.status in ('streaming', 'awaiting_approval'))`
+    ).map((r) => `reservation of run ${r.run_id}`),
+  );
+  return {
+    name: "2 nothing streaming, pending or reserved",
+    offending: [...streaming, ...orphanApprovals, ...reservations],
+    notes: [],
+  };
+}
+
+/**
+ * 3. Each tab's text of each answer is a prefix of the stored text, equal to it when the
+ * tab saw it complete (and then stored complete); each tab's deltas in order, none twice.
+ * An answer whose process was killed is stored up to its last checkpoint (README, "What
+ * survives what"): text shown past that is a note, not a violation, when the two agree and
+ * an api process was killed in the run (the tabs cannot tell which process owned it).
+ */
+async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict> {
+  const offending: string[] = [];
+  const notes: string[] = [];
+  for (const person of people)
+    for (const tab of person.tabs)
+      for (const shown of answersShown(tab.events)) {
+        const where = `${tab.id} run ${shown.runId}`;
+        for (const problem of shown.problems) offending.push(`${where}: ${problem}`);
+        if (shown.repeats > 0)
+          notes.push(`resume repeat: ${where}: ${shown.repeats} delta(s) at 0`);
+        const [row] = await sql<{ content: string; status: string; error_code: string | null }[]>`
+          select content, status, error_code from messages where run_id = ${shown.runId}
+            and role = 'assistant' order by seq desc limit 1`;
+        if (!row) {
+          if (!person.deleted.has(shown.sessionId)) offending.push(`${where}: not stored`);
+          continue;
+        }
+        if (shown.completed && (row.status !== "complete" || row.content !== shown.text)) {
+          offending.push(
+            `${where}: seen complete, stored ${row.status} (${row.content.length}/${shown.text.length} chars)`,
+          );
+        } else if (!row.content.startsWith(shown.text)) {
+          // Only a run whose owner may have been killed: with no api process killed, an
+          // answer interrupted short of what was shown is a live run taken for an orphan.
+          const crashLoss =
+            apiKilled &&
+            row.status === "interrupted" &&
+            row.error_code === "interrupted" &&
+            shown.text.startsWith(row.content);
+          (crashLoss ? notes : offending).push(
+            `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`,
+          );
+        }
+      }
+  return { name: "3 what tabs showed is what is stored", offending, notes };
+}
+
+/**
+ * 4. No 4401 ever (every token is valid); a tab that closed (a fault, or the person) is
+ * followed by a ready one within 10 s of the close or of the last fault, whichever is later;
+ * and each person ends with a ready socket.
+ */
+function readyAgain({ people, lastFaultMs }: Input): Verdict {
+  const offending: string[] = [];
+  for (const person of people) {
+    const tabs = person.tabs;
+    for (const [i, tab] of tabs.entries()) {
+      if (tab.closeCode === 4401) offending.push(`${tab.id} closed 4401`);
+      if (tab.closedMs === undefined) continue;
+      const next = tabs.slice(i + 1).find((later) => later.readyMs !== undefined);
+      const readyBy = Math.max(tab.closedMs, lastFaultMs) + 10_000;
+      if (!next || next.readyMs! > readyBy)
+        offending.push(
+          `${tab.id}: closed ${tab.closeCode} at ${ms(tab.closedMs)}, ready again ${next ? `at ${ms(next.readyMs!)}` : "never"}`,
+        );
+    }
+  }
+  return { name: "4 no 4401; ready again within 10 s", offending, notes: [] };
+}
+
+const ms = (value: number) => `${(value / 1000).toFixed(1)} s`;
+
+/**
+ * 5. Each person is charged at least the tokens of what their stored answers streamed (the
+ * offline model's tokens are words), and at most the day's limit plus one run's maximum
+ * (README, "The bound": 8 model calls × (input + BUDGET_MAX_OUTPUT_TOKENS); input taken as
+ * at most 2000 tokens a call here).
+ */
+async function chargedFairly({ sql, people }: Input): Promise<Verdict> {
+  const offending: string[] = [];
+  const ceiling = chaosLimits.dailyTokens + 8 * (2000 + chaosLimits.maxOutputTokens);
+  for (const person of people) {
+    if (!person.userId) continue;
+    const [charged] = await sql<{ output: number; total: number }[]>`
+      select coalesce(sum(output_tokens), 0)::int as output,
+        coalesce(sum(input_tokens + output_tokens), 0)::int as total
+      from budget_days where user_id = ${person.userId}`;
+    const answers = await sql<{ content: string }[]>`select content from messages
+      where user_id = ${person.userId} and role = 'assistant'`;
+    const streamed = answers.reduce((sum, row) => sum + words(row.content), 0);
+    if (charged!.output < streamed)
+      offending.push(`${person.email}: charged ${charged!.output} output, streamed ${streamed}`);
+    if (charged!.total > ceiling)
+      offending.push(`${person.email}: charged ${charged!.total} > ${ceiling}`);
+  }
+  return { name: "5 charged at least what streamed, at most the bound", offending, notes: [] };
+}
+
+export type Process = { name: string; url: string; tail(): string };
+
+/** 6. Every process running at the end answers /health (its last lines are kept when not). */
+async function healthy(processes: Process[]): Promise<Verdict> {
+  const offending: string[] = [];
+  const notes: string[] = [];
+  for (const { name, url, tail } of processes) {
+    const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) continue;
+    offending.push(`${name} /health ${status || "no answer"}`);
+    notes.push(`${name}'s last lines:\n${tail()}`);
+  }
+  return { name: "6 every process answers /health", offending, notes };
+}
+
+export async function checkInvariants(input: Input, processes: Process[]): Promise<Verdict[]> {
+  // Nothing stuck first: it waits out the quiet period the others are judged after.
+  const stuck = await nothingStuck(input);
+  return [
+    await ackedStoredOnce(input),
+    stuck,
+    await shownIsStored(input),
+    readyAgain(input),
+    await chargedFairly(input),
+    await healthy(processes),
+  ];
+}
