@@ -20,6 +20,7 @@ import {
   realtimeSettingsOf,
   socketLimitsOf,
 } from "./env.ts";
+import { surviveDriverFailures } from "./http/driver-failures.ts";
 
 export async function serveApi(
   env: ApiEnv,
@@ -113,6 +114,7 @@ export async function serveApi(
   }
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  surviveDriverFailures(logger);
 }
 
 /**
