@@ -95,7 +95,11 @@ async function main() {
     const chatWithoutCheckpoint = await chatWithoutCheckpoints(ctx);
     const budgetsOn = await chatWithBudgets(ctx);
     scenarios.capacity = { idle, chat, chatWithoutCheckpoint, chatWithBudgets: budgetsOn };
-    if (flags.apiWorkers > 1) scenarios.apiWorkers = await apiWorkers(ctx, flags.apiWorkers);
+    // The embedded database serves one api process (its LISTEN/NOTIFY does not cross
+    // connections, and the api runs one process on it): several need DATABASE_URL.
+    if (flags.apiWorkers > 1 && stack.db.kind === "embedded")
+      log(`api workers: skipped, the embedded database serves one api process (set DATABASE_URL)`);
+    else if (flags.apiWorkers > 1) scenarios.apiWorkers = await apiWorkers(ctx, flags.apiWorkers);
   }
   if (flags.only.includes("devDefault")) {
     const compared = await devDefault(ctx, baseChildEnv(env));
