@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { isRunning } from "@trainer2/shared/processes";
 import { runCommand } from "@trainer2/shared/testing/run-command";
+import { inheritedEnv } from "./env.ts";
 import { repoRoot, webDir } from "./paths.ts";
 
 const lockDir = join(webDir, ".next-build.lock");
@@ -57,7 +58,7 @@ export async function sourceStamp(): Promise<string | undefined> {
     }
   }
   // Inlined into the client bundle at build time: a build made with other values is another.
-  for (const [name, value] of Object.entries(process.env).sort())
+  for (const [name, value] of Object.entries(inheritedEnv()).sort())
     if (name.startsWith("NEXT_PUBLIC_")) hash.update(`${name}=${value}\0`);
   return hash.digest("hex");
 }

@@ -7,7 +7,6 @@
 
 import { checkpointAssistantMessage } from "@trainer2/db/queries/messages";
 import { AppError } from "@trainer2/shared/errors";
-import { failures } from "@trainer2/shared/failures";
 import { idleTimer } from "@trainer2/shared/idle-timer";
 import {
   injectTraceparent,
@@ -21,22 +20,26 @@ import type { RunStreamEvent } from "@trainer2/shared/wire";
 import { AgentFailure, streamRun } from "./agent-client.ts";
 import { type Checkpoint, checkpoint } from "./checkpoint.ts";
 import type { RealtimeContext } from "./context.ts";
-import { type AgentCallPlan, type Run, RunDone, type RunEnding, RunStop } from "./run.ts";
+import {
+  type AgentCallPlan,
+  failedEnding,
+  type Run,
+  RunDone,
+  type RunEnding,
+  RunStop,
+} from "./run.ts";
 import type { RunMeter } from "./run-meter.ts";
 
-const failedWith = (code: Extract<RunEnding, { kind: "failed" }>["code"], message?: string) =>
-  ({ kind: "failed", code, message: message ?? failures[code].message }) as const;
-
 function endingOf(error: unknown, ctx: RealtimeContext, run: Run): RunEnding {
-  if (error instanceof RunStop) return failedWith(error.code);
+  if (error instanceof RunStop) return failedEnding(error.code);
   // A refusal raised before the agent was called (a resumed run's budget).
-  if (error instanceof AppError) return failedWith(error.code, error.message);
+  if (error instanceof AppError) return failedEnding(error.code, error.message);
   if (error instanceof AgentFailure) {
     ctx.logger.warn("agent run failed", { runId: run.runId, code: error.code, error });
-    return failedWith(error.code, error.message);
+    return failedEnding(error.code, error.message);
   }
   ctx.logger.error("run crashed", { runId: run.runId, error });
-  return failedWith("agent_error");
+  return failedEnding("agent_error");
 }
 
 /** The agent's answer to one run, under way: the events as they come, and its span. */
@@ -159,11 +162,11 @@ async function relay(
     } else {
       if (event.usage) meter.settled(event.usage, "failed");
       call.span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
-      return failedWith(event.code, event.message);
+      return failedEnding(event.code, event.message);
     }
   }
   call.span.setStatus({ code: SpanStatusCode.ERROR, message: "stream ended early" });
-  return failedWith("agent_error");
+  return failedEnding("agent_error");
 }
 
 /**
