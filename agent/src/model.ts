@@ -6,6 +6,7 @@
 import { OpenAIProvider, Runner } from "@openai/agents";
 import OpenAI from "openai";
 import type { ModelConfig } from "./env.ts";
+import type { StreamHolds } from "./offline-model/holds.ts";
 import {
   type OfflineModelStats,
   offlineModelName,
@@ -26,6 +27,8 @@ export type ModelRuntime = {
   offlineBaseURL?: string;
   /** What the offline model was asked and reported, when it runs in this process (tests). */
   offlineStats?: OfflineModelStats;
+  /** Held answers of the offline model in this process (tests: offline-model/holds.ts). */
+  offlineHolds?: StreamHolds;
   close: () => Promise<void>;
 };
 
@@ -87,6 +90,7 @@ export function createModelRuntime(config: ModelConfig, options: RuntimeOptions)
     api: config.api,
     offlineBaseURL: offline.baseURL,
     offlineStats: offline.stats,
+    offlineHolds: offline.holds,
     // The offline model needs no key; the client insists on one.
     runner: createRunner({
       ...options,

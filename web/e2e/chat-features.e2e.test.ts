@@ -241,6 +241,8 @@ describe("their chats in hand", () => {
 
   test("delete is refused while an answer streams, then deletes the chat and its messages", async () => {
     const sessionId = sessionIdInUrl();
+    // Held after 20 words: still streaming whatever the clicks below take.
+    stack.agent.model.offlineHolds!.arm({ afterWords: 20 });
     await send("tell me a long story");
     await lastAssistant()
       .and(page.locator("[data-status=streaming]"))
@@ -255,6 +257,8 @@ describe("their chats in hand", () => {
     );
     await page.getByRole("button", { name: "Stop" }).click();
     await lastAssistant().and(page.locator("[data-status=interrupted]")).waitFor();
+    // Stop ends the model's request too; a release here only tidies if it has not yet.
+    stack.agent.model.offlineHolds!.release();
     await chats().getByRole("button", { name: "Delete chat" }).click();
     await dialog.getByRole("button", { name: "Delete chat" }).click();
     await page.getByText("Say hello to your trainer").waitFor();

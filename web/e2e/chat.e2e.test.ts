@@ -43,6 +43,9 @@ const transcriptAtEnd = () =>
   page.$eval(".transcript", (el) => el.scrollHeight - el.scrollTop - el.clientHeight <= 2);
 const focusedText = () => page.evaluate(() => document.activeElement?.textContent ?? "");
 
+/** The offline model's held answers (the agent runs in this process). */
+const holds = () => stack.agent.model.offlineHolds!;
+
 async function send(text: string) {
   await composer().fill(text);
   await composer().press("Enter");
@@ -149,6 +152,8 @@ describe("chat in the browser", () => {
   });
 
   test("Stop ends a long answer part-way", async () => {
+    // Held after 100 words: it grows word by word, and is still streaming when Stop comes.
+    holds().arm({ afterWords: 100 });
     await send("tell me a long story");
     const answer = lastAssistant();
     await answer.and(page.locator("[data-status=streaming]")).locator(".content").waitFor();
@@ -165,6 +170,8 @@ describe("chat in the browser", () => {
     await page.getByRole("button", { name: "Stop" }).click();
     await answer.and(page.locator("[data-status=interrupted]")).waitFor();
     await answer.getByText("Stopped").waitFor();
+    // Stop ends the model's request too; a release here only tidies if it has not yet.
+    holds().release();
     expect(await composer().isEnabled()).toBe(true);
 
     const shown = await transcript();
@@ -182,6 +189,8 @@ describe("chat in the browser", () => {
     });
     const asked = page.locator("[data-testid=message][data-role=user]");
     const before = await asked.count();
+    // Held after 40 words (more than the 80 characters awaited below) until the socket is back.
+    holds().arm({ afterWords: 40 });
     await send("tell me a long story");
     await asked.nth(before).waitFor();
     expect(await transcriptAtEnd()).toBe(true);
@@ -212,7 +221,8 @@ describe("chat in the browser", () => {
     expect(heights.length).toBeGreaterThan(0);
     expect(new Set(heights).size).toBe(1);
     await page.setViewportSize({ width: 1280, height: 800 });
-    await answer.and(page.locator("[data-status=complete]")).waitFor({ timeout: 60_000 });
+    expect(holds().release()).toBe(1);
+    await answer.and(page.locator("[data-status=complete]")).waitFor();
     const story = (await transcript()).at(-1)!.text;
     expect(story.startsWith("Chapter 1.")).toBe(true);
     expect(story).toContain("Chapter 12.");

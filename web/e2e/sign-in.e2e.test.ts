@@ -5,7 +5,8 @@
  * each: the authorization-code redirect with state and PKCE, the callback, the chat on HTTP
  * and on the socket with the provider's id_token, an id_token that expires while the page is
  * open (renewed by refresh token, the socket resumed, no event lost), a revoked refresh token
- * (asked to sign in again, nothing lost), and sign-out. id_tokens live 6 seconds here.
+ * (asked to sign in again, nothing lost), and sign-out. id_tokens live 6 seconds here; the long
+ * answer is held by the offline model until the page has renewed its token.
  *
  * The api and the web read one set of variables (issuer, client id) from one object below.
  */
@@ -19,6 +20,7 @@ import {
   test,
 } from "bun:test";
 import { randomBytes } from "node:crypto";
+import type { TestAgent } from "@trainer2/agent/testing";
 import { freePort } from "@trainer2/shared/processes";
 import { buildWeb, createStack, type Service, type Stack, webOrigin } from "@trainer2/testkit";
 import { type OpenIdProvider, startOpenIdProvider } from "@trainer2/testkit/openid-provider";
@@ -48,6 +50,7 @@ const clients = {
 let stack: Stack;
 let api: Service;
 let web: Service;
+let agent: TestAgent;
 const providers = {} as Record<"google" | "oidc", OpenIdProvider>;
 
 beforeAll(async () => {
@@ -81,12 +84,8 @@ beforeAll(async () => {
   };
   const agentPort = await freePort();
   api = await stack.startApiProcess({ agentUrl: `http://127.0.0.1:${agentPort}`, env: signIn });
-  // A slow offline model: the long story outlasts an id_token.
-  await stack.startAgentProcess({
-    apiUrl: api.url,
-    port: agentPort,
-    env: { OFFLINE_MODEL_DELAY_MS: "25" },
-  });
+  // In this process, so a test can hold the offline model's long story while a token expires.
+  agent = await stack.startAgent({ apiUrl: api.url, port: agentPort, offlineDelayMs: 25 });
   web = await stack.startWeb({
     apiUrl: api.url,
     env: {
@@ -201,6 +200,9 @@ describe.each(shapes)("sign-in with the $id provider", (shape) => {
   });
 
   test("an id_token that expires mid-answer is renewed by refresh token; the answer resumes whole", async () => {
+    // Held after 20 words until the page has its new token: the token expires mid-answer.
+    const holds = agent.model.offlineHolds!;
+    holds.arm({ afterWords: 20 });
     await send(page, "tell me a long story");
     const answer = lastAssistant(page);
     await answer.and(page.locator("[data-status=streaming]")).locator(".content").waitFor();
@@ -212,7 +214,8 @@ describe.each(shapes)("sign-in with the $id provider", (shape) => {
     expect(await answer.getAttribute("data-status")).toBe("streaming");
     await hold.release();
     await connected(page).waitFor();
-    await answer.and(page.locator("[data-status=complete]")).waitFor({ timeout: 60_000 });
+    expect(holds.release()).toBe(1);
+    await answer.and(page.locator("[data-status=complete]")).waitFor();
 
     const after = await socketLog(page);
     const renewed = after.authTokens.at(-1)!;

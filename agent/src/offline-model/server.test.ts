@@ -132,3 +132,78 @@ describe("offline model over the OpenAI client", () => {
     );
   });
 });
+
+describe("a held answer (holds.ts)", () => {
+  test("stops after the armed number of words until released, then ends whole", async () => {
+    const messages = [{ role: "user" as const, content: "tell me a long story" }];
+    const whole = await client.chat.completions.create({ model: "m", messages });
+    const story = whole.choices[0]?.message.content ?? "";
+    model.holds.arm({ afterWords: 5 });
+    const stream = await client.chat.completions.create({ model: "m", messages, stream: true });
+    const chunks = stream[Symbol.asyncIterator]();
+    let seen = "";
+    while (seen.split(/\s+/).filter(Boolean).length < 5) {
+      const { value } = await chunks.next();
+      seen += value?.choices[0]?.delta.content ?? "";
+    }
+    await model.holds.whenHeld();
+    // Held: the next chunk waits for the release (raced against one that has happened).
+    const next = chunks.next();
+    const first = await Promise.race([next.then(() => "chunk"), Bun.sleep(50).then(() => "held")]);
+    expect(first).toBe("held");
+    expect(model.holds.release()).toBe(1);
+    seen += (await next).value?.choices[0]?.delta.content ?? "";
+    for (let step = await chunks.next(); !step.done; step = await chunks.next())
+      seen += step.value.choices[0]?.delta.content ?? "";
+    expect(seen).toBe(story);
+  });
+
+  test("a shorter answer passes an armed hold by; the long one after it is held", async () => {
+    const greeting = [{ role: "user" as const, content: "hi" }];
+    const whole = await client.chat.completions.create({ model: "m", messages: greeting });
+    const greetingWords = (whole.choices[0]?.message.content ?? "").split(/\s+/).length;
+    model.holds.arm({ afterWords: greetingWords + 1 });
+    const short = await client.chat.completions.create({
+      model: "m",
+      messages: greeting,
+      stream: true,
+    });
+    for await (const _ of short);
+    const long = await client.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "tell me a long story" }],
+      stream: true,
+    });
+    const reading = (async () => {
+      for await (const _ of long);
+    })();
+    await model.holds.whenHeld();
+    expect(model.holds.release()).toBe(1);
+    await reading;
+    expect(model.holds.release()).toBe(0);
+  });
+});
+
+test("a released answer ends at once, whatever the model's pace", async () => {
+  // A word a second: unreleased, the story would take minutes; the test's 5 s is the proof.
+  const slow = startOfflineModel({ delayMs: 1000 });
+  const slowClient = new OpenAI({ apiKey: "offline", baseURL: slow.baseURL, maxRetries: 0 });
+  try {
+    slow.holds.arm({ afterWords: 1 });
+    const stream = await slowClient.chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "tell me a long story" }],
+      stream: true,
+    });
+    const reading = (async () => {
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      return text;
+    })();
+    await slow.holds.whenHeld();
+    slow.holds.release();
+    expect(await reading).toContain("Chapter 12.");
+  } finally {
+    await slow.close();
+  }
+});

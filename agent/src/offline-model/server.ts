@@ -8,8 +8,9 @@ import { type Decision, decide } from "./brain.ts";
 import { capAnswer, maxOutputTokensOf } from "./caps.ts";
 import { chatCompletion, streamChatCompletion, type Usage } from "./chat-completions.ts";
 import { type Conversation, fromChatCompletions, fromResponses } from "./conversation.ts";
+import { createStreamHolds, type StreamHolds } from "./holds.ts";
 import { response, streamResponse } from "./responses.ts";
-import { sseResponse } from "./streaming.ts";
+import { type Pacing, sseResponse, words } from "./streaming.ts";
 
 export const offlineModelName = "trainer2-offline";
 
@@ -88,6 +89,15 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
     return { decision, truncated, usage };
   };
   const hooks = { onAbort: () => stats.aborted++ };
+  const holds = createStreamHolds();
+  /** This answer's pacing: the delay, and a held stop if a test armed one for it. */
+  const pacingOf = (decision: Decision): Pacing => {
+    const afterWords =
+      decision.type === "text" ? holds.take(words(decision.text).length) : undefined;
+    return afterWords === undefined
+      ? { delayMs }
+      : { delayMs, hold: { afterWords, wait: holds.hold } };
+  };
   const app = new Hono();
 
   app.get("/health", (c) => c.json({ status: "ok", model: offlineModelName }));
@@ -112,7 +122,7 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
       c.req.raw.signal,
       hooks,
       (emit, pause) => streamChatCompletion(body, said, emit, pause),
-      delayMs,
+      pacingOf(decision),
     );
   });
 
@@ -131,7 +141,7 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
       c.req.raw.signal,
       hooks,
       (emit, pause) => streamResponse(said, emit, pause),
-      delayMs,
+      pacingOf(decision),
     );
   });
 
@@ -141,13 +151,15 @@ export function createOfflineModelApp(options: OfflineModelOptions = {}) {
       { status: 404 },
     ),
   );
-  return { app, stats };
+  return { app, stats, holds };
 }
 
 export type OfflineModel = {
   /** Base URL for an OpenAI client, ending in `/v1`. */
   baseURL: string;
   stats: OfflineModelStats;
+  /** Tests hold a long answer mid-stream with these (holds.ts). */
+  holds: StreamHolds;
   close: () => Promise<void>;
 };
 
@@ -155,7 +167,7 @@ export type OfflineModel = {
 export function startOfflineModel(
   options: OfflineModelOptions & { port?: number; hostname?: string } = {},
 ): OfflineModel {
-  const { app, stats } = createOfflineModelApp(options);
+  const { app, stats, holds } = createOfflineModelApp(options);
   const server = Bun.serve({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -166,6 +178,7 @@ export function startOfflineModel(
   return {
     baseURL: `http://${server.hostname}:${server.port}/v1`,
     stats,
+    holds,
     close: async () => {
       await server.stop(true);
     },

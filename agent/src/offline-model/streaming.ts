@@ -7,6 +7,13 @@ export type Emit = (event: string | undefined, data: unknown) => Promise<void>;
 
 export type StreamHooks = { onAbort: () => void };
 
+/** How an answer is paced: a pause between words, and a held stop after some (holds.ts). */
+export type Pacing = {
+  delayMs: number;
+  /** Stop after this many words until `wait` resolves (a test's held answer). */
+  hold?: { afterWords: number; wait: (signal: AbortSignal) => Promise<void> };
+};
+
 /** Splits text into words that keep their trailing space, so deltas concatenate exactly. */
 export function words(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
@@ -16,8 +23,10 @@ export function sseResponse(
   signal: AbortSignal,
   hooks: StreamHooks,
   produce: (emit: Emit, pause: () => Promise<void>) => Promise<void>,
-  delayMs: number,
+  pacing: Pacing,
 ): Response {
+  const { delayMs, hold } = pacing;
+  let paused = 0;
   const encoder = new TextEncoder();
   let closed = false;
   const abort = () => {
@@ -34,8 +43,16 @@ export function sseResponse(
         const body = typeof data === "string" ? data : JSON.stringify(data);
         controller.enqueue(encoder.encode(`${head}data: ${body}\n\n`));
       };
+      // Called before each word: the call after `afterWords` words is where a held answer waits.
+      // Released, the rest of a held answer comes at once: the test has seen what it waited for.
+      let released = false;
       const pause = async () => {
-        if (delayMs > 0) await Bun.sleep(delayMs);
+        paused++;
+        if (hold && paused === hold.afterWords + 1) {
+          await hold.wait(signal);
+          released = true;
+        }
+        if (delayMs > 0 && !released) await Bun.sleep(delayMs);
         if (closed) throw new Error("client went away");
       };
       try {

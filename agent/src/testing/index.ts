@@ -17,6 +17,8 @@ export type TestAgentOptions = {
   apiPublicKey: string;
   /** PEM of the agent's private key (signs its JWTs to the api). */
   agentPrivateKey: string;
+  /** Where it listens (default 0: a free port). */
+  port?: number;
   /** Pause between the offline model's words (default 0). */
   offlineDelayMs?: number;
   /** Where synced files go (default: a fresh temp dir, removed on close). */
@@ -48,7 +50,7 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
     ? undefined
     : await mkdtemp(join(tmpdir(), "trainer2-agent-generated-"));
   const agent = await startAgent({
-    port: 0,
+    port: options.port ?? 0,
     apiUrl: options.apiUrl,
     agentPrivateKeyPem: options.agentPrivateKey,
     apiPublicKeyPem: options.apiPublicKey,

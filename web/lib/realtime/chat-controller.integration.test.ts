@@ -161,4 +161,29 @@ describe("ChatController against the real api", () => {
       second.controller.stop();
     }
   });
+
+  test("a burst of words is painted a frame at a time, not once per word", async () => {
+    const { controller, until } = controllerFor("burst@example.com");
+    const holds = stack.agent.model.offlineHolds!;
+    controller.start();
+    try {
+      await until((s) => s.status === "connected" && !s.loading, "connected and loaded");
+      // Held after 5 words, then released: the other 500-odd words arrive at once.
+      holds.arm({ afterWords: 5 });
+      expect(controller.send("tell me a long story")).toBe(true);
+      await holds.whenHeld();
+      let paints = 0;
+      const unsubscribe = controller.subscribe(() => paints++);
+      holds.release();
+      const s = await until((s) => s.view.items.at(-1)?.status === "complete", "the answer");
+      unsubscribe();
+      const words = s.view.items.at(-1)!.content.split(/\s+/).length;
+      expect(words).toBeGreaterThan(400);
+      // One paint per word would be `words`; a frame's worth each is a handful.
+      expect(paints).toBeLessThan(words / 4);
+      expect(shownMessages(s)).toEqual(await storedMessages(s.view.sessionId!));
+    } finally {
+      controller.stop();
+    }
+  });
 });

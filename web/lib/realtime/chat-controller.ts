@@ -34,6 +34,9 @@ export type ChatSnapshot = {
   notice: Notice | null;
 };
 
+/** How often streamed words are painted at most: about one frame. */
+const deltaFrameMs = 16;
+
 export type ChatControllerOptions = {
   apiUrl: string;
   getToken: GetToken;
@@ -47,6 +50,8 @@ export type ChatControllerOptions = {
 export class ChatController {
   private snapshot: ChatSnapshot;
   private readonly listeners = new Set<() => void>();
+  /** A paint of words that arrived since the last one, when one is due. */
+  private pending: ReturnType<typeof setTimeout> | undefined;
   private readonly client: RealtimeClient;
   /** Bumped on every session switch so a slow load cannot overwrite a newer choice. */
   private generation = 0;
@@ -87,6 +92,8 @@ export class ChatController {
 
   stop() {
     this.client.stop();
+    if (this.pending !== undefined) clearTimeout(this.pending);
+    this.pending = undefined;
   }
 
   send(text: string) {
@@ -291,6 +298,12 @@ export class ChatController {
       case "ready":
       case "pong":
         return;
+      case "delta":
+        // Painted once a frame: a burst of words (a resume's replay, a fast model) is one render
+        // of the answer instead of one per word, each re-parsing its Markdown.
+        this.snapshot = { ...this.snapshot, view: applyEvent(this.snapshot.view, event) };
+        this.pending ??= setTimeout(() => this.notify(), deltaFrameMs);
+        return;
       default: {
         const before = this.snapshot.view;
         this.setView(applyEvent(before, event));
@@ -307,6 +320,13 @@ export class ChatController {
 
   private set(patch: Partial<ChatSnapshot>) {
     this.snapshot = { ...this.snapshot, ...patch };
+    this.notify();
+  }
+
+  /** Tells the page the snapshot moved (now, with any words waiting for their frame). */
+  private notify() {
+    if (this.pending !== undefined) clearTimeout(this.pending);
+    this.pending = undefined;
     for (const listener of this.listeners) listener();
   }
 }
