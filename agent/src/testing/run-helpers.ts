@@ -5,6 +5,7 @@
 import type { TestApi } from "@trainer2/api/testing";
 import type { Sql } from "@trainer2/db";
 import { insertTurn } from "@trainer2/db/queries/messages";
+import { standInOwner } from "@trainer2/db/testing";
 import { importPrivateKey, signRunToken } from "@trainer2/shared/tokens";
 import { type RunStreamEvent, runStreamEvent } from "@trainer2/shared/wire";
 import { startTestAgent, type TestAgent, waitUntilReady } from "./index.ts";
@@ -30,7 +31,13 @@ export async function runBody(
   const runId = crypto.randomUUID();
   // A real run: its turn stored with the answer streaming, as the api stores one before it
   // calls the agent (the api refuses the tool calls of a run that is not being written).
-  await insertTurn(sql, { sessionId, text: input, clientMsgId: crypto.randomUUID(), runId });
+  await insertTurn(sql, {
+    sessionId,
+    text: input,
+    clientMsgId: crypto.randomUUID(),
+    runId,
+    ownerId: await standInOwner(sql),
+  });
   const token = await signRunToken(
     { userId, sessionId, runId },
     await importPrivateKey(apiPrivateKeyPem),

@@ -4,6 +4,7 @@
  */
 import type { Sql } from "@trainer2/db";
 import { insertTurn } from "@trainer2/db/queries/messages";
+import { standInOwner } from "@trainer2/db/testing";
 import { importPrivateKey, signAgentJwt, signRunToken } from "@trainer2/shared/tokens";
 import { headers } from "@trainer2/shared/wire";
 
@@ -49,6 +50,7 @@ export async function storeStreamingRun(
     text,
     clientMsgId: crypto.randomUUID(),
     runId: run.runId,
+    ownerId: await standInOwner(sql),
   });
   if ("duplicate" in turn) throw new Error("a fresh clientMsgId was taken");
   return turn;

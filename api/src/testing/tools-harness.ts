@@ -4,7 +4,7 @@
  * and token helpers for the agent side.
  */
 import { insertTurn } from "@trainer2/db/queries/messages";
-import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
+import { createTestDatabase, standInOwner, type TestDatabase } from "@trainer2/db/testing";
 import { generatePemKeyPair } from "@trainer2/shared/keys";
 import {
   algOf,
@@ -90,6 +90,7 @@ export async function createHarness(options: { tools?: Tool[] } = {}) {
       text: "a test's question",
       clientMsgId: crypto.randomUUID(),
       runId: run.runId,
+      ownerId: await standInOwner(db.sql),
     });
     const token = await runToken(run);
     let counter = 0;

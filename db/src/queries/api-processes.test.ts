@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, createTestUser, type TestDatabase } from "../testing/index.ts";
+import {
+  createTestDatabase,
+  createTestUser,
+  standInOwner,
+  type TestDatabase,
+} from "../testing/index.ts";
 import {
   interruptOrphanedAnswers,
   listApiProcesses,
@@ -121,5 +126,15 @@ describe("api processes", () => {
     held.clear();
     const later = await interruptOrphanedAnswers(db.sql, { gone: [], self, ownRuns: () => [] });
     expect(later.map((answer) => answer.message.content)).toEqual(["started meanwhile so far"]);
+  });
+});
+
+describe("a test's stand-in owner (testing/index.ts)", () => {
+  test("keeps a test's streaming answer through any api's sweep; with no owner it is ended", async () => {
+    const owned = await streamingAnswer(await standInOwner(db.sql), "owned by a stand-in");
+    const orphan = await streamingAnswer(undefined, "stored with no owner");
+    await interruptOrphanedAnswers(db.sql, { gone: [], self: processId(), ownRuns: () => [] });
+    expect((await statusOf(owned.id))?.status).toBe("streaming");
+    expect((await statusOf(orphan.id))?.status).toBe("interrupted");
   });
 });

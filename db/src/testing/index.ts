@@ -145,3 +145,18 @@ export async function createTestUser(sql: Sql, subject: string = crypto.randomUU
     insert into users (issuer, subject) values ('test', ${subject}) returning id`;
   return row!.id;
 }
+
+/**
+ * An api process row standing in for the one that writes a test's streaming answer. An answer
+ * that no live process writes is an orphan, and any api on the database ends it as interrupted
+ * at its next sweep (once it has been up for its `staleMs`): a test that stores a run as the api
+ * would, then plays the agent, lost it to the sweep whenever a busy machine made it slower than
+ * that. This owner stays alive for an hour, on no host (so no pid of it is looked for).
+ */
+export async function standInOwner(sql: Sql): Promise<string> {
+  const id = crypto.randomUUID();
+  await sql`
+    insert into api_processes (id, host, pid, seen_at)
+    values (${id}, 'a test stand-in', 0, now() + interval '1 hour')`;
+  return id;
+}
