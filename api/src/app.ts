@@ -88,6 +88,11 @@ export type ApiDeps = {
   personLimits?: PersonLimitSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
   trustedProxies?: readonly string[];
+  /**
+   * Whether PORT also answers /metrics (default true, the seed's contract). False when
+   * METRICS_PORT serves them: then /metrics here is 404 like any unknown path.
+   */
+  metricsOnMainPort?: boolean;
 };
 
 export type ApiApp = {
@@ -184,7 +189,7 @@ export function createApp(deps: ApiDeps): ApiApp {
   );
 
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
-  app.get("/metrics", metricsHandler(metrics));
+  if (deps.metricsOnMainPort !== false) app.get("/metrics", metricsHandler(metrics));
   // One bucket per person for what costs, over HTTP and resume frames (http/person-limits.ts).
   const limits = new PersonLimits(deps.personLimits ?? defaultPersonLimits, now);
   app.route("/", stateRoutes({ authenticate, stateJson: states.json, limits }));
