@@ -36,6 +36,7 @@ import {
   PersonLimits,
 } from "./http/person-limits.ts";
 import { apiSecureHeaders } from "./http/secure-headers.ts";
+import { sharedLimitsIn } from "./http/shared-limits.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -84,7 +85,10 @@ export type ApiDeps = {
   cluster?: Partial<ApiProcessOptions>;
   /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
   budgets?: BudgetSettings;
-  /** What one person may ask per second, by cost (RATE_LIMIT_*); default: defaultPersonLimits. */
+  /**
+   * What one person may ask per second, by cost (RATE_LIMIT_*), shared by every process on the
+   * database (http/person-limits.ts); default: defaultPersonLimits.
+   */
   personLimits?: PersonLimitSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
   trustedProxies?: readonly string[];
@@ -191,7 +195,12 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
   if (deps.metricsOnMainPort !== false) app.get("/metrics", metricsHandler(metrics));
   // One bucket per person for what costs, over HTTP and resume frames (http/person-limits.ts).
-  const limits = new PersonLimits(deps.personLimits ?? defaultPersonLimits, now);
+  const personLimits = deps.personLimits ?? defaultPersonLimits;
+  const limits = new PersonLimits(
+    personLimits,
+    now,
+    sharedLimitsIn(deps.sql, personLimits, { logger, now }),
+  );
   app.route("/", stateRoutes({ authenticate, stateJson: states.json, limits }));
   app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState, limits }));
   app.route(

@@ -186,7 +186,7 @@ export function connectionEvents(
         return cancelRun(ctx, current, frame.runId);
       case "resume":
         // Reads up to a session's whole history and may wake every process: charged.
-        ctx.limits.charge(current.userId, costs.resume);
+        await ctx.limits.charge(current.userId, costs.resume);
         return resumeSession(ctx, current, frame);
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
