@@ -44,6 +44,7 @@ import {
   type RealtimeOptions,
 } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
+import { PersonGate } from "./realtime/person-gate.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
 import { AddressCounter } from "./realtime/socket-limits.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
@@ -233,6 +234,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     now,
     clientIp,
     limits,
+    // One resume at a time per person; past 100 waiting, refused (realtime/person-gate.ts).
+    resumes: new PersonGate(1, 100),
     unauthenticated: new AddressCounter(options.maxUnauthenticatedPerIp),
   };
   app.route("/", realtimeRoutes(realtime));

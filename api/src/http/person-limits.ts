@@ -21,11 +21,20 @@ import type { AuthVariables } from "../auth/authenticate.ts";
 /** What each costly request or frame is charged (units; `perSecond` come back each second). */
 export const costs = {
   state: 1,
+  /** Charged on arrival; the replay then costs 1 more per `resumeMessagesPerUnit` messages. */
   resume: 5,
   session: 2,
   accountDelete: 20,
   export: 100,
 } as const;
+
+/**
+ * What a resume's replay adds to its cost: reading and sending 400 messages is some 80 times
+ * the work of 5, so a flood of resumes of a long session runs dry that much sooner (with only
+ * the flat cost, one person's resumes kept another's /state p99 at 3-5x of idle).
+ */
+export const resumeMessagesPerUnit = 20;
+export const replayCost = (messages: number) => Math.ceil(messages / resumeMessagesPerUnit);
 
 export type PersonLimitSettings = { perSecond: number; burst: number };
 export const defaultPersonLimits: PersonLimitSettings = { perSecond: 20, burst: 200 };

@@ -187,7 +187,10 @@ export function connectionEvents(
       case "resume":
         // Reads up to a session's whole history and may wake every process: charged.
         await ctx.limits.charge(current.userId, costs.resume);
-        return resumeSession(ctx, current, frame);
+        // One person's resumes one at a time here, so they cannot hold the whole pool.
+        return ctx.resumes.run(current.userId, () =>
+          closed ? Promise.resolve() : resumeSession(ctx, current, frame),
+        );
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
       case "approval":
