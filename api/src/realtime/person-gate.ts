@@ -2,8 +2,8 @@
  * At most `limit` of one person's tasks at once on this process; the rest wait their turn, in
  * order. A `resume` reads up to a session's whole history: without this, one person's twenty
  * sockets could hold every connection of the pool at once, and everyone else's /state would
- * queue behind them (a flood of resumes took another person's /state p99 from 13 ms to
- * 220-470 ms; tests/resume-flood.integration.test.ts). With it, one person's resumes hold
+ * queue behind them (a flood of resumes took another person's /state p99 from 14 ms to
+ * 352 ms; tests/resume-flood.integration.test.ts). With it, one person's resumes hold
  * `limit` connections at most, and the others' reads go by.
  */
 import { AppError } from "@trainer2/shared/errors";
