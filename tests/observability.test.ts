@@ -29,7 +29,7 @@ async function run(cmd: string[], stdin?: string) {
 describe("Prometheus", () => {
   const config: Any = yamlAt("otel/prometheus.yml");
 
-  test("scrapes api:8000/metrics (every replica) and agent:9000/metrics (the compose services and ports)", () => {
+  test("scrapes api:9464/metrics (every replica, its METRICS_PORT) and agent:9000/metrics (the compose services and ports)", () => {
     const jobs = Object.fromEntries(
       config.scrape_configs.map((job: Any) => [
         job.job_name,
@@ -44,7 +44,11 @@ describe("Prometheus", () => {
         },
       ]),
     );
-    expect(jobs.api).toEqual({ path: "/metrics", targets: ["api:8000"] });
+    expect(jobs.api).toEqual({ path: "/metrics", targets: ["api:9464"] });
+    // The proxy passes on 8000 only; /metrics lives on a port it does not expose.
+    expect(compose.services.api.environment.METRICS_PORT).toBe("9464");
+    expect(compose.services.api.expose).toContain("9464");
+    expect(compose.services.api.ports).toBeUndefined();
     expect(jobs.agent).toEqual({ path: "/metrics", targets: ["agent:9000"] });
     expect(compose.services.api.environment.PORT).toBe("8000");
     expect(compose.services.agent.environment.PORT).toBe("9000");

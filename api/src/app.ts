@@ -36,6 +36,7 @@ import {
   PersonLimits,
 } from "./http/person-limits.ts";
 import { apiSecureHeaders } from "./http/secure-headers.ts";
+import { sharedLimitsIn } from "./http/shared-limits.ts";
 import { expireApprovals } from "./realtime/approvals.ts";
 import {
   defaultRealtimeOptions,
@@ -43,6 +44,7 @@ import {
   type RealtimeOptions,
 } from "./realtime/context.ts";
 import { Hub } from "./realtime/hub.ts";
+import { PersonGate } from "./realtime/person-gate.ts";
 import { realtimeRoutes } from "./realtime/routes.ts";
 import { AddressCounter } from "./realtime/socket-limits.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
@@ -84,10 +86,18 @@ export type ApiDeps = {
   cluster?: Partial<ApiProcessOptions>;
   /** Per-user limits and the cap on answers (budgets/settings.ts); default: budgets off. */
   budgets?: BudgetSettings;
-  /** What one person may ask per second, by cost (RATE_LIMIT_*); default: defaultPersonLimits. */
+  /**
+   * What one person may ask per second, by cost (RATE_LIMIT_*), shared by every process on the
+   * database (http/person-limits.ts); default: defaultPersonLimits.
+   */
   personLimits?: PersonLimitSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); default: none. */
   trustedProxies?: readonly string[];
+  /**
+   * Whether PORT also answers /metrics (default true, the seed's contract). False when
+   * METRICS_PORT serves them: then /metrics here is 404 like any unknown path.
+   */
+  metricsOnMainPort?: boolean;
 };
 
 export type ApiApp = {
@@ -184,9 +194,14 @@ export function createApp(deps: ApiDeps): ApiApp {
   );
 
   app.route("/", healthRoutes({ databaseStatus: dbStatus, agentStatus, processId: bus.processId }));
-  app.get("/metrics", metricsHandler(metrics));
+  if (deps.metricsOnMainPort !== false) app.get("/metrics", metricsHandler(metrics));
   // One bucket per person for what costs, over HTTP and resume frames (http/person-limits.ts).
-  const limits = new PersonLimits(deps.personLimits ?? defaultPersonLimits, now);
+  const personLimits = deps.personLimits ?? defaultPersonLimits;
+  const limits = new PersonLimits(
+    personLimits,
+    now,
+    sharedLimitsIn(deps.sql, personLimits, { logger, now }),
+  );
   app.route("/", stateRoutes({ authenticate, stateJson: states.json, limits }));
   app.route("/", sessionRoutes({ sql: deps.sql, authenticate, publishState, limits }));
   app.route(
@@ -219,6 +234,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     now,
     clientIp,
     limits,
+    // One resume at a time per person; past 100 waiting, refused (realtime/person-gate.ts).
+    resumes: new PersonGate(1, 100),
     unauthenticated: new AddressCounter(options.maxUnauthenticatedPerIp),
   };
   app.route("/", realtimeRoutes(realtime));

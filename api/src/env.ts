@@ -55,7 +55,11 @@ export const envSchema = z
         })
         .default(1),
     ),
-    /** Each process's own /metrics on this port (+ worker index - 1): see serve.ts. */
+    /**
+     * /metrics on this port instead of PORT (which a proxy exposes): a lone process here,
+     * worker N on METRICS_PORT + N with all workers merged here (serve.ts, worker-metrics.ts).
+     * Unset: /metrics on PORT, as `bun dev` and the seed README have it.
+     */
     METRICS_PORT: blankAsUnset(z.coerce.number().int().min(1).max(65535).optional()),
     /** Set by the process that started this one as a worker (1, 2, …); never by hand. */
     API_WORKER_INDEX: blankAsUnset(z.coerce.number().int().min(1).optional()),

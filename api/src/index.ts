@@ -42,7 +42,7 @@ if (workers > 1 && (await isEmbedded(sql))) {
 
 if (workers > 1) {
   await sql.end({ timeout: 5 });
-  await runWorkers({ count: workers, port: env.PORT, logger });
+  await runWorkers({ count: workers, port: env.PORT, metricsPort: env.METRICS_PORT, logger });
 } else {
   await serveApi(env, telemetry, sql, { reusePort: worker });
 }

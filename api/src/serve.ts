@@ -3,6 +3,7 @@
  * joined (cluster/), then Bun.serve until a signal stops it.
  */
 import { isEmbedded, type Sql } from "@trainer2/db";
+import { answerErrorsAsJson } from "@trainer2/shared/http";
 import { createMetrics, type Metrics, metricsHandler } from "@trainer2/shared/metrics";
 import type { Telemetry } from "@trainer2/shared/telemetry";
 import { importPrivateKey, importPublicKey } from "@trainer2/shared/tokens";
@@ -13,6 +14,7 @@ import { budgetSettingsOf } from "./budgets/settings.ts";
 import { InProcessBus } from "./cluster/bus.ts";
 import { busKeyFrom } from "./cluster/bus-seal.ts";
 import { PostgresBus } from "./cluster/postgres-bus.ts";
+import { workerMetricsPort } from "./cluster/worker-metrics.ts";
 import {
   type ApiEnv,
   oidcIdentity,
@@ -75,6 +77,8 @@ export async function serveApi(
     webOrigin: env.WEB_ORIGIN,
     realtime: { ...realtimeSettingsOf(env), ...socketLimitsOf(env) },
     trustedProxies: env.TRUSTED_PROXIES,
+    // With a port of its own, /metrics is not on the port a proxy passes on (README: Limits).
+    metricsOnMainPort: env.METRICS_PORT === undefined,
     personLimits: personLimitsOf(env),
     budgets: budgetSettingsOf(env),
     bus,
@@ -118,13 +122,15 @@ export async function serveApi(
 }
 
 /**
- * With METRICS_PORT, this process's /metrics on a port of its own (METRICS_PORT for worker
- * 1, +1 for worker 2, …): on the shared port a scrape reads whichever worker the kernel
- * picks, so a scraper that must see each process (the bench, Prometheus) reads these.
+ * With METRICS_PORT, this process's /metrics on a port of its own, and only there: METRICS_PORT
+ * for a lone process, METRICS_PORT + N for worker N (the starting process serves all of them
+ * merged on METRICS_PORT: cluster/worker-metrics.ts). Unset, /metrics stays on PORT, as the
+ * seed README promises for `bun dev`.
  */
 function serveOwnMetrics(env: ApiEnv, metrics: Metrics) {
   if (env.METRICS_PORT === undefined) return undefined;
-  const handler = metricsHandler(metrics);
-  const app = new Hono().get("/metrics", handler);
-  return Bun.serve({ port: env.METRICS_PORT + (env.API_WORKER_INDEX ?? 1) - 1, fetch: app.fetch });
+  const app = new Hono().get("/metrics", metricsHandler(metrics));
+  answerErrorsAsJson(app, () => {});
+  const port = workerMetricsPort(env.METRICS_PORT, env.API_WORKER_INDEX);
+  return Bun.serve({ port, fetch: app.fetch });
 }

@@ -1,8 +1,8 @@
 /**
  * `--api-workers N`: the capacity load and `GET /state` again, against one api command with
  * API_WORKERS=N (N processes on one port) on the same database, agent and model; compared
- * with the one-process figures of the same run. Each worker's own /metrics (METRICS_PORT)
- * gives what the bus cost: notifications and messages per second during the load.
+ * with the one-process figures of the same run. Each worker's own /metrics (METRICS_PORT + N
+ * for worker N) gives what the bus cost: notifications and messages per second during the load.
  */
 import { freePort, portIsFree } from "@trainer2/shared/processes";
 import { type ChatLoadResult, capacityChat } from "./capacity-chat.ts";
@@ -18,7 +18,7 @@ export type ApiWorkersResult = {
   state: HttpEndpoint;
 };
 
-/** `count` consecutive free ports (one per worker's metrics). */
+/** `count` consecutive free ports (the merged metrics, then one per worker's). */
 async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = await freePort();
@@ -52,7 +52,7 @@ async function untilAnswering(urls: string[]): Promise<void> {
 }
 
 export async function apiWorkers(ctx: ScenarioContext, count: number): Promise<ApiWorkersResult> {
-  const base = await freePorts(count);
+  const base = await freePorts(count + 1);
   const variant = await ctx.stack.startVariant({
     API_WORKERS: String(count),
     METRICS_PORT: String(base),
@@ -60,7 +60,7 @@ export async function apiWorkers(ctx: ScenarioContext, count: number): Promise<A
   try {
     const metricsUrls = Array.from(
       { length: count },
-      (_, i) => `http://127.0.0.1:${base + i}/metrics`,
+      (_, i) => `http://127.0.0.1:${base + i + 1}/metrics`,
     );
     await untilAnswering(metricsUrls);
     const target = {

@@ -48,6 +48,32 @@ describe("Google", () => {
   });
 });
 
+describe("email_verified", () => {
+  test("an email counts only when the provider says it verified it (Google and generic OIDC)", async () => {
+    const google = createIdentityVerifier({
+      google: { clientId: provider.audience, jwksUrl: provider.jwksUrl },
+    });
+    const oidc = createIdentityVerifier({
+      oidc: { issuer: provider.issuer, jwksUrl: provider.jwksUrl, audience: provider.audience },
+    });
+    const cases = [
+      { emailVerified: true, email: "v@example.com" },
+      { emailVerified: "true", email: "v@example.com" },
+      { emailVerified: false, email: null },
+      { emailVerified: "omit", email: null },
+    ] as const;
+    for (const [verify, issuer] of [
+      [google, "https://accounts.google.com"],
+      [oidc, provider.issuer],
+    ] as const)
+      for (const { emailVerified, email } of cases) {
+        const token = await provider.mintIdToken({ email: "v@example.com", emailVerified, issuer });
+        // The person still signs in: only the unproven address is left out.
+        expect({ emailVerified, ...(await verify(token)) }).toMatchObject({ emailVerified, email });
+      }
+  });
+});
+
 describe("keys found by discovery", () => {
   test("an issuer and an audience are enough: the keys come from its discovery document", async () => {
     const verify = createIdentityVerifier({

@@ -56,6 +56,11 @@ type Provider = {
   audience: string;
   key: JWTVerifyGetKey | KeyLike;
   algorithms: string[];
+  /**
+   * The dev login's email is what was typed on its page, signed with our own key: it is the
+   * account itself, with no mailbox behind it to prove. Other providers prove it per token.
+   */
+  emailIsAccount?: true;
 };
 
 const remoteAlgorithms = ["RS256", "ES256"];
@@ -120,6 +125,7 @@ function providersFrom(config: IdentityConfig): Provider[] {
       key: config.devLogin.publicKey,
       // The key's own algorithm (EdDSA for the Ed25519 keys `bun run keys` makes).
       algorithms: [algOf(config.devLogin.publicKey)],
+      emailIsAccount: true,
     });
   return providers;
 }
@@ -162,13 +168,24 @@ function reasonOf(error: unknown): AppError {
 
 const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
 
+/**
+ * The token's email only when the provider says it proved the mailbox (`email_verified`,
+ * a boolean, or the string "true" some Google endpoints still give): an unverified one is
+ * whatever the person typed at the provider, so it is neither shown nor stored, and the admin
+ * command, which finds people by email, cannot be pointed at someone else's account.
+ */
+function verifiedEmail(payload: JWTPayload, provider: Provider): string | null {
+  const verified = payload.email_verified === true || payload.email_verified === "true";
+  return verified || provider.emailIsAccount ? text(payload.email) : null;
+}
+
 function claimsOf(payload: JWTPayload, provider: Provider): VerifiedIdentity {
   if (typeof payload.sub !== "string" || payload.sub === "")
     throw unauthorized('The token\'s "sub" claim is missing.');
   return {
     issuer: provider.storedIssuer,
     subject: payload.sub,
-    email: text(payload.email),
+    email: verifiedEmail(payload, provider),
     name: text(payload.name),
     picture: text(payload.picture),
     expiresAt: payload.exp ?? 0,

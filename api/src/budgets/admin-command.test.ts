@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import { settleBudget } from "@trainer2/db/queries/budgets";
 import { createTestDatabase, type TestDatabase } from "@trainer2/db/testing";
+import { createLogger } from "@trainer2/shared/logger";
 import { runCommand } from "@trainer2/shared/testing/run-command";
+import { createAuthenticate } from "../auth/authenticate.ts";
+import { createIdentityVerifier } from "../auth/identity.ts";
+import { startTestIdentity } from "../testing/identity.ts";
 import { parseBudgetArgs } from "./admin-command.ts";
 
 setDefaultTimeout(60_000);
@@ -134,6 +138,36 @@ describe("one email, several people", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(google);
     expect(shown.stdout).toContain(other);
+  });
+});
+
+describe("only verified emails", () => {
+  test("someone whose provider did not verify an address is not found by it; its owner, once verified, is", async () => {
+    const provider = await startTestIdentity();
+    try {
+      const authenticate = createAuthenticate({
+        sql: db.sql,
+        verifyIdentity: createIdentityVerifier({
+          oidc: { issuer: provider.issuer, jwksUrl: provider.jwksUrl, audience: provider.audience },
+        }),
+        logger: createLogger({ service: "api", level: "silent" }),
+      });
+      const email = `${crypto.randomUUID()}@example.com`;
+      // An impostor signs in claiming that address, unverified: they get an account, no email.
+      const impostor = await authenticate(
+        await provider.mintIdToken({ sub: "impostor", email, emailVerified: false }),
+      );
+      expect(impostor.user.email).toBeNull();
+      const nobody = await admin(["budget", email, "--daily-tokens", "0"]);
+      expect(nobody.code).toBe(1);
+      expect(nobody.stdout).toContain(`Nobody with the email ${email} has signed in.`);
+      const owner = await authenticate(await provider.mintIdToken({ sub: "owner", email }));
+      const changed = await admin(["budget", email, "--daily-tokens", "0"]);
+      expect(changed.code).toBe(0);
+      expect(changed.stdout).toContain(owner.user.id);
+    } finally {
+      await provider.close();
+    }
   });
 });
 

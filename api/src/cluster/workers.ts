@@ -3,15 +3,22 @@
  * (`Bun.serve({ reusePort: true })`: the kernel spreads new connections among them) and
  * keeps them running: one that crashes after it was serving starts again with backoff. Each
  * worker is a full api process (its own row in api_processes, its own bus link); this one
- * serves nothing and only passes a stop signal on.
+ * serves only the workers' merged /metrics (with METRICS_PORT) and passes a stop signal on.
  */
 import { join } from "node:path";
 import { serverRuntimeFlags } from "@trainer2/shared/http";
 import type { Logger } from "@trainer2/shared/logger";
 import { type Keeper, keepRunning } from "@trainer2/shared/processes";
 import { workerEnv } from "../env.ts";
+import { serveWorkerMetrics } from "./worker-metrics.ts";
 
-export async function runWorkers(options: { count: number; port: number; logger: Logger }) {
+export async function runWorkers(options: {
+  count: number;
+  port: number;
+  /** METRICS_PORT: every worker's /metrics, merged, served here (worker-metrics.ts). */
+  metricsPort: number | undefined;
+  logger: Logger;
+}) {
   const { count, port, logger } = options;
   const entry = join(import.meta.dir, "../index.ts");
   const keepers: Keeper[] = [];
@@ -33,12 +40,17 @@ export async function runWorkers(options: { count: number; port: number; logger:
       }),
     );
   logger.info("api workers started", { count, port });
+  const metricsServer =
+    options.metricsPort === undefined
+      ? undefined
+      : serveWorkerMetrics({ base: options.metricsPort, count, logger });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("stopping api workers", { signal });
     await Promise.all(keepers.map((keeper) => keeper.stop()));
+    await metricsServer?.stop(true);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

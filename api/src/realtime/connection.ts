@@ -186,8 +186,11 @@ export function connectionEvents(
         return cancelRun(ctx, current, frame.runId);
       case "resume":
         // Reads up to a session's whole history and may wake every process: charged.
-        ctx.limits.charge(current.userId, costs.resume);
-        return resumeSession(ctx, current, frame);
+        await ctx.limits.charge(current.userId, costs.resume);
+        // One person's resumes one at a time here, so they cannot hold the whole pool.
+        return ctx.resumes.run(current.userId, () =>
+          closed ? Promise.resolve() : resumeSession(ctx, current, frame),
+        );
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
       case "approval":

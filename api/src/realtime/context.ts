@@ -10,6 +10,7 @@ import type { Budgets } from "../budgets/budgets.ts";
 import type { PersonLimits } from "../http/person-limits.ts";
 import type { Tool } from "../tools/define-tool.ts";
 import type { Hub } from "./hub.ts";
+import type { PersonGate } from "./person-gate.ts";
 import type { AddressCounter } from "./socket-limits.ts";
 
 export type RealtimeOptions = {
@@ -86,6 +87,8 @@ export type RealtimeContext = {
   clientIp: (c: Context) => string;
   /** What one person may ask per second, by cost: `resume` frames are charged here. */
   limits: PersonLimits;
+  /** One person's resumes at once on this process (person-gate.ts). */
+  resumes: PersonGate;
   /** Sockets not yet signed in, per address (socket-limits.ts). */
   unauthenticated: AddressCounter;
 };

@@ -13,11 +13,12 @@
  * for where it is once this socket follows: its text so far and lines arrive as one
  * `message`, then every later event (cross-process.ts).
  */
-import { messagesAfter } from "@trainer2/db/queries/messages";
+import { maxMessagesReplayed, messagesAfter } from "@trainer2/db/queries/messages";
 import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { AppError } from "@trainer2/shared/errors";
 import type { ClientFrame, Message } from "@trainer2/shared/wire";
+import { replayCost } from "../http/person-limits.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { approvalRequested } from "./pause.ts";
@@ -30,6 +31,9 @@ export async function resumeSession(ctx: RealtimeContext, client: Client, frame:
   const { hub, sql } = ctx;
   const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
   if (!owned) throw new AppError("not_found", "Session not found.");
+  // What the replay will read and send, charged before it does (http/person-limits.ts).
+  const replaying = Math.min(maxMessagesReplayed, Math.max(0, owned.lastSeq - frame.afterSeq));
+  if (replaying > 0) await ctx.limits.charge(client.userId, replayCost(replaying));
   let messages: Message[] = [];
   let waiting: Awaited<ReturnType<typeof pendingApprovalsOfSession>> = [];
   hub.cross.hold(frame.sessionId);

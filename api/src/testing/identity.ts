@@ -9,6 +9,8 @@ export type MintClaims = {
   sub?: string;
   /** null: a token without an email claim (some providers give none). */
   email?: string | null;
+  /** The `email_verified` claim: true unless set (false, "true" as Google once sent it, or "omit"). */
+  emailVerified?: boolean | "true" | "omit";
   name?: string;
   /** Default 3600; negative for an already expired token. */
   expiresInSeconds?: number;
@@ -68,7 +70,12 @@ export async function startTestIdentity(audience = "trainer2-test-client"): Prom
     async mintIdToken(claims = {}) {
       const now = Math.floor(Date.now() / 1000);
       const email = claims.email === null ? undefined : (claims.email ?? "test.user@example.com");
-      const jwt = new SignJWT({ ...(email ? { email } : {}), name: claims.name ?? "Test User" })
+      const verified = claims.emailVerified ?? true;
+      const jwt = new SignJWT({
+        ...(email ? { email } : {}),
+        ...(email && verified !== "omit" ? { email_verified: verified } : {}),
+        name: claims.name ?? "Test User",
+      })
         .setProtectedHeader({ alg: "RS256", kid: claims.kid ?? key.kid, typ: "JWT" })
         .setIssuer(claims.issuer ?? issuer)
         .setAudience(claims.audience ?? audience)

@@ -69,6 +69,7 @@ type Profile = {
   name?: string;
   preferred_username?: string;
   email?: string;
+  email_verified?: boolean | string;
   picture?: string;
 };
 
@@ -93,7 +94,11 @@ export function nextAuthProvider(settings: OAuthSettings): Provider {
     profile: (profile) => ({
       id: profile.sub,
       name: profile.name ?? profile.preferred_username ?? profile.email ?? null,
-      email: profile.email ?? null,
+      // As the api does: an address the provider did not verify is not the person's email.
+      email:
+        profile.email_verified === true || profile.email_verified === "true"
+          ? (profile.email ?? null)
+          : null,
       image: profile.picture ?? null,
     }),
   };

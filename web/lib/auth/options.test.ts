@@ -67,6 +67,10 @@ describe("auth options", () => {
     });
     const profile = provider.profile({ sub: "u-1", preferred_username: "ada" }, {});
     expect(profile).toMatchObject({ id: "u-1", name: "ada", email: null });
+    const unverified = { sub: "u-2", email: "x@example.com", email_verified: false };
+    expect(provider.profile(unverified, {})).toMatchObject({ email: null });
+    const verified = { sub: "u-3", email: "ada@example.com", email_verified: true };
+    expect(provider.profile(verified, {})).toMatchObject({ email: "ada@example.com" });
     const both = env({ ...oidc, GOOGLE_CLIENT_ID: "g", GOOGLE_CLIENT_SECRET: "gs" });
     expect(enabledProviders(both)).toEqual({
       redirects: [
