@@ -36,6 +36,13 @@ export const costs = {
 export const resumeMessagesPerUnit = 20;
 export const replayCost = (messages: number) => Math.ceil(messages / resumeMessagesPerUnit);
 
+/**
+ * Charges below this stay in this process (a /state read): across N processes they allow at
+ * most N times a cheap read, while a shared charge on each would add a database write to the
+ * hottest read there is. Everything that costs more (a resume, a rename, an export) is shared.
+ */
+export const sharedFromCost = 2;
+
 export type PersonLimitSettings = { perSecond: number; burst: number };
 export const defaultPersonLimits: PersonLimitSettings = { perSecond: 20, burst: 200 };
 
@@ -89,7 +96,7 @@ export class PersonLimits {
   /** Charges `cost` to the person, or throws `rate_limited` saying when to try again. */
   async charge(userId: string, cost: number): Promise<void> {
     const bucket = this.#chargeLocally(userId, cost);
-    if (!this.shared) return;
+    if (!this.shared || cost < sharedFromCost) return;
     let answer: Awaited<ReturnType<SharedCharge>>;
     try {
       answer = await within(this.shared.charge(userId, cost), this.shared.timeoutMs ?? 1000);

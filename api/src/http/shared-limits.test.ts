@@ -8,7 +8,7 @@ import { createSql } from "@trainer2/db";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@trainer2/db/testing";
 import { createLogger } from "@trainer2/shared/logger";
 import { freePort } from "@trainer2/shared/processes";
-import { PersonLimits, type SharedLimits } from "./person-limits.ts";
+import { costs, PersonLimits, type SharedLimits, sharedFromCost } from "./person-limits.ts";
 import { sharedLimitsIn } from "./shared-limits.ts";
 
 setDefaultTimeout(60_000);
@@ -51,7 +51,17 @@ describe("shared by every process", () => {
     // b's own bucket is full, but the person's shared one holds 40.
     expect(await outcome(b.limits.charge(userId, 60))).toBe("rate_limited");
     expect(await outcome(b.limits.charge(userId, 40))).toBe("granted");
-    expect(await outcome(a.limits.charge(userId, 1))).toBe("rate_limited");
+    expect(await outcome(a.limits.charge(userId, sharedFromCost))).toBe("rate_limited");
+  });
+
+  test("a /state read is charged in this process alone: no round trip on the hottest read", async () => {
+    const userId = await createTestUser(db.sql);
+    const a = processLimits(sharedLimitsIn(db.sql, settings, { logger, now: Date.now }));
+    expect(costs.state).toBeLessThan(sharedFromCost);
+    for (let i = 0; i < 10; i++) await a.limits.charge(userId, costs.state);
+    expect(a.trips()).toBe(0);
+    await a.limits.charge(userId, costs.session);
+    expect(a.trips()).toBe(1);
   });
 
   test("a flood refused by the process's own bucket costs no round trip", async () => {
@@ -96,7 +106,7 @@ describe("the database down: fail open", () => {
         told = error;
       },
     });
-    expect(await outcome(limits.charge(crypto.randomUUID(), 1))).toBe("granted");
+    expect(await outcome(limits.charge(crypto.randomUUID(), sharedFromCost))).toBe("granted");
     expect(String(told)).toContain("no answer in 100 ms");
     silent.stop(true);
     await hung.end({ timeout: 0 });
