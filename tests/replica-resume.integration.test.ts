@@ -13,8 +13,17 @@ setDefaultTimeout(120_000);
 
 let r: Replicas;
 beforeAll(async () => {
-  // Checkpoints at their default pace: the text after the last one comes from the owner.
-  r = await startReplicas({ count: 2, env: { STREAM_CHECKPOINT_MS: "250" } });
+  // Checkpoints at their default pace: the text after the last one comes from the owner. A
+  // hundred resumes in seconds is what the per-person limit exists to refuse (resume-flood and
+  // shared-rate-limits test that); here it is lifted, as the bench does, to test the resume.
+  r = await startReplicas({
+    count: 2,
+    env: {
+      STREAM_CHECKPOINT_MS: "250",
+      RATE_LIMIT_PER_SECOND: "1000000",
+      RATE_LIMIT_BURST: "10000000",
+    },
+  });
 });
 afterAll(async () => {
   await r?.close();

@@ -14,14 +14,13 @@ import type { ServerWebSocket } from "bun";
 import type { WSEvents } from "hono/ws";
 import type { z } from "zod";
 import { type Authenticated, toUserDto } from "../auth/authenticate.ts";
-import { costs } from "../http/person-limits.ts";
 import { decideFrame } from "./approvals.ts";
 import { cancelRun, startTurn } from "./chat-turn.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { tokenBucket } from "./rate-limit.ts";
 import { regenerateAnswer } from "./regenerate.ts";
-import { resumeSession } from "./resume.ts";
+import { resumeFrame } from "./resume.ts";
 
 /** The outcome of checking `?token=` before the upgrade; null when none was given. */
 export type PreAuth = { ok: Authenticated } | { error: AppError } | null;
@@ -185,12 +184,7 @@ export function connectionEvents(
       case "cancel":
         return cancelRun(ctx, current, frame.runId);
       case "resume":
-        // Reads up to a session's whole history and may wake every process: charged.
-        await ctx.limits.charge(current.userId, costs.resume);
-        // One person's resumes one at a time here, so they cannot hold the whole pool.
-        return ctx.resumes.run(current.userId, () =>
-          closed ? Promise.resolve() : resumeSession(ctx, current, frame),
-        );
+        return resumeFrame(ctx, current, frame, () => closed);
       case "regenerate":
         return regenerateAnswer(ctx, current, frame);
       case "approval":

@@ -18,7 +18,7 @@ import { getOwnedSession } from "@trainer2/db/queries/sessions";
 import { pendingApprovalsOfSession } from "@trainer2/db/queries/tool-approvals";
 import { AppError } from "@trainer2/shared/errors";
 import type { ClientFrame, Message } from "@trainer2/shared/wire";
-import { replayCost } from "../http/person-limits.ts";
+import { costs, replayCost } from "../http/person-limits.ts";
 import type { RealtimeContext } from "./context.ts";
 import type { Client } from "./hub.ts";
 import { approvalRequested } from "./pause.ts";
@@ -27,13 +27,42 @@ type ResumeFrame = Extract<ClientFrame, { type: "resume" }>;
 
 const maxReadAttempts = 5;
 
+/**
+ * A `resume` frame as the socket receives it: run one at a time per person on this process (so
+ * one person's resumes cannot hold the whole pool), charged once what it costs. A refusal names
+ * the session, so the page knows which resume to send again once `retryAfterS` has passed
+ * instead of showing it stale.
+ */
+export async function resumeFrame(
+  ctx: RealtimeContext,
+  client: Client,
+  frame: ResumeFrame,
+  closed: () => boolean,
+) {
+  try {
+    await ctx.resumes.run(client.userId, () =>
+      closed() ? Promise.resolve() : resumeSession(ctx, client, frame),
+    );
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== "rate_limited") throw error;
+    throw new AppError(error.code, error.message, {
+      details: { ...error.details, sessionId: frame.sessionId },
+    });
+  }
+}
+
 export async function resumeSession(ctx: RealtimeContext, client: Client, frame: ResumeFrame) {
   const { hub, sql } = ctx;
   const owned = await getOwnedSession(sql, client.userId, frame.sessionId);
+  // The resume and what its replay will read and send, charged as one before it does
+  // (http/person-limits.ts); one of no session of theirs pays the resume all the same.
+  // Charged in two, a person whose bucket held the first part but not the second paid for a
+  // resume that was then refused, again at every retry: never resumed.
+  const replaying = owned
+    ? Math.min(maxMessagesReplayed, Math.max(0, owned.lastSeq - frame.afterSeq))
+    : 0;
+  await ctx.limits.charge(client.userId, costs.resume + replayCost(replaying));
   if (!owned) throw new AppError("not_found", "Session not found.");
-  // What the replay will read and send, charged before it does (http/person-limits.ts).
-  const replaying = Math.min(maxMessagesReplayed, Math.max(0, owned.lastSeq - frame.afterSeq));
-  if (replaying > 0) await ctx.limits.charge(client.userId, replayCost(replaying));
   let messages: Message[] = [];
   let waiting: Awaited<ReturnType<typeof pendingApprovalsOfSession>> = [];
   hub.cross.hold(frame.sessionId);

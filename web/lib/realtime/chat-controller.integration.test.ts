@@ -33,11 +33,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function controllerFor(email: string) {
+function controllerFor(email: string, on: { api?: TestApi; sessionId?: string } = {}) {
   const mint = devMinter(api.keys.devLoginPrivateKey);
   const controller = new ChatController({
-    apiUrl: api.url,
-    initialSessionId: null,
+    apiUrl: (on.api ?? api).url,
+    initialSessionId: on.sessionId ?? null,
     getToken: async () => (await mint({ name: "Test", email })).idToken,
     WebSocket: TrackedWebSocket as unknown as typeof WebSocket,
   });
@@ -184,6 +184,52 @@ describe("ChatController against the real api", () => {
       expect(shownMessages(s)).toEqual(await storedMessages(s.view.sessionId!));
     } finally {
       controller.stop();
+    }
+  });
+
+  test("a resume refused as rate_limited is sent again when allowed; nothing is left stale", async () => {
+    const email = "rate-limited-resume@example.com";
+    const writer = controllerFor(email);
+    writer.controller.start();
+    // A second api on the same database with a small person limit, refilled at 1 a second.
+    const strict = await stack.startApi({
+      devLogin: true,
+      personLimits: { perSecond: 1, burst: 12 },
+    });
+    try {
+      await writer.until((s) => s.status === "connected" && !s.loading, "writer connected");
+      expect(writer.controller.send("my goal is to run a 5k")).toBe(true);
+      const answered = (n: number) => (s: ChatSnapshot) =>
+        s.view.items.length === n && s.view.items.at(-1)?.status === "complete";
+      const first = await writer.until(answered(2), "the first answer");
+      const sessionId = first.view.sessionId!;
+
+      const reader = controllerFor(email, { api: strict, sessionId });
+      reader.controller.start();
+      try {
+        await reader.until(answered(2), "the reader caught up");
+        // Spend the person's bucket on that api (GET /state costs 1) until it refuses.
+        const { idToken } = await devMinter(api.keys.devLoginPrivateKey)({ name: "Test", email });
+        let status = 200;
+        for (let reads = 0; status !== 429 && reads < 20; reads++)
+          status = (
+            await fetch(`${strict.url}/state`, { headers: { authorization: `Bearer ${idToken}` } })
+          ).status;
+        expect(status).toBe(429);
+        // Its resume after a drop is refused: it misses the next answer unless it asks again.
+        for (const socket of sockets)
+          if (socket.url.includes(`:${new URL(strict.url).port}/`)) socket.close();
+        await reader.until((s) => s.notice?.code === "rate_limited", "the resume refused");
+        expect(writer.controller.send("make me a plan")).toBe(true);
+        await writer.until(answered(4), "the second answer");
+        const caughtUp = await reader.until(answered(4), "the reader shows the second answer");
+        expect(shownMessages(caughtUp)).toEqual(await storedMessages(sessionId));
+      } finally {
+        reader.controller.stop();
+      }
+    } finally {
+      writer.controller.stop();
+      await strict.close();
     }
   });
 });

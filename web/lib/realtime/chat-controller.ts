@@ -52,6 +52,7 @@ export class ChatController {
   private readonly listeners = new Set<() => void>();
   /** A paint of words that arrived since the last one, when one is due. */
   private pending: ReturnType<typeof setTimeout> | undefined;
+  private resumeRetry: ReturnType<typeof setTimeout> | undefined;
   private readonly client: RealtimeClient;
   /** Bumped on every session switch so a slow load cannot overwrite a newer choice. */
   private generation = 0;
@@ -94,6 +95,7 @@ export class ChatController {
     this.client.stop();
     if (this.pending !== undefined) clearTimeout(this.pending);
     this.pending = undefined;
+    clearTimeout(this.resumeRetry);
   }
 
   send(text: string) {
@@ -293,6 +295,8 @@ export class ChatController {
         this.setView(view);
         if (notice) this.set({ notice });
         if (refreshPanel) void this.refreshPanel();
+        if (event.code === "rate_limited" && event.sessionId)
+          this.resumeLater(event.sessionId, event.retryAfterS ?? 1);
         return;
       }
       case "ready":
@@ -310,6 +314,15 @@ export class ChatController {
         if (event.type === "run.completed" || event.type === "run.failed") void this.refreshPanel();
       }
     }
+  }
+
+  /** A resume the api refused for now is sent again once it allows: never left stale. */
+  private resumeLater(sessionId: string, seconds: number) {
+    clearTimeout(this.resumeRetry);
+    this.resumeRetry = setTimeout(() => {
+      const { view } = this.snapshot;
+      if (view.sessionId === sessionId) this.client.follow(sessionId, resumeAfterSeq(view));
+    }, seconds * 1000);
   }
 
   private setView(view: ChatView) {
