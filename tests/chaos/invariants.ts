@@ -4,7 +4,7 @@
  * side is read straight from the database (the server's own words are never trusted).
  */
 import type { Sql } from "@trainer2/db";
-import { answersShown } from "./answers.ts";
+import { answersShown, traceOf } from "./answers.ts";
 import type { PersonRecord } from "./person.ts";
 import { chaosLimits } from "./stage.ts";
 import type { Crash } from "./supervisor.ts";
@@ -138,6 +138,7 @@ async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict
             what: `${where}: seen complete, stored ${row.status} (${row.content.length}/${shown.text.length} chars)`,
             ...whose,
           });
+          notes.push(`${where} as the tab got it: ${traceOf(tab.events, shown.runId)}`);
         } else if (!row.content.startsWith(shown.text)) {
           // Only a run whose owner may have been killed: with no api process killed, an
           // answer interrupted short of what was shown is a live run taken for an orphan.
@@ -148,7 +149,10 @@ async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict
             shown.text.startsWith(row.content);
           const what = `${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`;
           if (crashLoss) notes.push(`crash loss (README): ${what}`);
-          else offending.push({ what, ...whose });
+          else {
+            offending.push({ what, ...whose });
+            notes.push(`${where} as the tab got it: ${traceOf(tab.events, shown.runId)}`);
+          }
         }
       }
   return { name: "3 what tabs showed is what is stored", offending, notes };
