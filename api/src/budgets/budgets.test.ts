@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { Sql } from "@trainer2/db";
 import { registerApiProcess } from "@trainer2/db/queries/api-processes";
 import { createTestDatabase, createTestUser, type TestDatabase } from "@trainer2/db/testing";
 import { AppError } from "@trainer2/shared/errors";
@@ -20,16 +19,16 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-function budgets(settings: BudgetSettings, sql: Sql = db.sql, retryForMs = 0) {
+function budgets(settings: BudgetSettings) {
   const metrics = createMetrics("api", { defaultMetrics: false });
   const made = createBudgets({
-    sql,
+    sql: db.sql,
     settings,
     metrics,
     logger: createLogger({ service: "api", level: "silent" }),
     processId,
     reservationTtlMs: 60_000,
-    retryForMs,
+    retryForMs: 0,
     now: Date.now,
   });
   return { budgets: made, metrics };
@@ -95,33 +94,5 @@ describe("a turn's budget", () => {
       0,
     );
     expect(await on.today(userId)).toMatchObject({ dailyTokens: 100, usedTokens: 0 });
-  });
-
-  test("a reservation given back while the database is briefly unreachable is given back", async () => {
-    const settings = {
-      ...budgetsOff,
-      defaults: { dailyTokens: 10_000, turnsPerMinute: 0, concurrentRuns: 0 },
-      maxOutputTokens: 500,
-    };
-    // The next statement fails as a database restart does, then the database is back.
-    let unreachable = 0;
-    const flaky = new Proxy(db.sql, {
-      apply(target, self, args) {
-        if (unreachable-- > 0)
-          return Promise.reject(
-            Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
-          );
-        return Reflect.apply(target, self, args);
-      },
-    });
-    const { budgets: on } = budgets(settings, flaky, 10_000);
-    const userId = await createTestUser(db.sql);
-    const hold = await on.reserve(turn(userId));
-    hold.allow();
-    unreachable = 1;
-    await hold.release();
-    expect(await db.sql`select 1 from budget_reservations where user_id = ${userId}`).toHaveLength(
-      0,
-    );
   });
 });

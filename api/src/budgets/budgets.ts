@@ -215,14 +215,9 @@ export function createBudgets(deps: BudgetDeps): Budgets {
   };
 }
 
-/**
- * Never throws. Tried again while the database is unreachable, as a settle is: a run whose
- * start failed in an outage otherwise left its reservation held (and counted against the
- * person's concurrent runs) until it expired (bun run chaos, seed 3, invariant 2). Past the
- * retry window it expires by itself.
- */
+/** Never throws: a reservation that cannot be given back expires by itself. */
 async function release(deps: BudgetDeps, runId: string): Promise<void> {
-  await whileUnreachable(deps, () => releaseBudget(deps.sql, runId)).catch((error) =>
+  await releaseBudget(deps.sql, runId).catch((error) =>
     deps.logger.warn("could not give back an unused reservation", { runId, error }),
   );
 }
