@@ -81,3 +81,24 @@ export function answersShown(events: ServerEvent[]): ShownAnswer[] {
     repeats,
   }));
 }
+
+/**
+ * One answer's events as this tab got them, compact (`message 206 streaming`, `delta 206+12`,
+ * `run.completed`): kept with a violation, so the gap or the jump can be read afterwards.
+ */
+export function traceOf(events: ServerEvent[], runId: string): string {
+  const steps: string[] = [];
+  for (const event of events) {
+    if (event.type === "message" && event.message.runId === runId)
+      steps.push(`message ${event.message.content.length} ${event.message.status}`);
+    else if (event.type === "delta" && event.runId === runId)
+      steps.push(`delta ${event.offset}+${event.text.length}`);
+    else if (
+      (event.type === "run.completed" || event.type === "run.failed") &&
+      event.runId === runId
+    )
+      steps.push(event.type === "run.failed" ? `run.failed ${event.code}` : event.type);
+    else if (event.type === "ready") steps.push("ready");
+  }
+  return steps.join(", ");
+}

@@ -2,8 +2,9 @@
  * The fault schedule and its injectors. The schedule is drawn from the seed before anything
  * starts (same seed, same faults at the same offsets); faults run one after another, each
  * at its offset or as soon as the one before has healed. A killed process is started again
- * on its port and environment (as `bun dev`'s supervisor does after a crash).
+ * on its port and environment by the run's supervisor (supervisor.ts).
  */
+import type { Service } from "@trainer2/testkit";
 import type { Random } from "./random.ts";
 import type { Stage } from "./stage.ts";
 
@@ -79,6 +80,8 @@ function shuffled<T>(rng: Random, items: T[]): T[] {
 export type FaultHooks = {
   /** Closes the sockets of `count` people at random (they reconnect and resume). */
   dropSockets(count: number): number;
+  /** SIGKILL, then started again after `holdMs` (the supervisor's). */
+  kill(service: Service, holdMs: number): Promise<void>;
 };
 
 async function inject(stage: Stage, fault: PlannedFault, hooks: FaultHooks): Promise<string> {
@@ -86,9 +89,7 @@ async function inject(stage: Stage, fault: PlannedFault, hooks: FaultHooks): Pro
     case "kill-api":
     case "kill-agent": {
       const service = (fault.kind === "kill-api" ? stage.apis : stage.agents)[fault.target]!;
-      await service.kill("SIGKILL");
-      await Bun.sleep(fault.holdMs);
-      await service.restart();
+      await hooks.kill(service, fault.holdMs);
       return `${service.name} killed, back after ${fault.holdMs} ms`;
     }
     case "db-outage":

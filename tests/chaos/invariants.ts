@@ -4,11 +4,15 @@
  * side is read straight from the database (the server's own words are never trusted).
  */
 import type { Sql } from "@trainer2/db";
-import { answersShown } from "./answers.ts";
+import { answersShown, traceOf } from "./answers.ts";
 import type { PersonRecord } from "./person.ts";
 import { chaosLimits } from "./stage.ts";
+import type { Crash } from "./supervisor.ts";
+import type { TabLog } from "./tab.ts";
 
-export type Verdict = { name: string; offending: string[]; notes: string[] };
+/** One violation: what broke, and whose (the per-person and per-session breakdown). */
+export type Finding = { what: string; person?: string; sessionId?: string };
+export type Verdict = { name: string; offending: Finding[]; notes: string[] };
 
 type Input = {
   sql: Sql;
@@ -16,6 +20,8 @@ type Input = {
   lastFaultMs: number;
   /** An api process was killed on purpose: an answer cut to its checkpoint is allowed. */
   apiKilled: boolean;
+  /** Exits nobody asked for (the supervisor restarted them). */
+  crashes: Crash[];
   now(): number;
 };
 
@@ -23,7 +29,7 @@ const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 /** 1. Every user message a tab saw stored (acknowledged) is stored exactly once. */
 async function ackedStoredOnce({ sql, people }: Input): Promise<Verdict> {
-  const offending: string[] = [];
+  const offending: Finding[] = [];
   for (const person of people) {
     if (!person.userId) continue;
     const acked = new Map<string, string>();
@@ -39,16 +45,22 @@ async function ackedStoredOnce({ sql, people }: Input): Promise<Verdict> {
     for (const [clientMsgId, sessionId] of acked) {
       const n = stored.get(clientMsgId) ?? 0;
       if (n === 1 || (n === 0 && person.deleted.has(sessionId))) continue;
-      offending.push(`${person.email} clientMsgId ${clientMsgId} stored ${n}×`);
+      offending.push({
+        what: `clientMsgId ${clientMsgId} stored ${n}×`,
+        person: person.email,
+        sessionId,
+      });
     }
   }
   return { name: "1 acknowledged messages stored once", offending, notes: [] };
 }
 
+type Row = { id: string; session_id: string | null; email: string };
+
 /** The ids `query` returns, polled until none or `deadlineMs` (run time) has passed. */
-async function stuckUntil(input: Input, deadlineMs: number, query: () => Promise<string[]>) {
+async function stuckUntil(input: Input, deadlineMs: number, query: () => Promise<Finding[]>) {
   for (;;) {
-    const ids = await query().catch((error: Error) => [`query failed: ${error.message}`]);
+    const ids = await query().catch((error: Error) => [{ what: `query failed: ${error.message}` }]);
     if (ids.length === 0 || input.now() >= deadlineMs) return ids;
     await Bun.sleep(500);
   }
@@ -61,21 +73,31 @@ async function stuckUntil(input: Input, deadlineMs: number, query: () => Promise
 async function nothingStuck(input: Input): Promise<Verdict> {
   const { sql } = input;
   const deadline = input.lastFaultMs + 15_000;
+  const whose = (r: Row, what: string): Finding => ({
+    what,
+    person: r.email,
+    ...(r.session_id ? { sessionId: r.session_id } : {}),
+  });
   const streaming = await stuckUntil(input, deadline, async () =>
-    (await sql`select id from messages where status = 'streaming'`).map((r) => `answer ${r.id}`),
+    (
+      await sql<Row[]>`select m.id, m.session_id, u.email from messages m
+        join users u on u.id = m.user_id where m.status = 'streaming'`
+    ).map((r) => whose(r, `answer ${r.id} streaming`)),
   );
   const orphanApprovals = await stuckUntil(input, deadline, async () =>
     (
-      await sql`select a.id from tool_approvals a left join messages m on m.id = a.message_id
+      await sql<Row[]>`select a.id, a.session_id, u.email from tool_approvals a
+        join users u on u.id = a.user_id left join messages m on m.id = a.message_id
         where a.status = 'pending' and m.status is distinct from 'awaiting_approval'`
-    ).map((r) => `approval ${r.id}`),
+    ).map((r) => whose(r, `approval ${r.id} pending`)),
   );
   const reservations = await stuckUntil(input, deadline, async () =>
     (
-      await sql`select r.run_id from budget_reservations r where not exists (
-        select 1 from messages m where m.run_id = r.run_id
-          and m.status in ('streaming', 'awaiting_approval'))`
-    ).map((r) => `reservation of run ${r.run_id}`),
+      await sql<Row[]>`select r.run_id as id, null as session_id, u.email
+        from budget_reservations r join users u on u.id = r.user_id where not exists (
+          select 1 from messages m where m.run_id = r.run_id
+            and m.status in ('streaming', 'awaiting_approval'))`
+    ).map((r) => whose(r, `reservation of run ${r.id} open`)),
   );
   return {
     name: "2 nothing streaming, pending or reserved",
@@ -92,26 +114,31 @@ async function nothingStuck(input: Input): Promise<Verdict> {
  * an api process was killed in the run (the tabs cannot tell which process owned it).
  */
 async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict> {
-  const offending: string[] = [];
+  const offending: Finding[] = [];
   const notes: string[] = [];
   for (const person of people)
     for (const tab of person.tabs)
       for (const shown of answersShown(tab.events)) {
         const where = `${tab.id} run ${shown.runId}`;
-        for (const problem of shown.problems) offending.push(`${where}: ${problem}`);
+        const whose = { person: person.email, sessionId: shown.sessionId };
+        for (const problem of shown.problems)
+          offending.push({ what: `${where}: ${problem}`, ...whose });
         if (shown.repeats > 0)
           notes.push(`resume repeat: ${where}: ${shown.repeats} delta(s) at 0`);
         const [row] = await sql<{ content: string; status: string; error_code: string | null }[]>`
           select content, status, error_code from messages where run_id = ${shown.runId}
             and role = 'assistant' order by seq desc limit 1`;
         if (!row) {
-          if (!person.deleted.has(shown.sessionId)) offending.push(`${where}: not stored`);
+          if (!person.deleted.has(shown.sessionId))
+            offending.push({ what: `${where}: not stored`, ...whose });
           continue;
         }
         if (shown.completed && (row.status !== "complete" || row.content !== shown.text)) {
-          offending.push(
-            `${where}: seen complete, stored ${row.status} (${row.content.length}/${shown.text.length} chars)`,
-          );
+          offending.push({
+            what: `${where}: seen complete, stored ${row.status} (${row.content.length}/${shown.text.length} chars)`,
+            ...whose,
+          });
+          notes.push(`${where} as the tab got it: ${traceOf(tab.events, shown.runId)}`);
         } else if (!row.content.startsWith(shown.text)) {
           // Only a run whose owner may have been killed: with no api process killed, an
           // answer interrupted short of what was shown is a live run taken for an orphan.
@@ -120,9 +147,12 @@ async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict
             row.status === "interrupted" &&
             row.error_code === "interrupted" &&
             shown.text.startsWith(row.content);
-          (crashLoss ? notes : offending).push(
-            `${crashLoss ? "crash loss (README): " : ""}${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`,
-          );
+          const what = `${where}: shown ${shown.text.length} chars, stored ${row.status} (${row.error_code}) ${row.content.length}`;
+          if (crashLoss) notes.push(`crash loss (README): ${what}`);
+          else {
+            offending.push({ what, ...whose });
+            notes.push(`${where} as the tab got it: ${traceOf(tab.events, shown.runId)}`);
+          }
         }
       }
   return { name: "3 what tabs showed is what is stored", offending, notes };
@@ -134,19 +164,27 @@ async function shownIsStored({ sql, people, apiKilled }: Input): Promise<Verdict
  * and each person ends with a ready socket.
  */
 function readyAgain({ people, lastFaultMs }: Input): Verdict {
-  const offending: string[] = [];
+  const offending: Finding[] = [];
   for (const person of people) {
-    const tabs = person.tabs;
-    for (const [i, tab] of tabs.entries()) {
-      if (tab.closeCode === 4401) offending.push(`${tab.id} closed 4401`);
-      if (tab.closedMs === undefined) continue;
-      const next = tabs.slice(i + 1).find((later) => later.readyMs !== undefined);
-      const readyBy = Math.max(tab.closedMs, lastFaultMs) + 10_000;
-      if (!next || next.readyMs! > readyBy)
-        offending.push(
-          `${tab.id}: closed ${tab.closeCode} at ${ms(tab.closedMs)}, ready again ${next ? `at ${ms(next.readyMs!)}` : "never"}`,
-        );
+    // Each browser tab is a chain of sockets (`#3`, `#4`, … and a second tab's `#b1`, …).
+    const chains = new Map<string, TabLog[]>();
+    for (const tab of person.tabs) {
+      const chain = tab.id.replace(/\d+$/, "");
+      chains.set(chain, [...(chains.get(chain) ?? []), tab]);
     }
+    for (const tabs of chains.values())
+      for (const [i, tab] of tabs.entries()) {
+        if (tab.closeCode === 4401)
+          offending.push({ what: `${tab.id} closed 4401`, person: person.email });
+        if (tab.closedMs === undefined) continue;
+        const next = tabs.slice(i + 1).find((later) => later.readyMs !== undefined);
+        const readyBy = Math.max(tab.closedMs, lastFaultMs) + 10_000;
+        if (!next || next.readyMs! > readyBy)
+          offending.push({
+            what: `${tab.id}: closed ${tab.closeCode} at ${ms(tab.closedMs)}, ready again ${next ? `at ${ms(next.readyMs!)}` : "never"}`,
+            person: person.email,
+          });
+      }
   }
   return { name: "4 no 4401; ready again within 10 s", offending, notes: [] };
 }
@@ -160,7 +198,7 @@ const ms = (value: number) => `${(value / 1000).toFixed(1)} s`;
  * at most 2000 tokens a call here).
  */
 async function chargedFairly({ sql, people }: Input): Promise<Verdict> {
-  const offending: string[] = [];
+  const offending: Finding[] = [];
   const ceiling = chaosLimits.dailyTokens + 8 * (2000 + chaosLimits.maxOutputTokens);
   for (const person of people) {
     if (!person.userId) continue;
@@ -172,29 +210,37 @@ async function chargedFairly({ sql, people }: Input): Promise<Verdict> {
       where user_id = ${person.userId} and role = 'assistant'`;
     const streamed = answers.reduce((sum, row) => sum + words(row.content), 0);
     if (charged!.output < streamed)
-      offending.push(`${person.email}: charged ${charged!.output} output, streamed ${streamed}`);
+      offending.push({
+        what: `charged ${charged!.output} output, streamed ${streamed}`,
+        person: person.email,
+      });
     if (charged!.total > ceiling)
-      offending.push(`${person.email}: charged ${charged!.total} > ${ceiling}`);
+      offending.push({ what: `charged ${charged!.total} > ${ceiling}`, person: person.email });
   }
   return { name: "5 charged at least what streamed, at most the bound", offending, notes: [] };
 }
 
 export type Process = { name: string; url: string; tail(): string };
 
-/** 6. Every process running at the end answers /health (its last lines are kept when not). */
-async function healthy(processes: Process[]): Promise<Verdict> {
-  const offending: string[] = [];
-  const notes: string[] = [];
+/**
+ * 6. Every process running at the end answers /health (its last lines are kept when not), and
+ * none exited that no fault killed (the supervisor restarted it, which hides nothing here).
+ */
+async function healthy(processes: Process[], crashes: Crash[]): Promise<Verdict> {
+  const offending: Finding[] = crashes.map((c) => ({
+    what: `${c.name} exited by itself (${c.exit}) at ${ms(c.atMs)}`,
+  }));
+  const notes = crashes.map((c) => `${c.name}'s last lines before its exit:\n${c.tail}`);
   for (const { name, url, tail } of processes) {
     const status = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) }).then(
       (response) => response.status,
       () => 0,
     );
     if (status === 200) continue;
-    offending.push(`${name} /health ${status || "no answer"}`);
+    offending.push({ what: `${name} /health ${status || "no answer"}` });
     notes.push(`${name}'s last lines:\n${tail()}`);
   }
-  return { name: "6 every process answers /health", offending, notes };
+  return { name: "6 every process answers /health, none died unasked", offending, notes };
 }
 
 export async function checkInvariants(input: Input, processes: Process[]): Promise<Verdict[]> {
@@ -206,6 +252,6 @@ export async function checkInvariants(input: Input, processes: Process[]): Promi
     await shownIsStored(input),
     readyAgain(input),
     await chargedFairly(input),
-    await healthy(processes),
+    await healthy(processes, input.crashes),
   ];
 }

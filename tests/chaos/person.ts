@@ -6,6 +6,7 @@
  */
 import type { ServerEvent } from "@trainer2/shared/wire";
 import type { Random } from "./random.ts";
+import { SecondTab } from "./second-tab.ts";
 import { Tab, type TabLog } from "./tab.ts";
 
 export type PersonWorld = {
@@ -59,6 +60,8 @@ export class Person {
   #tab: Tab | undefined;
   #sessionId: string | undefined;
   #tabs = 0;
+  /** About one person in three has the chat open in a second tab. */
+  readonly second: SecondTab | undefined;
 
   constructor(
     email: string,
@@ -73,13 +76,25 @@ export class Person {
       actions: {},
       outcomes: {},
     };
+    const tabs = rng.fork("second tab");
+    if (tabs.int(1, 3) === 1) this.second = new SecondTab(this.record, tabs, world);
+  }
+
+  /** The chat on screen; the second tab, if any, opens it too. */
+  #show(sessionId: string | undefined) {
+    this.#sessionId = sessionId;
+    this.second?.follow(sessionId);
   }
 
   /** Acts until `untilMs` (run time), then stops acting; the socket stays open. */
   async act(untilMs: number): Promise<void> {
+    await Promise.all([this.#actFirst(untilMs), this.second?.act(untilMs)]);
+  }
+
+  async #actFirst(untilMs: number): Promise<void> {
     while (this.world.now() < untilMs) {
       await Bun.sleep(this.rng.int(100, 1200));
-      if (!(await this.ready(untilMs))) continue;
+      if (!(await this.#readyFirst(untilMs))) continue;
       const action = this.rng.weighted(actionWeights);
       this.#count("actions", action);
       await this.#do(action).catch((error: Error) =>
@@ -90,6 +105,14 @@ export class Person {
 
   /** A working socket (ping answered), opening a new one and resuming as needed. */
   async ready(untilMs: number): Promise<boolean> {
+    const [first, second] = await Promise.all([
+      this.#readyFirst(untilMs),
+      this.second?.ready(untilMs) ?? true,
+    ]);
+    return first && second;
+  }
+
+  async #readyFirst(untilMs: number): Promise<boolean> {
     if (this.#tab?.open && (await this.#tab.alive(5000))) return true;
     while (this.world.now() < untilMs) {
       if (await this.#connect()) return true;
@@ -107,6 +130,7 @@ export class Person {
 
   close(): void {
     this.#tab?.close();
+    this.second?.close();
   }
 
   async #connect(): Promise<boolean> {
@@ -147,7 +171,7 @@ export class Person {
         if (!session) return;
         // An answer that never came may still have deleted it: either way, it is gone here.
         this.record.deleted.add(session);
-        this.#sessionId = undefined;
+        this.#show(undefined);
         await this.#http("DELETE", session);
         return;
       case "reconnect":
@@ -171,7 +195,7 @@ export class Person {
       from,
     );
     if (started?.type !== "run.started") return this.#outcome(started, tab);
-    this.#sessionId = started.sessionId;
+    this.#show(started.sessionId);
     if (stopAfterMs !== undefined) {
       await Bun.sleep(stopAfterMs);
       tab.send({ type: "cancel", runId: started.runId });

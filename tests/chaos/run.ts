@@ -14,6 +14,7 @@ import { checkInvariants, type Process, type Verdict } from "./invariants.ts";
 import { Person, type PersonRecord } from "./person.ts";
 import { Random } from "./random.ts";
 import { startStage } from "./stage.ts";
+import { type Crash, Supervisor } from "./supervisor.ts";
 import { type HealthChange, watchHealth } from "./watch.ts";
 
 export type ChaosOptions = {
@@ -34,6 +35,8 @@ export type ChaosResult = {
   actions: Record<string, number>;
   outcomes: Record<string, number>;
   tabs: number;
+  /** Processes that exited with no fault asking (the supervisor restarted them). */
+  crashes: Crash[];
   verdicts: Verdict[];
   /** Each change of a process's /health answer during the run (watch.ts). */
   health: HealthChange[];
@@ -51,9 +54,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   log(`seed ${options.seed}: ${plan.length} faults planned; starting the stack`);
   const stage = await startStage();
   const people: Person[] = [];
+  const startedAt = performance.now();
+  const now = () => performance.now() - startedAt;
+  const supervisor = new Supervisor([...stage.apis, ...stage.agents, stage.model], now, log);
   try {
-    const startedAt = performance.now();
-    const now = () => performance.now() - startedAt;
     for (let i = 0; i < options.people; i++) {
       const email = `person${i}.seed${options.seed}@chaos.test`;
       const world = {
@@ -69,6 +73,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       dropSockets: (count) =>
         Array.from({ length: count }, () => drops.pick(people)).filter((person) => person.drop())
           .length,
+      kill: (service, holdMs) => supervisor.kill(service, holdMs),
     };
     const processes: Process[] = [
       ...[...stage.apis, ...stage.agents, stage.model].map((service) => ({
@@ -101,6 +106,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         people: records,
         lastFaultMs,
         apiKilled: faults.some((fault) => fault.kind === "kill-api"),
+        crashes: supervisor.crashes,
         now,
       },
       processes,
@@ -115,11 +121,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       actions: sum(records, "actions"),
       outcomes: sum(records, "outcomes"),
       tabs: records.reduce((n, record) => n + record.tabs.length, 0),
+      crashes: supervisor.crashes,
       verdicts,
       health: watch.changes,
       ok: verdicts.every((verdict) => verdict.offending.length === 0),
     };
   } finally {
+    supervisor.stop();
     for (const person of people) person.close();
     await stage.close();
   }

@@ -41,15 +41,29 @@ const apiEnv = {
   BUDGET_TURNS_PER_MINUTE: String(chaosLimits.turnsPerMinute),
 };
 
+/** Stages not closed yet: Ctrl-C closes them (closeOpenStages). */
+const open = new Set<() => Promise<void>>();
+
+/** Every child, nginx and Postgres cluster of the stages still open stopped, temp dirs gone. */
+export async function closeOpenStages(): Promise<void> {
+  await Promise.all([...open].map((close) => close()));
+}
+
 export async function startStage(): Promise<Stage> {
   // Two api processes, two agents, the test's own pool and the bus: room for all of them.
   const cluster = await startPostgresCluster({ settings: { max_connections: "300" } });
   const parts: Partial<Stage> = { cluster };
-  const close = async () => {
-    await parts.nginx?.stop().catch(() => {});
-    await parts.stack?.close();
-    await cluster.destroy();
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await parts.nginx?.stop().catch(() => {});
+      await parts.stack?.close();
+      await cluster.destroy();
+      open.delete(close);
+    })();
+    return closing;
   };
+  open.add(close);
   try {
     const stack = await createStack({
       database: { kind: "fresh", serverUrl: cluster.url, migrateInPlace: true },

@@ -7,6 +7,7 @@
  * `internal`. While the database is down, the ending (held by the Run) is written again with
  * backoff until it is back; the sockets hear of the end only once it is stored.
  */
+import { keepShownText } from "@trainer2/db/queries/api-processes";
 import { finishAssistantMessage } from "@trainer2/db/queries/messages";
 import { isInfrastructureFailure } from "@trainer2/shared/errors";
 import { endedStatus, failures } from "@trainer2/shared/failures";
@@ -52,10 +53,17 @@ async function finishRun(ctx: RealtimeContext, run: Run): Promise<void> {
   let stored: Stored = null;
   try {
     stored = await storeUntilStored(ctx, run, ending);
-    // A peer took this process for gone and interrupted the answer: that stands.
+    // A peer took this process for gone and interrupted the answer: that stands, but the
+    // text this process showed past the peer's copy (its last checkpoint) is kept.
     if (!stored) {
       ctx.logger.warn("the answer was ended by another api process", { runId: run.runId });
       run.ending = { kind: "failed", code: "interrupted", message: failures.interrupted.message };
+      await keepShownText(ctx.sql, run.messageId, {
+        content: run.text,
+        tools: run.endedTools(),
+      }).catch((error) =>
+        ctx.logger.error("could not keep the text shown", { runId: run.runId, error }),
+      );
     }
   } catch (error) {
     ctx.logger.error("could not store the end of a run", { runId: run.runId, error });

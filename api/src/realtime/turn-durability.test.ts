@@ -120,3 +120,30 @@ describe("one clientMsgId, one turn", () => {
     socket.close();
   });
 });
+
+describe("an answer a peer took for orphaned", () => {
+  // bun run chaos (seed 2): after a Postgres outage, a peer whose link came back first took
+  // this process for gone and interrupted its answers at their last checkpoint, while this
+  // process still streamed; what it showed past the checkpoint was lost.
+  test("keeps the text its owner showed past the peer's copy, and stays interrupted", async () => {
+    agent.setScript(manual);
+    const { socket } = await signedIn();
+    socket.send({ type: "chat", text: "tell me", clientMsgId: "swept" });
+    const { sessionId } = await socket.next("message");
+    const run = await agent.nextRun();
+    run.send({ type: "delta", text: "Once upon " });
+    await storedWhen(sessionId, (row) => row.content === "Once upon ");
+    // What a peer's sweep does to the answers of a process it takes for gone.
+    await api.sql`update messages set status = 'interrupted', error_code = 'interrupted'
+      where session_id = ${sessionId} and role = 'assistant' and status = 'streaming'`;
+    answer("a time.")(run);
+    expect(await socket.next("delta")).toMatchObject({ text: "Once upon " });
+    expect(await socket.next("delta")).toMatchObject({ text: "a time." });
+    expect(await socket.next("run.failed")).toMatchObject({ code: "interrupted" });
+    expect(await answerRow(sessionId)).toMatchObject({
+      content: "Once upon a time.",
+      status: "interrupted",
+    });
+    socket.close();
+  });
+});

@@ -3,7 +3,8 @@
  * few seconds, and a peer finishes the answers of a process that is gone. Times are the
  * database's own clock (`now()`), so clocks of different machines never disagree.
  */
-import type { Message } from "@trainer2/shared/wire";
+import { withoutNul } from "@trainer2/shared/nul";
+import type { Message, MessageTool } from "@trainer2/shared/wire";
 import { type MessageRow, toMessage } from "./messages.ts";
 import type { Queryable } from "./users.ts";
 
@@ -80,4 +81,26 @@ export async function interruptOrphanedAnswers(
     userId: row.user_id,
     message: toMessage(row),
   }));
+}
+
+/**
+ * The owner of an answer a peer interrupted (it took the owner for gone: a pause, or a
+ * database link that came back later than the peer's) stores the text it showed, when the
+ * stored text is a prefix of it. The answer stays interrupted, since sockets were told so,
+ * but what was shown survives. True when the text was stored.
+ */
+export async function keepShownText(
+  sql: Queryable,
+  id: string,
+  shown: { content: string; tools: MessageTool[] },
+): Promise<boolean> {
+  const content = withoutNul(shown.content);
+  const rows = await sql`
+    update messages
+    set content = ${content}, tools = ${sql.json(withoutNul(shown.tools) as never)},
+        updated_at = now()
+    where id = ${id} and status = 'interrupted' and error_code = 'interrupted'
+      and content <> ${content} and starts_with(${content}, content)
+    returning id`;
+  return rows.length > 0;
 }
