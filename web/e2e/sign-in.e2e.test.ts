@@ -213,6 +213,14 @@ describe.each(shapes)("sign-in with the $id provider", (shape) => {
     await closedWith(page, 4401, before.closes.filter((c) => c === 4401).length);
     expect(await answer.getAttribute("data-status")).toBe("streaming");
     await hold.release();
+    // Back on a socket signed in with the renewed token (the badge may still show the old
+    // socket's "Connected" for a moment), and only then the rest of the answer.
+    await page.waitForFunction(
+      (count) =>
+        (window as unknown as { __sockets: { authTokens: string[] } }).__sockets.authTokens.length >
+        count,
+      before.authTokens.length,
+    );
     await connected(page).waitFor();
     expect(holds.release()).toBe(1);
     await answer.and(page.locator("[data-status=complete]")).waitFor();
