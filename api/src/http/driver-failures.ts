@@ -2,9 +2,11 @@
  * The api outlives its database's outages. The chaos run (`bun run chaos`, seed 2) saw an api
  * process die when Postgres stopped: once on an unhandled `read ECONNRESET` with no app code
  * in its stack, once on a TypeError inside postgres.js's own connection code (`nextWrite`),
- * neither reachable from a caller's try. The TypeError was postgres.js writing a transaction's
- * rollback to a connection the server had closed (patches/postgres@3.4.9.patch mends it, and a
- * connection it wedged, in db/src/client.test.ts). Such a failure of the database link is logged and the
+ * neither reachable from a caller's try. The TypeError is postgres.js 3.4.9 writing a
+ * transaction's rollback to a connection the server had closed (porsager/postgres#1208); it
+ * also leaves that connection's write timer set, so its queries wait out the connect timeout
+ * (a patch was tried and taken out: its test still hung 2 runs in 12). Such a failure of the
+ * database link is logged and the
  * process keeps serving (the driver reconnects; runs and sweeps already handle an outage). Any
  * other uncaught error still ends the process, as before: state after an unknown throw cannot
  * be trusted, and a supervisor restarts it.
