@@ -262,7 +262,9 @@ describe("their chats in hand", () => {
     await chats().getByRole("button", { name: "Delete chat" }).click();
     await dialog.getByRole("button", { name: "Delete chat" }).click();
     await page.getByText("Say hello to your trainer").waitFor();
-    await chats().getByText("Marathon plan").waitFor({ state: "detached" });
+    // The chat's own title (exact): the closing dialog's "“Marathon plan” and all its…" may
+    // still be there a moment, and two matches fail the wait outright.
+    await chats().getByText("Marathon plan", { exact: true }).waitFor({ state: "detached" });
     expect(
       await stack.api.sql`select 1 from messages where session_id = ${sessionId}`,
     ).toHaveLength(0);
