@@ -265,6 +265,9 @@ describe("their chats in hand", () => {
     // The chat's own title (exact): the closing dialog's "“Marathon plan” and all its…" may
     // still be there a moment, and two matches fail the wait outright.
     await chats().getByText("Marathon plan", { exact: true }).waitFor({ state: "detached" });
+    // And the dialog closed: while a modal is open the rest of the page is inert, so the next
+    // test's message would go nowhere.
+    await dialog.waitFor({ state: "hidden" });
     expect(
       await stack.api.sql`select 1 from messages where session_id = ${sessionId}`,
     ).toHaveLength(0);
